@@ -1,0 +1,133 @@
+"""Fact-check desk: a Slack bot that turns pasted article links into claim verification threads.
+
+    python app.py                 serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT)
+    python app.py check SOURCE    read a URL or HTML file and print the summary and claims (no Slack)
+    python app.py migrate         bring the database schema up to date
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from types import FrameType
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.fetch import FetchError, FetchPolicy
+from bot.logs import configure_logging
+
+log = logging.getLogger("factcheck")
+
+
+class _Shutdown(Exception):
+    pass
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
+              settings.openai_api_key)
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.claims import build_extractor
+    from bot.pipeline import check_source
+
+    max_claims = args.max_claims or settings.max_claims_per_article
+    try:
+        article, extraction = check_source(args.source, build_extractor(settings),
+                                           FetchPolicy.from_settings(settings), max_claims)
+    except FetchError as error:
+        print(f"error: could not check {args.source}: {error.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({
+            "url": article.url, "title": article.title, "site": article.site, "author": article.author,
+            "published": article.published, "language": article.language, "summary": extraction.summary,
+            "extractor": extraction.extractor,
+            "claims": [{"claim": c.text, "quote": c.quote, "speaker": c.speaker, "score": c.score}
+                       for c in extraction.claims],
+        }, indent=2, ensure_ascii=False))
+        return 0
+    facts = " · ".join(p for p in (article.site, article.published, article.author) if p)
+    print(article.title or article.url)
+    if facts:
+        print(facts)
+    print(f"\nSummary: {extraction.summary}\n")
+    if not extraction.claims:
+        print("No check-worthy claims found.")
+    for number, claim in enumerate(extraction.claims, start=1):
+        print(f"{number}. {claim.text}")
+        if claim.quote != claim.text:
+            print(f"   quote: \"{claim.quote}\"")
+        print(f"   score: {claim.score:.2f}" + (f"  speaker: {claim.speaker}" if claim.speaker else ""))
+    print(f"\n({len(extraction.claims)} claims, {extraction.extractor} extractor)")
+    return 0
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.db import Database
+
+    Database(settings.database_url).migrate()
+    print("database is up to date")
+    return 0
+
+
+def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.services import build_services
+    from handlers import create_app
+
+    settings.require("slack_bot_token", "slack_signing_secret")
+    services = build_services(settings)
+    app = create_app(services)
+    services.start()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise _Shutdown(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("connecting to Slack in Socket Mode")
+            SocketModeHandler(app, settings.secret("slack_app_token")).start()
+        else:
+            from waitress.server import create_server
+
+            from handlers.http import wsgi_app
+
+            server = create_server(wsgi_app(app), host="0.0.0.0", port=settings.port, threads=settings.http_threads)
+            log.info("serving the Events API on http://0.0.0.0:%d/slack/events", settings.port)
+            server.run()
+    except (_Shutdown, KeyboardInterrupt) as reason:
+        log.info("shutting down (%s): finishing jobs in flight", reason or "interrupt")
+    finally:
+        services.stop(timeout=25)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve Slack (the default)")
+    check = commands.add_parser("check", help="read a URL or an HTML file and print its summary and claims")
+    check.add_argument("source", help="an http(s) URL or the path of a saved HTML page")
+    check.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check.add_argument("--max-claims", type=int, default=None, help="override MAX_CLAIMS_PER_ARTICLE")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, _secrets(settings))
+        handler = {"check": cmd_check, "migrate": cmd_migrate}.get(args.command or "serve", cmd_serve)
+        return handler(settings, args)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The one place that reads configuration.
+
+Everything the bot can be told comes from environment variables (or a `.env` file beside app.py),
+documented one by one in `.env.example`. Defaults make the embedded, offline setup work: a SQLite file,
+the embedded claim extractor, no OpenAI key. Settings that only some modes need (Slack tokens) are
+optional here and demanded by the mode that needs them through `Settings.require`, so that
+`python app.py check` runs without any Slack credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.replace(";", ",").split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
+    http_threads: int = Field(default=16, ge=1, le=256)
+
+    # Storage
+    database_url: str = "sqlite:///factcheck.db"
+
+    # Behaviour
+    factcheck_channel: str | None = None
+    max_claims_per_article: int = Field(default=5, ge=1, le=25)
+    max_links_per_message: int = Field(default=3, ge=1, le=20)
+    worker_threads: int = Field(default=4, ge=1, le=64)
+    verdict_emoji: str | None = None
+
+    # Claim extraction
+    claim_extractor: Literal["auto", "embedded", "openai"] = "auto"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout: float = Field(default=30.0, gt=0)
+
+    # Fetching
+    fetch_allowed_private_hosts: Annotated[list[str], NoDecode] = []
+    fetch_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    fetch_connect_timeout: float = Field(default=5.0, gt=0)
+    fetch_total_timeout: float = Field(default=15.0, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+
+    log_level: str = "INFO"
+
+    @field_validator("fetch_allowed_private_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk joins base_url and method name by plain concatenation.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("factcheck_channel", "openai_base_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("factcheck_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value.strip()):
+            raise ValueError("must be a channel ID such as C0123ABCD (channel details > About, at the bottom)")
+        return value.strip() if value else None
+
+    @cached_property
+    def extractor_kind(self) -> Literal["embedded", "openai"]:
+        """Which extractor runs: forced by CLAIM_EXTRACTOR, else the LLM when a key is set."""
+        if self.claim_extractor != "auto":
+            return self.claim_extractor
+        return "openai" if self.openai_api_key else "embedded"
+
+    def require(self, *names: str) -> None:
+        """Fail with a one-line error naming the first missing variable."""
+        for name in names:
+            value = getattr(self, name)
+            if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
+                raise ConfigError(f"{name.upper()} is not set: add it to the environment or .env (see .env.example)")
+
+    def secret(self, name: str) -> str:
+        """The plain value of a secret setting; callers must never log it."""
+        self.require(name)
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning validation errors into one-line ConfigErrors."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
+        raise ConfigError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,279 @@
+"""Fetch a pasted link safely.
+
+Anyone in the workspace can paste any URL, and the bot fetches it from inside the newsroom's network,
+so the fetcher is an SSRF boundary:
+
+* only http and https;
+* the host is resolved here, every resolved address must be public (loopback, private, link-local,
+  unique-local, multicast, reserved and the like are refused whatever the spelling: `2130706433`,
+  `0x7f.1`, `127.1`, `[::ffff:127.0.0.1]` all resolve to the same address and are judged on it);
+* the connection goes to the address that was checked (the URL is pinned to the IP, with the Host
+  header and TLS SNI set to the name), so DNS rebinding between check and connect does not work;
+* redirects are followed by hand, each hop checked the same way;
+* connect and total deadlines; the body is counted while it streams and cut at the cap;
+* only HTML is read.
+
+Hosts listed in FETCH_ALLOWED_PRIVATE_HOSTS (`host` or `host:port`) skip the address check: an
+intranet CMS, or the tests' local article server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = (
+    "FactcheckDeskBot/0.1 (Slack fact-checking bot for newsrooms; reads pasted article links; "
+    "+https://github.com/factcheck-desk/factcheck-desk)"
+)
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+
+class FetchError(Exception):
+    """A link that cannot be read; `message` is what the newsroom sees, in plain words."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    charset: str | None
+    body: bytes
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    max_bytes: int = 5 * 1024 * 1024
+    connect_timeout: float = 5.0
+    total_timeout: float = 15.0
+    max_redirects: int = 5
+    allowed_private_hosts: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_settings(cls, settings: object) -> FetchPolicy:
+        return cls(
+            max_bytes=settings.fetch_max_bytes,
+            connect_timeout=settings.fetch_connect_timeout,
+            total_timeout=settings.fetch_total_timeout,
+            max_redirects=settings.fetch_max_redirects,
+            allowed_private_hosts=frozenset(h.lower() for h in settings.fetch_allowed_private_hosts),
+        )
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """All addresses the system resolver gives for host (it also parses every numeric spelling)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError("dns", f"the site's name ({host}) could not be found") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """Whether an address is on the public internet, looking through IPv4-mapped/compatible forms."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if embedded is not None:
+            return is_public_address(embedded)
+        if address.scope_id:
+            return False
+    return address.is_global and not address.is_multicast
+
+
+def _allowed(policy: FetchPolicy, host: str, port: int, addresses: Iterable[str]) -> bool:
+    names = {host.lower(), *addresses}
+    return any(name in policy.allowed_private_hosts or f"{name}:{port}" in policy.allowed_private_hosts
+               for name in names) or any(f"[{a}]:{port}" in policy.allowed_private_hosts for a in addresses)
+
+
+def check_destination(url: str, policy: FetchPolicy, resolver: Resolver = system_resolver) -> tuple[str, int, str]:
+    """Validate one hop; return (host, port, address to connect to) or raise FetchError."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise FetchError("invalid_url", "that does not look like a valid web address") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchError("scheme", f"only web pages (http/https) can be checked, not {scheme or 'this'} links")
+    host = parts.hostname
+    if not host:
+        raise FetchError("invalid_url", "that does not look like a valid web address")
+    port = port or (443 if scheme == "https" else 80)
+    addresses = resolver(host, port)
+    if not addresses:
+        raise FetchError("dns", f"the site's name ({host}) could not be found")
+    if parts.username is not None or parts.password is not None:
+        # `http://news.example@10.0.0.1/` reads like a news site but goes to 10.0.0.1: never forward it.
+        raise FetchError("blocked", "links with a user name or password in them are not fetched")
+    if _allowed(policy, host, port, addresses):
+        return host, port, addresses[0]
+    for raw in addresses:
+        if not is_public_address(ipaddress.ip_address(raw.split("%")[0])):
+            log.warning("refused fetch of %s: %s resolves to non-public %s", url, host, raw)
+            raise FetchError("blocked", "that address is on a private or internal network, "
+                                        "which the bot does not fetch")
+    return host, port, addresses[0]
+
+
+def _pinned_request(client: httpx.Client, url: str, host: str, port: int, address: str) -> httpx.Request:
+    """A request to the checked address, still presenting the original name to the server."""
+    target = httpx.URL(url)
+    pinned = target.copy_with(host=address, port=port)
+    default_port = 443 if target.scheme == "https" else 80
+    host_header = host if port == default_port else f"{host}:{port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
+    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
+    return client.build_request("GET", pinned, headers={"Host": host_header}, extensions=extensions)
+
+
+def _sniff_not_html(head: bytes) -> str | None:
+    stripped = head.lstrip()[:8]
+    if stripped.startswith(b"%PDF"):
+        return "a PDF document"
+    if stripped.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")):
+        return "an image"
+    if stripped.startswith((b"PK\x03\x04", b"\x1f\x8b")):
+        return "a compressed file"
+    return None
+
+
+def _describe_type(content_type: str) -> str:
+    if content_type == "application/pdf":
+        return "a PDF document"
+    if content_type.startswith("image/"):
+        return "an image"
+    if content_type.startswith(("video/", "audio/")):
+        return "a video or audio file"
+    return f"not a web page ({content_type or 'unknown type'})"
+
+
+def _status_error(status: int) -> FetchError:
+    if status == 404 or status == 410:
+        return FetchError("not_found", f"the page was not found (HTTP {status}): the link may be dead")
+    if status in (401, 402, 403):
+        return FetchError("forbidden", f"the site refused access (HTTP {status}): it may be behind a paywall or login")
+    if status == 429:
+        return FetchError("rate_limited", "the site is rate-limiting requests (HTTP 429): try again later")
+    if status >= 500:
+        return FetchError("server_error", f"the site had an error (HTTP {status}): try again later")
+    return FetchError("http_status", f"the site answered HTTP {status} instead of a page")
+
+
+def fetch(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    resolver: Resolver = system_resolver,
+    transport: httpx.BaseTransport | None = None,
+) -> FetchedPage:
+    """Fetch an HTML page under the policy; raises FetchError with a human message on any refusal."""
+    started = time.monotonic()
+    deadline = started + policy.total_timeout
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FetchError("timeout", f"the site took longer than {policy.total_timeout:g} seconds to answer")
+        return left
+
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+        "Accept-Encoding": "gzip, deflate",
+        "Accept-Language": "en;q=1.0, *;q=0.5",
+    }
+    current = url
+    with httpx.Client(headers=headers, follow_redirects=False, transport=transport, trust_env=False) as client:
+        for _hop in range(policy.max_redirects + 1):
+            host, port, address = check_destination(current, policy, resolver)
+            timeout = httpx.Timeout(connect=min(policy.connect_timeout, remaining()), read=remaining(),
+                                    write=remaining(), pool=remaining())
+            request = _pinned_request(client, current, host, port, address)
+            request.extensions["timeout"] = timeout.as_dict()
+            try:
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                raise FetchError("timeout", "the site took too long to answer") from exc
+            except httpx.HTTPError as exc:
+                raise FetchError("connect", "the site could not be reached") from exc
+            try:
+                if response.is_redirect:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError("http_status", "the site sent a broken redirect")
+                    current = urljoin(current, location)
+                    continue
+                if response.status_code >= 400:
+                    raise _status_error(response.status_code)
+                return _read_body(url, current, response, policy, remaining, started)
+            finally:
+                response.close()
+        raise FetchError("redirects", f"the link redirects more than {policy.max_redirects} times")
+
+
+def _read_body(
+    url: str,
+    final_url: str,
+    response: httpx.Response,
+    policy: FetchPolicy,
+    remaining: Callable[[], float],
+    started: float,
+) -> FetchedPage:
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in HTML_TYPES:
+        raise FetchError("not_html", f"the link is {_describe_type(content_type)}, and only web pages can be read")
+    declared = response.headers.get("content-length", "")
+    limit_mb = policy.max_bytes / (1024 * 1024)
+    too_big = FetchError("too_large", f"the page is larger than {limit_mb:g} MB, too big to read")
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_bytes():
+            remaining()
+            size += len(chunk)
+            if size > policy.max_bytes:
+                raise too_big
+            chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise FetchError("timeout", "the site took too long to send the page") from exc
+    except httpx.DecodingError as exc:
+        raise FetchError("decoding", "the page's compression is broken") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError("connect", "the connection broke while reading the page") from exc
+    body = b"".join(chunks)
+    sniffed = _sniff_not_html(body[:16])
+    if sniffed:
+        raise FetchError("not_html", f"the link is {sniffed}, and only web pages can be read")
+    return FetchedPage(
+        url=url,
+        final_url=final_url,
+        status=response.status_code,
+        content_type=content_type or "text/html",
+        charset=response.charset_encoding,
+        body=body,
+        elapsed=time.monotonic() - started,
+    )

@@ -1,0 +1,328 @@
+"""From a recorded link post to a card and one verification thread per claim.
+
+`process_link` is a durable job (see bot.worker): it may run more than once (a crash, a lost lease,
+a retry after an error), so it keeps its progress in the database and picks up where it stopped:
+
+1. mark the message as seen (:mag:);
+2. become the article's owner, or, if another post of the same canonical URL owns it, wait for it
+   and then reply with a pointer to the existing claim threads instead of opening new ones;
+3. fetch and read the article (or record why not and say so in the thread, once);
+4. extract the summary and claims, stored with their positions;
+5. post each claim message, recording its ts before posting the next;
+6. post the article card in the link's thread, linking to the claim threads.
+
+Every post is idempotent through publisher.post(resume=...), which looks for an earlier copy when a
+step is being repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bot.article import Article, parse_article
+from bot.claims import ClaimExtractor, Extraction
+from bot.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
+from bot.publisher import PostError, SlackPublisher
+from bot.verdict_scale import VerdictScale
+from bot.views import (
+    ArticleInfo,
+    ClaimView,
+    article_card,
+    claim_message,
+    duplicate_notice,
+    failure_notice,
+    no_claims_notice,
+    too_many_links_notice,
+)
+from bot.worker import MAX_ATTEMPTS, JobContext, RetryLater
+from storage.db import Database
+from storage.models import Article as ArticleRow
+from storage.models import Claim as ClaimRow
+from storage.models import LinkPost, utcnow
+
+log = logging.getLogger(__name__)
+
+WAIT_FOR_OWNER_SECONDS = 2.0
+Role = Literal["owner", "duplicate", "wait", "done"]
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    factcheck_channel: str | None
+    max_claims: int
+
+
+def article_info(row: ArticleRow) -> ArticleInfo:
+    return ArticleInfo(url=row.final_url or row.url, title=row.title, site=row.site, published=row.published,
+                       author=row.author)
+
+
+def claim_status_text(row: ClaimRow, scale: VerdictScale) -> str:
+    verdict = scale.get(row.verdict)
+    if row.status == "resolved" and verdict:
+        return f"Verdict: {verdict.label}"
+    return {"open": "Open", "disputed": "Disputed"}.get(row.status, row.status.capitalize())
+
+
+def claim_view(row: ClaimRow, scale: VerdictScale) -> ClaimView:
+    return ClaimView(number=row.position, text=row.text, quote=row.quote, permalink=row.permalink,
+                     speaker=row.speaker, status=claim_status_text(row, scale))
+
+
+def stored_article(row: ArticleRow) -> Article:
+    """Rebuild the parsed article from its row, so a resumed job extracts from the same text."""
+    paragraphs = (row.text or "").splitlines()
+    return Article(url=row.final_url or row.url, title=row.title, site=row.site, author=row.author,
+                   published=row.published, language=row.language, description=None, text=row.text or "",
+                   paragraphs=paragraphs)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        db: Database,
+        publisher: SlackPublisher,
+        extractor: ClaimExtractor,
+        policy: FetchPolicy,
+        scale: VerdictScale,
+        options: PipelineOptions,
+        resolver: Resolver = system_resolver,
+    ) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.extractor = extractor
+        self.policy = policy
+        self.scale = scale
+        self.options = options
+        self.resolver = resolver
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def process_link(self, context: JobContext) -> None:
+        link_id = int(context.payload["link_post_id"])
+        resume = context.attempts > 1
+        try:
+            self._process_link(link_id, resume)
+        except RetryLater:
+            raise
+        except Exception as exc:
+            if context.attempts < MAX_ATTEMPTS:
+                raise
+            log.exception("giving up on link post %s after %d attempts", link_id, context.attempts)
+            self._give_up(link_id, _reason_for(exc), resume=True)
+
+    def post_notice(self, context: JobContext) -> None:
+        payload = context.payload
+        if payload.get("kind") == "too_many_links":
+            message = too_many_links_notice(int(payload["checked"]), int(payload["dropped"]))
+            self.publisher.post(payload["channel"], message, thread_ts=payload["thread_ts"],
+                                resume=context.attempts > 1)
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _process_link(self, link_id: int, resume: bool) -> None:
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            if link is None or link.status != "queued":
+                return
+            channel, message_ts = link.channel_id, link.message_ts
+        self.publisher.mark_seen(channel, message_ts)
+        role = self._take_ownership(link_id)
+        if role == "wait":
+            raise RetryLater(WAIT_FOR_OWNER_SECONDS, "another post of this article is being processed")
+        if role == "duplicate":
+            self._reply_duplicate(link_id, resume)
+            return
+        if role == "done":
+            return
+        if not self._ensure_fetched(link_id, resume):
+            return
+        self._ensure_extracted(link_id)
+        self._publish(link_id, resume)
+
+    def _take_ownership(self, link_id: int) -> Role:
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            assert link is not None
+            article = session.get(ArticleRow, link.article_id, with_for_update=True)
+            assert article is not None
+            if link.status != "queued":
+                return "done"
+            if article.owner_link_post_id == link.id:
+                return "owner"
+            if article.status == "published":
+                return "duplicate"
+            owner = session.get(LinkPost, article.owner_link_post_id) if article.owner_link_post_id else None
+            if owner is None or article.status == "failed" or owner.status == "failed":
+                article.owner_link_post_id = link.id
+                if article.status == "failed":
+                    # A new post of a link that failed before is a fresh try: the page may be fixed.
+                    article.status, article.text = "pending", None
+                    article.error_code = article.error_message = None
+                return "owner"
+            return "wait"
+
+    def _ensure_fetched(self, link_id: int, resume: bool) -> bool:
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            article = session.get(ArticleRow, link.article_id) if link else None
+            assert link is not None and article is not None
+            if article.text is not None:
+                return True
+            url = article.canonical_url
+        try:
+            page = fetch(url, self.policy, resolver=self.resolver)
+            parsed = parse_article(page.body, page.final_url)
+        except FetchError as error:
+            log.info("cannot check %s: %s", url, error.code)
+            self._record_failure(link_id, error.code, error.message, resume)
+            return False
+        with self.db.session() as session:
+            article = session.get(ArticleRow, link.article_id)
+            assert article is not None
+            article.final_url = page.final_url
+            article.title = parsed.title
+            article.site = parsed.site
+            article.author = parsed.author
+            article.published = parsed.published
+            article.language = parsed.language
+            article.text = parsed.text
+            article.status = "fetched"
+        return True
+
+    def _ensure_extracted(self, link_id: int) -> None:
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            article = session.get(ArticleRow, link.article_id) if link else None
+            assert article is not None
+            if article.status != "fetched":
+                return
+            parsed = stored_article(article)
+        extraction = self.extractor.extract(parsed, self.options.max_claims)
+        self._store_extraction(article.id, extraction)
+
+    def _store_extraction(self, article_id: int, extraction: Extraction) -> None:
+        with self.db.session() as session:
+            article = session.get(ArticleRow, article_id, with_for_update=True)
+            assert article is not None
+            if article.status != "fetched":
+                return
+            for position, claim in enumerate(extraction.claims, start=1):
+                session.add(ClaimRow(article_id=article_id, position=position, text=claim.text, quote=claim.quote,
+                                     speaker=claim.speaker, score=claim.score, status="open"))
+            article.summary = extraction.summary
+            article.extractor = extraction.extractor
+            article.status = "extracted"
+
+    def _publish(self, link_id: int, resume: bool) -> None:
+        target = None
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            assert link is not None
+            article = session.get(ArticleRow, link.article_id)
+            assert article is not None
+            info = article_info(article)
+            pending = [(c.id, claim_view(c, self.scale)) for c in article.claims if c.message_ts is None]
+            target = self.options.factcheck_channel or link.channel_id
+            origin_channel, thread_ts = link.channel_id, link.thread_ts
+        for claim_id, view in pending:
+            try:
+                ts = self.publisher.post(target, claim_message(claim_id, view, info, self.scale), resume=resume)
+            except PostError as error:
+                if error.code in ("not_in_channel", "channel_not_found", "is_archived", "restricted_action"):
+                    self._record_failure(link_id, "claim_channel", _channel_problem(target, error.code), resume)
+                    return
+                raise
+            permalink = self.publisher.permalink(target, ts)
+            with self.db.session() as session:
+                row = session.get(ClaimRow, claim_id)
+                assert row is not None
+                row.channel_id, row.message_ts, row.permalink = target, ts, permalink
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            article = session.get(ArticleRow, link.article_id) if link else None
+            assert link is not None and article is not None
+            if link.reply_ts:
+                return
+            views = [claim_view(c, self.scale) for c in article.claims]
+            if views:
+                card = article_card(link_id, info, article.summary or "", views, article.extractor or "embedded")
+            else:
+                card = no_claims_notice(link_id, info, article.summary or "")
+        reply_ts = self.publisher.post(origin_channel, card, thread_ts=thread_ts, resume=resume)
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            article = session.get(ArticleRow, link.article_id) if link else None
+            assert link is not None and article is not None
+            link.reply_ts, link.status, link.finished_at = reply_ts, "done", utcnow()
+            article.status = "published"
+
+    def _reply_duplicate(self, link_id: int, resume: bool) -> None:
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            assert link is not None
+            article = session.get(ArticleRow, link.article_id)
+            assert article is not None
+            owner = session.get(LinkPost, article.owner_link_post_id) if article.owner_link_post_id else None
+            views = [claim_view(c, self.scale) for c in article.claims]
+            info = article_info(article)
+            channel, thread_ts = link.channel_id, link.thread_ts
+            first = (owner.channel_id, owner.message_ts) if owner else None
+        first_link = self.publisher.permalink(*first) if first else None
+        message = duplicate_notice(link_id, info, views, first_link)
+        ts = self.publisher.post(channel, message, thread_ts=thread_ts, resume=resume)
+        self._finish_link(link_id, "duplicate", ts)
+
+    def _record_failure(self, link_id: int, code: str, reason: str, resume: bool) -> None:
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            assert link is not None
+            article = session.get(ArticleRow, link.article_id)
+            assert article is not None
+            article.status, article.error_code, article.error_message = "failed", code, reason
+            if link.reply_ts:
+                return
+            url, channel, thread_ts = article.canonical_url, link.channel_id, link.thread_ts
+        ts = self.publisher.post(channel, failure_notice(link_id, url, reason), thread_ts=thread_ts, resume=resume)
+        self._finish_link(link_id, "failed", ts)
+
+    def _give_up(self, link_id: int, reason: str, resume: bool) -> None:
+        try:
+            self._record_failure(link_id, "internal", reason, resume)
+        except Exception:
+            log.exception("could not even report the failure of link post %s", link_id)
+            self._finish_link(link_id, "failed", None)
+
+    def _finish_link(self, link_id: int, status: str, reply_ts: str | None) -> None:
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            assert link is not None
+            link.status, link.reply_ts, link.finished_at = status, reply_ts, utcnow()
+
+
+def _reason_for(exc: Exception) -> str:
+    if isinstance(exc, PostError):
+        return f"Slack refused a message ({exc.code}); please try again later"
+    return "something went wrong on the bot's side; please post the link again later"
+
+
+def _channel_problem(channel: str, code: str) -> str:
+    if code == "not_in_channel":
+        return f"I'm not a member of the claim channel ({channel}): invite me there with /invite"
+    return f"I can't post claims in the claim channel ({channel}, Slack says {code}): check FACTCHECK_CHANNEL"
+
+
+def check_source(source: str, extractor: ClaimExtractor, policy: FetchPolicy, max_claims: int,
+                 resolver: Resolver = system_resolver) -> tuple[Article, Extraction]:
+    """The same read-and-extract steps without Slack or a database: for `python app.py check`."""
+    path = Path(source)
+    if "://" not in source and path.is_file():
+        article = parse_article(path.read_bytes(), path.resolve().as_uri())
+    else:
+        page = fetch(source, policy, resolver=resolver)
+        article = parse_article(page.body, page.final_url)
+    return article, extractor.extract(article, max_claims)
+

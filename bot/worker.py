@@ -1,0 +1,121 @@
+"""Background workers that run the durable jobs.
+
+Slack handlers only record work (storage.jobs) and wake the workers, so acknowledging Slack never
+waits for a slow article server. Workers poll as a safety net (jobs from other processes, retries
+that come due, leases that expire) and are woken at once for local work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from storage import jobs
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """Raised by a job that cannot go on yet (e.g. another job owns the article) and should run again."""
+
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+@dataclass(frozen=True)
+class JobContext:
+    job_id: int
+    attempts: int
+    payload: dict[str, Any]
+
+
+JobHandler = Callable[[JobContext], None]
+MAX_ATTEMPTS = 5
+
+
+class Worker:
+    def __init__(self, db: Database, handlers: dict[str, JobHandler], threads: int = 4, poll: float = 1.0) -> None:
+        self._db = db
+        self._handlers = handlers
+        self._threads = threads
+        self._poll = poll
+        self._wake = threading.Condition()
+        self._pending_wakeups = 0
+        self._stopping = threading.Event()
+        self._pool: list[threading.Thread] = []
+        self.worker_prefix = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    def start(self) -> None:
+        for index in range(self._threads):
+            thread = threading.Thread(target=self._loop, args=(f"{self.worker_prefix}:{index}",),
+                                      name=f"job-worker-{index}", daemon=True)
+            thread.start()
+            self._pool.append(thread)
+
+    def wake(self) -> None:
+        with self._wake:
+            self._pending_wakeups += 1
+            self._wake.notify_all()
+
+    def stop(self, timeout: float = 25.0) -> None:
+        """Stop taking jobs, let running ones finish within timeout, hand back what is still held."""
+        self._stopping.set()
+        self.wake()
+        for thread in self._pool:
+            thread.join(timeout=max(0.1, timeout / max(1, len(self._pool))))
+        with self._db.session() as session:
+            handed_back = sum(jobs.release(session, f"{self.worker_prefix}:{i}") for i in range(self._threads))
+        if handed_back:
+            log.info("handed back %d unfinished jobs", handed_back)
+
+    def run_once(self, worker_id: str | None = None) -> bool:
+        """Claim and run one job; False when none was ready. Used by the loop and by tests."""
+        worker_id = worker_id or f"{self.worker_prefix}:once"
+        with self._db.session() as session:
+            job = jobs.claim(session, worker_id, list(self._handlers))
+            if job is None:
+                return False
+            context = JobContext(job_id=job.id, attempts=job.attempts, payload=dict(job.payload))
+            kind = job.kind
+        try:
+            self._handlers[kind](context)
+        except RetryLater as retry:
+            with self._db.session() as session:
+                jobs.retry_later(session, context.job_id, worker_id, timedelta(seconds=retry.delay), str(retry))
+            return True
+        except Exception as exc:  # a job must never take the worker down
+            log.error("job %s (%s) failed on attempt %d: %s", context.job_id, kind, context.attempts,
+                      "".join(traceback.format_exception_only(exc)).strip())
+            log.debug("job failure", exc_info=True)
+            with self._db.session() as session:
+                if context.attempts >= MAX_ATTEMPTS:
+                    jobs.fail(session, context.job_id, worker_id, repr(exc))
+                else:
+                    backoff = timedelta(seconds=min(300, 2 ** context.attempts))
+                    jobs.retry_later(session, context.job_id, worker_id, backoff, repr(exc))
+            return True
+        with self._db.session() as session:
+            jobs.finish(session, context.job_id, worker_id)
+        return True
+
+    def _loop(self, worker_id: str) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self.run_once(worker_id):
+                    continue
+            except Exception:
+                log.exception("worker %s could not claim a job; retrying", worker_id)
+            with self._wake:
+                if self._pending_wakeups == 0 and not self._stopping.is_set():
+                    self._wake.wait(timeout=self._poll)
+                self._pending_wakeups = max(0, self._pending_wakeups - 1)

@@ -1,0 +1,26 @@
+"""Message events: a pasted article link starts the fact-check workflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+
+from bot.events import link_message_from_event
+from bot.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    @app.event("message")
+    def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        # Events are acknowledged by Bolt when this returns (process_before_response): the links are
+        # recorded durably first, and the slow work happens in the workers.
+        message = link_message_from_event(
+            event,
+            team_id=body.get("team_id"),
+            bot_user_id=context.bot_user_id,
+            our_team_id=services.publisher.identity().get("team_id"),
+            max_links=services.settings.max_links_per_message,
+        )
+        if message is not None:
+            services.accept_links(message, body.get("event_id"))

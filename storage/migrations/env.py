@@ -1,0 +1,24 @@
+"""Alembic environment: migrations run on the connection storage.db hands over (or DATABASE_URL)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from storage.models import Base
+
+target_metadata = Base.metadata
+connection = context.config.attributes.get("connection")
+
+if connection is None:
+    from bot.config import load_settings
+    from storage.db import make_engine
+
+    engine = make_engine(load_settings().database_url)
+    with engine.begin() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+else:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,146 @@
+"""SQLAlchemy 2.x models: the newsroom's verification record.
+
+Timestamps are stored in UTC (SQLite keeps no zone, so UTCDateTime restores it on the way out).
+Unique keys carry the idempotency guarantees: one article per canonical URL, one link post per
+(channel, message, URL), one claim per (article, position) and per Slack message, one row per Slack
+event id, one job per dedupe key. Concurrent or repeated deliveries collide on these keys instead of
+creating twins.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    title: Mapped[str | None] = mapped_column(Text)
+    site: Mapped[str | None] = mapped_column(String(255))
+    author: Mapped[str | None] = mapped_column(String(255))
+    published: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    extractor: Mapped[str | None] = mapped_column(String(64))
+    # pending -> fetched -> extracted -> published | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    owner_link_post_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    claims: Mapped[list[Claim]] = relationship(back_populates="article", order_by="Claim.position")
+
+
+class LinkPost(Base):
+    __tablename__ = "link_posts"
+    __table_args__ = (UniqueConstraint("channel_id", "message_ts", "canonical_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    # queued -> done | failed | duplicate
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    reply_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("article_id", "position"),
+        UniqueConstraint("channel_id", "message_ts"),
+        Index("ix_claims_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str] = mapped_column(Text)
+    speaker: Mapped[str | None] = mapped_column(String(255))
+    score: Mapped[float] = mapped_column(Float)
+    # open | resolved | disputed  (verdict holds the decided verdict key when resolved)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    permalink: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="claims")
+
+
+class SlackEvent(Base):
+    """Event ids already accepted: a retried or re-delivered event is recognised and skipped."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """Durable background work: recorded before Slack is acknowledged, claimed by lease, resumable."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_ready", "status", "run_after"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # pending -> running -> done | failed   (running with an expired lease is taken over)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
