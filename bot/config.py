@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_links_per_message: int = Field(default=3, ge=1, le=20)
     worker_threads: int = Field(default=4, ge=1, le=64)
     verdict_emoji: str | None = None
+    verdict_quorum: int = Field(default=1, ge=1, le=50)
+    factcheckers: Annotated[list[str], NoDecode] = []
+    reconcile_interval_minutes: int = Field(default=15, ge=1, le=1440)
 
     # Claim extraction
     claim_extractor: Literal["auto", "embedded", "openai"] = "auto"
@@ -64,7 +67,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
-    @field_validator("fetch_allowed_private_hosts", mode="before")
+    @field_validator("fetch_allowed_private_hosts", "factcheckers", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         return _split_list(value)
@@ -79,6 +82,14 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("factcheckers")
+    @classmethod
+    def _slack_ids(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"[UWS][A-Z0-9]{2,}", entry):
+                raise ValueError(f"{entry!r} is not a Slack user id (U…/W…) or user group id (S…)")
+        return value
 
     @field_validator("factcheck_channel")
     @classmethod

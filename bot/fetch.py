@@ -119,13 +119,13 @@ def check_destination(url: str, policy: FetchPolicy, resolver: Resolver = system
     host = parts.hostname
     if not host:
         raise FetchError("invalid_url", "that does not look like a valid web address")
+    if parts.username is not None or parts.password is not None:
+        # `http://news.example@10.0.0.1/` reads like a news site but goes to 10.0.0.1: never forward it.
+        raise FetchError("blocked", "links with a user name or password in them are not fetched")
     port = port or (443 if scheme == "https" else 80)
     addresses = resolver(host, port)
     if not addresses:
         raise FetchError("dns", f"the site's name ({host}) could not be found")
-    if parts.username is not None or parts.password is not None:
-        # `http://news.example@10.0.0.1/` reads like a news site but goes to 10.0.0.1: never forward it.
-        raise FetchError("blocked", "links with a user name or password in them are not fetched")
     if _allowed(policy, host, port, addresses):
         return host, port, addresses[0]
     for raw in addresses:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage import jobs
 from storage.db import Database
-from storage.models import Article, LinkPost, SlackEvent, utcnow
+from storage.models import Article, Claim, LinkPost, SlackEvent, utcnow
 from storage.upsert import insert_ignore
 
 PROCESS_LINK = "process_link"
@@ -43,6 +43,11 @@ def seen_event(session: Session, event_id: str | None) -> bool:
     return not insert_ignore(session, table, {"event_id": event_id, "received_at": utcnow()}, ["event_id"])  # type: ignore[arg-type]
 
 
+def is_claim_thread(session: Session, channel: str, thread_ts: str) -> bool:
+    found = session.scalar(select(Claim.id).where(Claim.channel_id == channel, Claim.message_ts == thread_ts))
+    return found is not None
+
+
 def article_id_for(session: Session, canonical_url: str) -> int:
     now = utcnow()
     insert_ignore(
@@ -61,6 +66,8 @@ def accept_links(db: Database, message: LinkMessage, event_id: str | None = None
     with db.session() as session:
         if seen_event(session, event_id):
             return []
+        if message.thread_ts and is_claim_thread(session, message.channel_id, message.thread_ts):
+            return []  # evidence links in a verification thread are discussion, not new articles
         for url in message.urls:
             article_id = article_id_for(session, url)
             inserted = insert_ignore(

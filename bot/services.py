@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.claim_updates import RECONCILE_CLAIM, RECONCILE_SWEEP, ClaimUpdater
 from bot.claims import ClaimExtractor, build_extractor
 from bot.config import ConfigError, Settings
 from bot.fetch import FetchPolicy, Resolver, system_resolver
-from bot.intake import POST_NOTICE, PROCESS_LINK, LinkMessage, accept_links
+from bot.intake import POST_NOTICE, PROCESS_LINK, LinkMessage, accept_links, seen_event
 from bot.pipeline import Pipeline, PipelineOptions
 from bot.publisher import SlackPublisher, make_client, make_reader_client
+from bot.scheduler import PeriodicJobs
 from bot.verdict_scale import VerdictScale, VerdictScaleError
+from bot.verdicts import NOTIFY_INELIGIBLE, REFRESH_CLAIM, Eligibility, VerdictRecorder, VoteResult
 from bot.worker import Worker
 from storage.db import Database
 
@@ -26,7 +29,11 @@ class Services:
     extractor: ClaimExtractor
     scale: VerdictScale
     pipeline: Pipeline
+    recorder: VerdictRecorder
+    updater: ClaimUpdater
     worker: Worker
+    periodic: PeriodicJobs
+    _stopped: bool = False
 
     def accept_links(self, message: LinkMessage, event_id: str | None) -> list[int]:
         """Record the links durably (before Slack is acknowledged) and wake the workers."""
@@ -35,10 +42,37 @@ class Services:
             self.worker.wake()
         return created
 
-    def start(self) -> None:
+    def record_reaction(self, *, channel: str, ts: str, user: str, reaction: str, added: bool,
+                        event_ts: str | None, event_id: str | None) -> VoteResult | None:
+        """A reaction event: recorded (once) as a vote when it is one, then the workers update Slack."""
+        with self.db.session() as session:
+            if seen_event(session, event_id):
+                return None
+            result = self.recorder.record_reaction(session, channel=channel, ts=ts, user=user, reaction=reaction,
+                                                   added=added, event_ts=event_ts)
+        if result is not None and result.recorded:
+            self.worker.wake()
+        return result
+
+    def record_button(self, *, claim_id: int, user: str, verdict_key: str, action_ts: str | None) -> VoteResult | None:
+        with self.db.session() as session:
+            result = self.recorder.record_button(session, claim_id=claim_id, user=user, verdict_key=verdict_key,
+                                                 action_ts=action_ts)
+        if result is not None and result.recorded:
+            self.worker.wake()
+        return result
+
+    def start(self, *, periodic: bool = True) -> None:
         self.worker.start()
+        if periodic:
+            self.periodic.every(self.settings.reconcile_interval_minutes, RECONCILE_SWEEP)
+            self.periodic.start()
 
     def stop(self, timeout: float = 25.0) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.periodic.stop()
         self.worker.stop(timeout)
         self.db.dispose()
 
@@ -65,7 +99,16 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
         PipelineOptions(factcheck_channel=settings.factcheck_channel, max_claims=settings.max_claims_per_article),
         resolver=resolver,
     )
-    worker = Worker(db, {PROCESS_LINK: pipeline.process_link, POST_NOTICE: pipeline.post_notice},
-                    threads=settings.worker_threads)
+    eligibility = Eligibility(settings.factcheckers, group_members=lambda group: list(
+        publisher.reader.usergroups_users_list(usergroup=group).get("users") or []))
+    recorder = VerdictRecorder(scale, eligibility, quorum=settings.verdict_quorum,
+                               bot_user_id=lambda: publisher.identity().get("user_id"))
+    updater = ClaimUpdater(db, publisher, recorder, scale, quorum=settings.verdict_quorum)
+    worker = Worker(db, {
+        PROCESS_LINK: pipeline.process_link, POST_NOTICE: pipeline.post_notice,
+        REFRESH_CLAIM: updater.refresh_claim, NOTIFY_INELIGIBLE: updater.notify_ineligible,
+        RECONCILE_SWEEP: updater.reconcile_sweep, RECONCILE_CLAIM: updater.reconcile_claim,
+    }, threads=settings.worker_threads)
     return Services(settings=settings, db=db, publisher=publisher, extractor=extractor, scale=scale,
-                    pipeline=pipeline, worker=worker)
+                    pipeline=pipeline, recorder=recorder, updater=updater, worker=worker,
+                    periodic=PeriodicJobs(db, worker.wake))

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -95,12 +97,38 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
         SectionBlock(text=MarkdownTextObject(text=_clip(quote, SECTION_LIMIT))),
         ContextBlock(elements=[MarkdownTextObject(text=f"Source: {source}")]),
         SectionBlock(text=MarkdownTextObject(text=_clip(status, SECTION_LIMIT))),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Record a verdict by reacting: {scale.legend()}. "
-                                                       "Discuss the evidence in this thread.")]),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Record a verdict by reacting: {scale.legend()}, "
+                                                       "or with a button. Discuss the evidence in this thread.")]),
+        verdict_buttons(claim_id, scale),
     )
     text = f"Claim {claim.number}: {_clip(claim.text, 300)} — status {claim.status}. Source: {article.url}"
     metadata = {"event_type": CLAIM_METADATA_EVENT, "event_payload": {"claim_id": claim_id}}
     return Message(text=text, blocks=blocks, metadata=metadata)
+
+
+VOTE_ACTION_PREFIX = "vote:"
+
+
+def verdict_buttons(claim_id: int, scale: VerdictScale) -> ActionsBlock:
+    """One button per verdict (at most Slack's 25 elements); the value carries the claim id."""
+    buttons = [
+        ButtonElement(text=PlainTextObject(text=_clip(f":{v.emoji[0]}: {v.label}", 75), emoji=True),
+                      action_id=f"{VOTE_ACTION_PREFIX}{v.key}", value=str(claim_id))
+        for v in scale.verdicts[:25]
+    ]
+    return ActionsBlock(block_id=f"verdict-{claim_id}", elements=buttons)
+
+
+def verdict_note(status_text: str, previous_text: str, voters_line: str) -> Message:
+    """The short thread note posted when a claim's verdict actually changes."""
+    text = f"{status_text} (was {previous_text})." + (f" {voters_line}" if voters_line else "")
+    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=_clip(text, SECTION_LIMIT)))))
+
+
+def ineligible_notice(user: str) -> Message:
+    text = (f"<@{user}>, thanks: your reaction is kept, but verdicts on this desk are recorded only from the "
+            "fact-checkers listed in the bot's FACTCHECKERS setting. Ask an editor if you should be on it.")
+    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=text))))
 
 
 def article_card(

@@ -110,6 +110,15 @@ class Claim(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     permalink: Mapped[str | None] = mapped_column(String(512))
+    # Vote-state version (bumped on every recorded vote) and the version last shown in Slack, with a
+    # short lease so that only one worker at a time rewrites the message.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    rendered_version: Mapped[int] = mapped_column(Integer, default=0)
+    render_lease_until: Mapped[datetime | None] = mapped_column()
+    announced_status: Mapped[str] = mapped_column(String(16), default="open")
+    announced_verdict: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    reconciled_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -144,3 +153,57 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Vote(Base):
+    """One vote event, append-only: a reaction or button click added, or withdrawn.
+
+    `event_key` makes recording idempotent (the same Slack event, a retry, or a reconciliation that
+    finds what an event already recorded). Nothing here is ever updated or deleted.
+    """
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("ix_votes_claim_created", "claim_id", "created_at"), Index("ix_votes_user", "user_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    verdict: Mapped[str] = mapped_column(String(32))
+    # reaction:<emoji> | button
+    source: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(16))  # added | withdrawn
+    eligible: Mapped[bool] = mapped_column(default=True)
+    origin: Mapped[str] = mapped_column(String(16), default="event")  # event | button | reconcile
+    event_key: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActiveVote(Base):
+    """The current state derived from the vote events: which (claim, user, source) slots are on now."""
+
+    __tablename__ = "active_votes"
+    __table_args__ = (UniqueConstraint("claim_id", "user_id", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(80))
+    verdict: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    voted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VerdictChange(Base):
+    """The verdict history of a claim: every change of status or verdict, when, and the vote behind it."""
+
+    __tablename__ = "verdict_changes"
+    __table_args__ = (Index("ix_verdict_changes_claim", "claim_id", "id"), Index("ix_verdict_changes_at", "changed_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    old_status: Mapped[str] = mapped_column(String(16))
+    old_verdict: Mapped[str | None] = mapped_column(String(32))
+    new_status: Mapped[str] = mapped_column(String(16))
+    new_verdict: Mapped[str | None] = mapped_column(String(32))
+    vote_id: Mapped[int | None] = mapped_column(ForeignKey("votes.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

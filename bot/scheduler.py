@@ -1,0 +1,51 @@
+"""Periodic work, queued as durable jobs so that several processes schedule it only once.
+
+APScheduler ticks in each process; each tick only *enqueues* a job whose dedupe key is the time bucket
+(`sweep:<bucket>`), so however many processes tick, one job per bucket exists, and whichever worker
+claims it does the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from storage import jobs
+from storage.db import Database
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def bucket(now: datetime, minutes: int) -> str:
+    return str(int(now.timestamp()) // (minutes * 60))
+
+
+class PeriodicJobs:
+    def __init__(self, db: Database, wake: Callable[[], None]) -> None:
+        self._db = db
+        self._wake = wake
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+
+    def every(self, minutes: int, kind: str, *, run_now: bool = True) -> None:
+        def tick() -> None:
+            try:
+                stamp = bucket(utcnow(), minutes)
+                with self._db.session() as session:
+                    jobs.enqueue(session, kind, f"{kind}:{stamp}", {"stamp": stamp})
+                self._wake()
+            except Exception:
+                log.exception("could not schedule %s", kind)
+
+        self._scheduler.add_job(tick, "interval", minutes=minutes, id=kind, replace_existing=True,
+                                next_run_time=utcnow() if run_now else None, coalesce=True, max_instances=1)
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

@@ -1,0 +1,167 @@
+"""Shared fixtures: real local servers, a real database, and the bot served over real HTTP.
+
+The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set (each test
+gets its own schema, dropped afterwards, so tests never see each other's rows).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.config import Settings, load_settings
+from bot.fetch import system_resolver
+from bot.services import Services, build_services
+from handlers import create_app
+from handlers.http import wsgi_app
+from tests.harness.article_server import ArticleServer
+from tests.harness.openai_server import OpenAIStandIn
+from tests.harness.signing import SlackEventSender
+from tests.harness.slack_api import SlackStandIn
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token-0000"
+NEWS_CHANNEL = "C0NEWS"
+FACTCHECK_CHANNEL = "C0CHECK"
+REPORTER = "U0MARIA"
+SAMPLE_HTML = Path(__file__).resolve().parent.parent / "samples" / "bagram-bounty.html"
+
+
+def _postgres_url(base: str) -> str:
+    return base if "+psycopg" in base else base.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'factcheck.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_postgres_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    yield f"{_postgres_url(base)}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        standin.add_channel(NEWS_CHANNEL, "newsroom", members=[REPORTER, "U0EDITOR"])
+        standin.add_channel(FACTCHECK_CHANNEL, "factcheck", members=[REPORTER, "U0EDITOR"])
+        standin.add_user(REPORTER, "maria", "Maria Reporter")
+        standin.add_user("U0EDITOR", "ed", "Ed Editor")
+        yield standin
+
+
+@pytest.fixture
+def articles() -> Iterator[ArticleServer]:
+    with ArticleServer() as server:
+        server.add("/bagram-bounty", SAMPLE_HTML.read_bytes())
+        yield server
+
+
+@pytest.fixture
+def llm() -> Iterator[OpenAIStandIn]:
+    with OpenAIStandIn() as server:
+        yield server
+
+
+def make_settings(database_url: str, slack: SlackStandIn, articles: ArticleServer, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack.api_url,
+        "database_url": database_url,
+        "fetch_allowed_private_hosts": f"127.0.0.1:{articles.port}",
+        "fetch_total_timeout": 5.0,
+        "worker_threads": 2,
+        "claim_extractor": "embedded",
+    }
+    values.update(overrides)
+    return load_settings(_env_file=None, **values)
+
+
+def local_resolver(host: str, port: int) -> list[str]:
+    """Names under .example resolve to 127.0.0.1 (the article server); everything else as usual."""
+    if host.endswith(".example"):
+        return ["127.0.0.1"]
+    return system_resolver(host, port)
+
+
+@dataclass
+class RunningBot:
+    services: Services
+    url: str
+    sender: SlackEventSender
+    slack: SlackStandIn
+    articles: ArticleServer
+
+    def article_url(self, path: str) -> str:
+        return f"http://news.example:{self.articles.port}{path}"
+
+    def post_link(self, text: str, *, channel: str = NEWS_CHANNEL, user: str = REPORTER, **event: Any) -> str:
+        """Post a human message in the stand-in and deliver its event to the bot; returns its ts."""
+        ts = self.slack.post_human_message(channel, text, user=user, thread_ts=event.pop("thread_ts", None))
+        payload = self.sender.message_event(channel=channel, user=user, text=text, ts=ts, **event)
+        response = self.sender.event(payload)
+        assert response.status_code == 200, response.text
+        return ts
+
+
+class BotServer:
+    """The bot as in production: services, Bolt app, waitress on a free port, workers running."""
+
+    def __init__(self, settings: Settings, slack: SlackStandIn, articles: ArticleServer) -> None:
+        from waitress.server import create_server
+
+        self.services = build_services(settings, resolver=local_resolver)
+        self.app = create_app(self.services)
+        self.server = create_server(wsgi_app(self.app), host="127.0.0.1", port=0, threads=8)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.slack = slack
+        self.articles = articles
+
+    def __enter__(self) -> RunningBot:
+        self.thread.start()
+        self.services.start()
+        url = f"http://127.0.0.1:{self.port}/slack/events"
+        return RunningBot(self.services, url, SlackEventSender(url, SIGNING_SECRET), self.slack, self.articles)
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.close()
+        self.services.stop(timeout=5)
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def bot_factory(database_url: str, slack: SlackStandIn, articles: ArticleServer) -> Iterator[Any]:
+    """Start bots with setting overrides; every bot started is stopped at the end of the test."""
+    started: list[BotServer] = []
+
+    def start(**overrides: Any) -> RunningBot:
+        server = BotServer(make_settings(database_url, slack, articles, **overrides), slack, articles)
+        started.append(server)
+        return server.__enter__()
+
+    yield start
+    for server in reversed(started):
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def bot(bot_factory: Any) -> RunningBot:
+    return bot_factory()

@@ -1,0 +1,119 @@
+"""The foundation flow, end to end through the real HTTP endpoint with signed events:
+a pasted link becomes a :mag: mark, one top-level message per claim and an article card."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from storage.models import Article, Claim, LinkPost
+from tests.conftest import FACTCHECK_CHANNEL, NEWS_CHANNEL, SAMPLE_HTML, RunningBot
+
+STRAY_HEADLINE = "Afghanistan, firmato accordo di pace tra Stati Uniti e talebani"
+
+
+def wait_for_card(bot: RunningBot, channel: str, ts: str, timeout: float = 20.0) -> dict:
+    """The bot's reply in the thread of message ts (card or notice)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = [m for m in bot.slack.thread(channel, ts) if m.get("bot_id") and m["ts"] != ts]
+        if replies:
+            return replies[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no reply in the thread of {ts}; calls: {[c.method for c in bot.slack.calls]}")
+
+
+def claim_posts(bot: RunningBot, channel: str) -> list[dict]:
+    return [m for m in bot.slack.messages(channel)
+            if m.get("bot_id") and not m.get("thread_ts") and "Claim " in (m.get("text") or "")]
+
+
+def count(bot: RunningBot, model: type) -> int:
+    with bot.services.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_pasted_link_opens_card_and_one_thread_per_claim(bot: RunningBot) -> None:
+    url = bot.article_url("/bagram-bounty?utm_source=newsletter")
+    ts = bot.post_link(f"is this right? <{url}>")
+
+    card = wait_for_card(bot, NEWS_CHANNEL, ts)
+    reactions = bot.slack.calls_to("reactions.add")
+    assert reactions and reactions[0].params["name"] == "mag" and reactions[0].params["timestamp"] == ts
+
+    claims = claim_posts(bot, NEWS_CHANNEL)
+    assert 3 <= len(claims) <= 5
+    with bot.services.db.session() as session:
+        article = session.scalars(select(Article)).one()
+        stored = session.scalars(select(Claim).order_by(Claim.position)).all()
+        assert article.title == "Report Indicates Iran Offered Money to Taliban to Kill US, Coalition Troops"
+        assert article.site == "The Desk Example"
+        assert article.status == "published"
+        assert [c.message_ts for c in stored] == [m["ts"] for m in claims]
+        for claim in stored:
+            # Every quote is verbatim article text, and the stray headline never becomes a claim.
+            assert claim.quote in (article.text or "")
+            assert "firmato" not in claim.quote and "talebani" not in claim.text
+            assert claim.permalink and claim.permalink.startswith("https://")
+    assert STRAY_HEADLINE not in (article.text or "")
+
+    first = claims[0]
+    blocks_text = str(first["blocks"])
+    assert "Status:* Open" in blocks_text
+    assert ":white_check_mark: true" in blocks_text and ":x: false" in blocks_text
+    assert "news.example" in blocks_text  # the source link
+    assert first["metadata"]["event_type"] == "factcheck_claim"
+
+    card_text = str(card["blocks"])
+    assert "Report Indicates Iran Offered Money" in card_text
+    assert "Summary:" in card_text
+    for claim in stored:
+        assert claim.permalink in card_text.replace("%7C", "|")
+    assert card["text"]  # plain-text fallback
+
+
+def test_claims_go_to_factcheck_channel_when_configured(bot_factory) -> None:
+    bot = bot_factory(factcheck_channel=FACTCHECK_CHANNEL)
+    ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
+    wait_for_card(bot, NEWS_CHANNEL, ts)
+    assert claim_posts(bot, FACTCHECK_CHANNEL)
+    assert not claim_posts(bot, NEWS_CHANNEL)
+
+
+def test_retried_event_and_repeated_link_post_nothing_new(bot: RunningBot) -> None:
+    url = bot.article_url("/bagram-bounty")
+    ts = bot.slack.post_human_message(NEWS_CHANNEL, f"<{url}>", user="U0MARIA")
+    event = bot.sender.message_event(channel=NEWS_CHANNEL, user="U0MARIA", text=f"<{url}>", ts=ts)
+    first = bot.sender.event(event, event_id="Ev0DUPLICATE")
+    retry = bot.sender.event(event, event_id="Ev0DUPLICATE", retry_num=1, retry_reason="http_timeout")
+    redelivered = bot.sender.event(event, event_id="Ev0OTHERID")  # same message, another delivery
+    assert first.status_code == retry.status_code == redelivered.status_code == 200
+    wait_for_card(bot, NEWS_CHANNEL, ts)
+    posts_after_first = len(bot.slack.calls_to("chat.postMessage"))
+    assert count(bot, LinkPost) == 1
+
+    # The same article posted again (other tracking tags) points to the existing threads.
+    again = bot.post_link(f"seen this? <{url}?utm_campaign=social#comments>")
+    reply = wait_for_card(bot, NEWS_CHANNEL, again)
+    assert "already being checked" in reply["text"]
+    claims_in_db = count(bot, Claim)
+    with bot.services.db.session() as session:
+        permalinks = session.scalars(select(Claim.permalink)).all()
+    assert all(p in str(reply["blocks"]).replace("%7C", "|") for p in permalinks)
+    time.sleep(0.5)
+    assert len(bot.slack.calls_to("chat.postMessage")) == posts_after_first + 1
+    assert count(bot, Claim) == claims_in_db
+    assert count(bot, Article) == 1
+
+
+def test_ack_is_fast_while_the_article_server_is_slow(bot: RunningBot) -> None:
+    bot.articles.add("/slow-story", SAMPLE_HTML.read_bytes(), delay=10.0)
+    text = f"<{bot.article_url('/slow-story')}>"
+    ts = bot.slack.post_human_message(NEWS_CHANNEL, text, user="U0MARIA")
+    event = bot.sender.message_event(channel=NEWS_CHANNEL, user="U0MARIA", text=text, ts=ts)
+    started = time.monotonic()
+    response = bot.sender.event(event)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert elapsed < 1.0, f"ack took {elapsed:.2f}s while the article server sleeps 10 s"
