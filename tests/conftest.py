@@ -142,6 +142,9 @@ class BotServer:
         return RunningBot(self.services, url, SlackEventSender(url, SIGNING_SECRET), self.slack, self.articles)
 
     def __exit__(self, *exc: object) -> None:
+        # Close every connection too (keep-alive ones would keep waitress's loop running), then stop.
+        for channel in list(self.server._map.values()):
+            channel.close()
         self.server.close()
         self.services.stop(timeout=5)
         self.thread.join(timeout=5)

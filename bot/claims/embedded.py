@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.article import Article
 from bot.claims.base import Claim, Extraction
-from bot.claims.checkworthiness import CheckworthinessModel, default_model
 from bot.claims.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from bot.claims.checkworthiness import CheckworthinessModel
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LEADING_CONNECTIVE = re.compile(
@@ -62,7 +65,12 @@ class EmbeddedExtractor:
 
     @property
     def model(self) -> CheckworthinessModel:
-        return self._model or default_model()
+        if self._model is None:
+            # Loaded on first use (and cached process-wide), so commands that never extract start fast.
+            from bot.claims.checkworthiness import default_model
+
+            self._model = default_model()
+        return self._model
 
     def score(self, article: Article) -> list[ScoredSentence]:
         sentences = article_sentences(article)
