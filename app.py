@@ -99,7 +99,8 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
 
             from handlers.http import wsgi_app
 
-            server = create_server(wsgi_app(app), host="0.0.0.0", port=settings.port, threads=settings.http_threads)
+            application = wsgi_app(app, settings.secret("slack_signing_secret"))
+            server = create_server(application, host="0.0.0.0", port=settings.port, threads=settings.http_threads)
             log.info("serving the Events API on http://0.0.0.0:%d/slack/events", settings.port)
             server.run()
     except (_Shutdown, KeyboardInterrupt) as reason:

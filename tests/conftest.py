@@ -114,8 +114,9 @@ class RunningBot:
 
     def post_link(self, text: str, *, channel: str = NEWS_CHANNEL, user: str = REPORTER, **event: Any) -> str:
         """Post a human message in the stand-in and deliver its event to the bot; returns its ts."""
-        ts = self.slack.post_human_message(channel, text, user=user, thread_ts=event.pop("thread_ts", None))
-        payload = self.sender.message_event(channel=channel, user=user, text=text, ts=ts, **event)
+        thread_ts = event.pop("thread_ts", None)
+        ts = self.slack.post_human_message(channel, text, user=user, thread_ts=thread_ts)
+        payload = self.sender.message_event(channel=channel, user=user, text=text, ts=ts, thread_ts=thread_ts, **event)
         response = self.sender.event(payload)
         assert response.status_code == 200, response.text
         return ts
@@ -129,7 +130,8 @@ class BotServer:
 
         self.services = build_services(settings, resolver=local_resolver)
         self.app = create_app(self.services)
-        self.server = create_server(wsgi_app(self.app), host="127.0.0.1", port=0, threads=8)
+        application = wsgi_app(self.app, settings.secret("slack_signing_secret"))
+        self.server = create_server(application, host="127.0.0.1", port=0, threads=8)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.slack = slack

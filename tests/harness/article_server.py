@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import time
@@ -44,10 +45,8 @@ class _ArticleHandler(QuietHandler):
         if route.delay:
             time.sleep(route.delay)
         if route.stream_total is None:
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.reply(route.status, route.body, route.content_type, route.headers)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
             return
         self._stream(route)
 

@@ -8,6 +8,7 @@ The bot's slack_sdk client points at it through SLACK_API_URL (`api_url`, traili
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -59,10 +60,8 @@ def _parse_params(handler: QuietHandler, body: bytes) -> dict[str, Any]:
         params.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()})
     for key in ("blocks", "metadata", "view", "attachments"):
         if isinstance(params.get(key), str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 params[key] = json.loads(params[key])
-            except json.JSONDecodeError:
-                pass
     return params
 
 
