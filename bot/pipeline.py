@@ -117,7 +117,8 @@ class Pipeline:
     def post_notice(self, context: JobContext) -> None:
         payload = context.payload
         if payload.get("kind") == "too_many_links":
-            message = too_many_links_notice(int(payload["checked"]), int(payload["dropped"]))
+            message = too_many_links_notice(payload["channel"], payload["thread_ts"], int(payload["checked"]),
+                                            int(payload["dropped"]))
             self.publisher.post(payload["channel"], message, thread_ts=payload["thread_ts"],
                                 resume=context.attempts > 1)
 

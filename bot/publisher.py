@@ -41,7 +41,7 @@ class PostError(Exception):
         self.channel = channel
 
 
-def make_client(token: str, base_url: str, timeout: int = 15) -> WebClient:
+def make_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
     """A WebClient for posting: retries 429s and 5xx, but not lost connections (see module doc)."""
     return WebClient(
         token=token,
@@ -51,7 +51,7 @@ def make_client(token: str, base_url: str, timeout: int = 15) -> WebClient:
     )
 
 
-def make_reader_client(token: str, base_url: str, timeout: int = 15) -> WebClient:
+def make_reader_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
     """A WebClient for idempotent calls (reads, reactions, updates): connection errors are retried too."""
     client = make_client(token, base_url, timeout)
     client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
@@ -63,6 +63,8 @@ class SlackPublisher:
         self.client = client
         self.reader = reader or client
         self._identity: dict[str, str] | None = None
+        # Pauses between looks for a post whose answer was lost, before posting again (about 7 s in all).
+        self.lost_answer_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 3.5)
         self._lock = threading.Lock()
 
     def identity(self) -> dict[str, str]:
@@ -94,7 +96,7 @@ class SlackPublisher:
             arguments["thread_ts"] = thread_ts
         if message.metadata:
             arguments["metadata"] = message.metadata
-        for attempt in range(3):
+        for _attempt in range(3):
             try:
                 return str(self.client.chat_postMessage(**arguments)["ts"])
             except SlackApiError as exc:
@@ -102,12 +104,22 @@ class SlackPublisher:
             except (SlackClientError, OSError) as exc:
                 log.warning("chat.postMessage to %s: no answer (%s); checking whether it was posted",
                             channel, type(exc).__name__)
-                time.sleep(min(4.0, 0.5 * 2 ** attempt))
-                if message.metadata:
-                    existing = self.find_posted(channel, message.metadata, thread_ts)
-                    if existing:
-                        return existing
+                existing = self._await_posted(channel, message, thread_ts)
+                if existing:
+                    return existing
         raise PostError("no_response", channel)
+
+    def _await_posted(self, channel: str, message: Message, thread_ts: str | None) -> str | None:
+        """After a lost answer, look for the post a few times (Slack may still be processing it)."""
+        if not message.metadata:
+            time.sleep(1.0)
+            return None
+        for wait in self.lost_answer_waits:
+            time.sleep(wait)
+            existing = self.find_posted(channel, message.metadata, thread_ts)
+            if existing:
+                return existing
+        return None
 
     def find_posted(self, channel: str, metadata: dict[str, Any], thread_ts: str | None) -> str | None:
         """The ts of a recent bot message in channel (or thread) carrying exactly this metadata."""

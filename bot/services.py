@@ -90,8 +90,8 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     if migrate:
         db.migrate()
     token = settings.secret("slack_bot_token")
-    publisher = SlackPublisher(make_client(token, settings.slack_api_url),
-                               make_reader_client(token, settings.slack_api_url))
+    publisher = SlackPublisher(make_client(token, settings.slack_api_url, settings.slack_timeout),
+                               make_reader_client(token, settings.slack_api_url, settings.slack_timeout))
     extractor = build_extractor(settings)
     scale = verdict_scale(settings)
     pipeline = Pipeline(

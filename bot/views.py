@@ -191,7 +191,8 @@ def duplicate_notice(link_post_id: int, article: ArticleInfo, claims: Sequence[C
                    metadata=metadata)
 
 
-def too_many_links_notice(checked: int, dropped: int) -> Message:
+def too_many_links_notice(channel: str, message_ts: str, checked: int, dropped: int) -> Message:
     text = (f"This message has {checked + dropped} links; I'm checking the first {checked} and left out "
             f"{dropped}. Post the others separately (or use `/factcheck <url>`) to check them too.")
-    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=text))))
+    metadata = {"event_type": "factcheck_notice", "event_payload": {"channel": channel, "ts": message_ts}}
+    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=text))), metadata=metadata)

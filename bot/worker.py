@@ -55,7 +55,31 @@ class Worker:
         self._pool: list[threading.Thread] = []
         self.worker_prefix = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
+    def reclaim_from_dead_local_workers(self) -> int:
+        """Hand back jobs held by worker processes on this host that no longer exist (killed, crashed).
+
+        Their leases would expire anyway; this only spares a restarted bot the wait. A pid is judged on
+        this host only, where "no such process" is certain.
+        """
+        host = socket.gethostname()[:32]
+        reclaimed = 0
+        with self._db.session() as session:
+            for worker_id in jobs.running_workers(session, f"{host}:"):
+                parts = worker_id.split(":")
+                if len(parts) < 2 or not parts[1].isdigit() or int(parts[1]) == os.getpid():
+                    continue
+                try:
+                    os.kill(int(parts[1]), 0)
+                except ProcessLookupError:
+                    reclaimed += jobs.release(session, worker_id)
+                except PermissionError:
+                    continue
+        if reclaimed:
+            log.info("took back %d jobs from workers that died on this host", reclaimed)
+        return reclaimed
+
     def start(self) -> None:
+        self.reclaim_from_dead_local_workers()
         for index in range(self._threads):
             thread = threading.Thread(target=self._loop, args=(f"{self.worker_prefix}:{index}",),
                                       name=f"job-worker-{index}", daemon=True)

@@ -81,12 +81,22 @@ def fail(session: Session, job_id: int, worker_id: str, error: str) -> None:
 
 
 def release(session: Session, worker_id: str) -> int:
-    """Hand back every job this worker holds (graceful shutdown): others may take them at once."""
+    """Hand back every job this worker holds (shutdown, or a dead worker): others may take them at once.
+
+    Attempts are kept, so the next run knows the job was started before and checks Slack for what it
+    may already have posted.
+    """
     result = session.execute(
         update(Job).where(Job.locked_by == worker_id, Job.status == "running")
-        .values(status="pending", locked_until=None, attempts=Job.attempts - 1, updated_at=utcnow())
+        .values(status="pending", locked_until=None, updated_at=utcnow())
     )
     return int(result.rowcount or 0)
+
+
+def running_workers(session: Session, prefix: str) -> list[str]:
+    """Worker ids starting with prefix that hold running jobs (to find the dead ones on this host)."""
+    return list(session.scalars(select(Job.locked_by).where(Job.status == "running", Job.locked_by.like(f"{prefix}%"))
+                                .distinct()))
 
 
 def next_run_at(session: Session, kinds: Sequence[str]) -> datetime | None:
