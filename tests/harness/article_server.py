@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,8 +78,8 @@ class _ArticleHandler(QuietHandler):
 class ArticleServer(LocalServer):
     handler_class = _ArticleHandler
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
@@ -116,5 +116,9 @@ class ArticleServer(LocalServer):
 
     def add_gzip_bomb(self, path: str, expanded_bytes: int = 200 * 1024 * 1024) -> None:
         """A small gzip body that expands to `expanded_bytes` of HTML."""
-        compressor = gzip.compress(b"<html><body>" + b" " * expanded_bytes, compresslevel=9)
-        self.routes[path] = Route(body=compressor, headers={"Content-Encoding": "gzip"})
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip container
+        block = b" " * (1024 * 1024)
+        parts = [packer.compress(b"<html><body>")]
+        parts.extend(packer.compress(block) for _ in range(expanded_bytes // len(block)))
+        parts.append(packer.flush())
+        self.routes[path] = Route(body=b"".join(parts), headers={"Content-Encoding": "gzip"})

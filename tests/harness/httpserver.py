@@ -21,13 +21,14 @@ class LocalServer:
 
     handler_class: type[BaseHTTPRequestHandler]
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self._server: QuietServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> LocalServer:
         handler = type("Handler", (self.handler_class,), {"owner": self})
-        self._server = QuietServer(("127.0.0.1", 0), handler)
+        self._server = QuietServer((self.host, 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()
@@ -52,7 +53,7 @@ class LocalServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
 
 class QuietHandler(BaseHTTPRequestHandler):
