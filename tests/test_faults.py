@@ -214,3 +214,43 @@ def test_sigterm_stops_cleanly_and_secrets_stay_out_of_logs(process_env, slack, 
     assert "shutting down (SIGTERM)" in log
     for secret in (BOT_TOKEN, SIGNING_SECRET, "sk-test-secret-abcdef"):
         assert secret not in log
+
+
+def test_two_processes_on_one_database_post_everything_once(process_env, slack, articles, tmp_path) -> None:
+    """Behind a load balancer, Slack's retry of an event can reach another process than the first try."""
+    import threading
+
+    second_env = dict(process_env, PORT=str(free_port()))
+    first = BotProcess(process_env, tmp_path / "first.log").start()
+    second = BotProcess(second_env, tmp_path / "second.log").start()
+    senders = [SlackEventSender(f"http://127.0.0.1:{env['PORT']}/slack/events", SIGNING_SECRET)
+               for env in (process_env, second_env)]
+    posted = []
+    for index in range(3):
+        articles.add(f"/story-{index}", (ROOT / "samples" / "bagram-bounty.html").read_bytes())
+        url = f"http://127.0.0.1:{articles.port}/story-{index}"
+        ts = slack.post_human_message(NEWS_CHANNEL, f"<{url}>", user="U0MARIA")
+        event = senders[0].message_event(channel=NEWS_CHANNEL, user="U0MARIA", text=f"<{url}>", ts=ts)
+        deliveries = [threading.Thread(target=sender.event, args=(event,), kwargs={"event_id": f"Ev0MULTI{index}",
+                                                                                  "retry_num": retry})
+                      for retry, sender in ((None, senders[0]), (1, senders[1]))]
+        deliveries.append(threading.Thread(target=senders[1].event, args=(event,)))  # another event id, same message
+        for delivery in deliveries:
+            delivery.start()
+        for delivery in deliveries:
+            delivery.join()
+        posted.append(ts)
+
+    def cards() -> int:
+        return sum(len([m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]) for ts in posted)
+
+    wait_until(lambda: cards() >= 3, 40, "three cards")
+    time.sleep(1.0)
+    first.terminate()
+    second.terminate()
+    assert cards() == 3
+    # The same claims (same quotes) from three URLs: three articles, nine claim threads, none twice.
+    claims = [m for m in bot_posts(slack) if not m.get("thread_ts")]
+    assert len(claims) == 9
+    assert len({m["metadata"]["event_payload"]["claim_id"] for m in claims}) == 9
+    assert len(slack.calls_to("reactions.add")) >= 3
