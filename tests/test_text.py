@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.claims.grounding import locate
 from bot.claims.sentences import split_sentences
@@ -55,3 +57,25 @@ def test_custom_scale_with_skin_tones_and_shared_verdicts() -> None:
 def test_malformed_scales_are_rejected_with_the_entry(spec: str) -> None:
     with pytest.raises(VerdictScaleError):
         VerdictScale.parse(spec)
+
+
+emoji_names = st.from_regex(r"[a-z0-9_+\-]{1,20}", fullmatch=True)
+verdict_keys = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+
+
+@given(st.dictionaries(emoji_names, verdict_keys, min_size=1, max_size=8),
+       st.sampled_from(["", "::skin-tone-2", "::skin-tone-6"]))
+def test_any_well_formed_emoji_map_round_trips(mapping: dict[str, str], tone: str) -> None:
+    scale = VerdictScale.parse(",".join(f"{e}={v}" for e, v in mapping.items()))
+    for emoji, verdict in mapping.items():
+        assert scale.for_emoji(emoji + tone).key == verdict
+    assert {v.key for v in scale.verdicts} == set(mapping.values())
+
+
+@given(st.text(max_size=80))
+def test_garbage_emoji_maps_are_rejected_or_parsed_never_crash(spec: str) -> None:
+    try:
+        scale = VerdictScale.parse(spec)
+    except VerdictScaleError:
+        return
+    assert scale.verdicts
