@@ -59,7 +59,7 @@ def parse_article(html: bytes | str, url: str) -> Article:
         include_tables=False,
         include_images=False,
         favor_precision=True,
-        deduplicate=True,
+        deduplicate=False,  # its cache is process-wide: a second read of the same page would come back empty
     )
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if len(text) < MIN_TEXT_CHARS:

@@ -8,6 +8,7 @@ claims it does the work.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -31,17 +32,21 @@ class PeriodicJobs:
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
     def every(self, minutes: int, kind: str, *, run_now: bool = True) -> None:
-        def tick() -> None:
+        """Enqueue `kind` once per period across all processes, and once now for this process's start."""
+
+        def enqueue(stamp: str) -> None:
             try:
-                stamp = bucket(utcnow(), minutes)
                 with self._db.session() as session:
                     jobs.enqueue(session, kind, f"{kind}:{stamp}", {"stamp": stamp})
                 self._wake()
             except Exception:
                 log.exception("could not schedule %s", kind)
 
-        self._scheduler.add_job(tick, "interval", minutes=minutes, id=kind, replace_existing=True,
-                                next_run_time=utcnow() if run_now else None, coalesce=True, max_instances=1)
+        if run_now:
+            # A (re)start is exactly when events may have been missed: always catch up, whatever the period.
+            enqueue(f"start-{uuid.uuid4().hex}")
+        self._scheduler.add_job(lambda: enqueue(bucket(utcnow(), minutes)), "interval", minutes=minutes, id=kind,
+                                replace_existing=True, coalesce=True, max_instances=1)
 
     def start(self) -> None:
         self._scheduler.start()

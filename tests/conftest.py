@@ -6,6 +6,7 @@ gets its own schema, dropped afterwards, so tests never see each other's rows).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import uuid
@@ -77,6 +78,25 @@ def articles() -> Iterator[ArticleServer]:
 def llm() -> Iterator[OpenAIStandIn]:
     with OpenAIStandIn() as server:
         yield server
+
+
+QUOTES = [
+    "So far, the bounties have led to six attacks, including a suicide attack on the Bagram US air force base.",
+    "Prior to the attack on Bagram, the US killed Qasem Soleimani in a drone strike in Baghdad.",
+    "After the explosion, ten Taliban fighters exchanged gunfire with local security forces before a US "
+    "airstrike eliminated them.",
+]
+
+
+def scripted_llm(llm: OpenAIStandIn) -> None:
+    answer = {"summary": "CNN reports Iran paid bounties.",
+              "claims": [{"claim": q, "quote": q, "speaker": None} for q in QUOTES]}
+    llm.responder = lambda request: json.dumps(answer)
+
+
+def llm_settings(llm: OpenAIStandIn) -> dict[str, Any]:
+    return {"claim_extractor": "openai", "openai_api_key": "sk-test-secret-abcdef", "openai_base_url": llm.base_url,
+            "openai_model": "test-model", "slack_timeout": 1.0}
 
 
 def make_settings(database_url: str, slack: SlackStandIn, articles: ArticleServer, **overrides: Any) -> Settings:

@@ -6,7 +6,6 @@ deterministic claims), so the number of posts expected is known exactly.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BOT_TOKEN, NEWS_CHANNEL, SIGNING_SECRET, RunningBot
+from tests.conftest import BOT_TOKEN, NEWS_CHANNEL, SIGNING_SECRET, RunningBot, llm_settings, scripted_llm
 from tests.harness.article_server import ArticleServer
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.signing import SlackEventSender
@@ -25,25 +24,6 @@ from tests.harness.slack_api import SlackStandIn
 from tests.test_link_to_threads import claim_posts, wait_for_card
 
 ROOT = Path(__file__).resolve().parent.parent
-QUOTES = [
-    "So far, the bounties have led to six attacks, including a suicide attack on the Bagram US air force base.",
-    "Prior to the attack on Bagram, the US killed Qasem Soleimani in a drone strike in Baghdad.",
-    "After the explosion, ten Taliban fighters exchanged gunfire with local security forces before a US "
-    "airstrike eliminated them.",
-]
-
-
-def scripted_llm(llm: OpenAIStandIn) -> None:
-    answer = {"summary": "CNN reports Iran paid bounties.",
-              "claims": [{"claim": q, "quote": q, "speaker": None} for q in QUOTES]}
-    llm.responder = lambda request: json.dumps(answer)
-
-
-def llm_settings(llm: OpenAIStandIn) -> dict[str, Any]:
-    return {"claim_extractor": "openai", "openai_api_key": "sk-test-secret-abcdef", "openai_base_url": llm.base_url,
-            "openai_model": "test-model", "slack_timeout": 1.0}
-
-
 def bot_posts(slack: SlackStandIn, channel: str = NEWS_CHANNEL) -> list[dict]:
     return [m for m in slack.messages(channel) if m.get("bot_id")]
 

@@ -7,15 +7,29 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.verdicts import verdict_history, vote_history
 from bot.worker import JobContext
 from storage.models import Claim, Vote
-from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
+from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot, llm_settings, scripted_llm
+from tests.harness.openai_server import OpenAIStandIn
 from tests.test_link_to_threads import claim_posts, wait_for_card
 
 EDITOR = "U0EDITOR"
+
+
+@pytest.fixture
+def llm_bot_factory(bot_factory: Any, llm: OpenAIStandIn) -> Any:
+    """Bots whose claims come from the scripted LLM stand-in: three known claims per article."""
+    scripted_llm(llm)
+    return lambda **overrides: bot_factory(**llm_settings(llm), **overrides)
+
+
+@pytest.fixture
+def bot(llm_bot_factory: Any) -> RunningBot:
+    return llm_bot_factory()
 
 
 def open_claims(bot: RunningBot) -> list[dict]:
@@ -49,6 +63,16 @@ def wait_rendered(bot: RunningBot, ts: str, timeout: float = 10.0) -> Claim:
             return row
         time.sleep(0.05)
     raise AssertionError(f"claim {ts} not rendered: {claim_row(bot, ts).__dict__}")
+
+
+def wait_until_status(bot: RunningBot, ts: str, status: str, timeout: float = 10.0) -> Claim:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = claim_row(bot, ts)
+        if row.status == status:
+            return wait_rendered(bot, ts)
+        time.sleep(0.05)
+    raise AssertionError(f"claim {ts} never became {status}")
 
 
 def current_text(bot: RunningBot, ts: str) -> str:
@@ -171,8 +195,8 @@ def test_buttons_vote_and_a_second_click_changes_the_vote(bot: RunningBot) -> No
         assert bot.services.recorder.decision_for(session, after.id).voters == {"false": [EDITOR]}
 
 
-def test_factcheckers_decide_and_others_are_told_once(bot_factory) -> None:
-    bot = bot_factory(factcheckers="U0EDITOR")
+def test_factcheckers_decide_and_others_are_told_once(llm_bot_factory) -> None:
+    bot = llm_bot_factory(factcheckers="U0EDITOR")
     claim = open_claims(bot)[0]
     react(bot, claim, REPORTER, "x")
     react(bot, claim, REPORTER, "warning")
@@ -188,17 +212,17 @@ def test_factcheckers_decide_and_others_are_told_once(bot_factory) -> None:
     assert len(ephemerals) == 1 and ephemerals[0].params["user"] == REPORTER
 
 
-def test_factcheckers_by_user_group(bot_factory, slack) -> None:
+def test_factcheckers_by_user_group(llm_bot_factory, slack) -> None:
     slack.add_usergroup("S0CHECKERS", "checkers", [EDITOR])
-    bot = bot_factory(factcheckers="S0CHECKERS")
+    bot = llm_bot_factory(factcheckers="S0CHECKERS")
     claim = open_claims(bot)[0]
     react(bot, claim, REPORTER, "x")
     react(bot, claim, EDITOR, "warning")
     assert wait_rendered(bot, claim["ts"]).verdict == "misleading"
 
 
-def test_quorum_and_custom_emoji_map(bot_factory) -> None:
-    bot = bot_factory(verdict_quorum=2, verdict_emoji="+1=true,-1=false,thinking_face=unverifiable")
+def test_quorum_and_custom_emoji_map(llm_bot_factory) -> None:
+    bot = llm_bot_factory(verdict_quorum=2, verdict_emoji="+1=true,-1=false,thinking_face=unverifiable")
     claim = open_claims(bot)[0]
     assert ":+1: true" in str(claim["blocks"])
     react(bot, claim, REPORTER, "-1::skin-tone-2")
@@ -208,8 +232,8 @@ def test_quorum_and_custom_emoji_map(bot_factory) -> None:
     assert wait_rendered(bot, claim["ts"]).verdict == "false"
 
 
-def test_reconciliation_after_the_bot_was_down(bot_factory, slack) -> None:
-    bot = bot_factory()
+def test_reconciliation_after_the_bot_was_down(llm_bot_factory, slack) -> None:
+    bot = llm_bot_factory()
     claims = open_claims(bot)
     react(bot, claims[0], REPORTER, "x")
     react(bot, claims[1], REPORTER, "white_check_mark")
@@ -221,13 +245,11 @@ def test_reconciliation_after_the_bot_was_down(bot_factory, slack) -> None:
     slack.remove_reaction(NEWS_CHANNEL, claims[1]["ts"], "white_check_mark", REPORTER)  # missed removal
     slack.add_reaction(NEWS_CHANNEL, claims[2]["ts"], "warning", EDITOR)  # missed on an untouched claim
 
-    restarted = bot_factory()
-    assert wait_rendered(restarted, claims[0]["ts"]).status == "disputed"
-    assert wait_rendered(restarted, claims[2]["ts"]).verdict == "misleading"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and claim_row(restarted, claims[1]["ts"]).status != "open":
-        time.sleep(0.05)
-    assert claim_row(restarted, claims[1]["ts"]).status == "open"
+    restarted = llm_bot_factory()
+    wait_until_status(restarted, claims[0]["ts"], "disputed")
+    wait_until_status(restarted, claims[1]["ts"], "open")
+    assert wait_until_status(restarted, claims[2]["ts"], "resolved").verdict == "misleading"
+    assert "*Disputed*" in current_text(restarted, claims[0]["ts"])
     with restarted.services.db.session() as session:
         origins = sorted(v.origin for v in session.scalars(select(Vote)))
     assert origins == ["event", "event", "reconcile", "reconcile", "reconcile"]

@@ -1,0 +1,425 @@
+"""The embedded check-worthiness model: offline, CPU-only, numpy-only at runtime.
+
+A sentence is check-worthy when it makes a factual claim a fact-checker would want to verify
+(CLEF CheckThat! definition). The model is a linear classifier over hashed features, trained by
+training/train_checkworthy.py on the CheckThat! data (see bench/README.md for provenance and figures):
+
+* word unigrams and bigrams (lower-cased, numbers collapsed to their shape),
+* character n-grams of the lower-cased text (digits folded to 0), computed with a vectorised
+  polynomial hash over UTF-8 bytes, so they work for any script without a vocabulary,
+* language-neutral cues: numbers, percentages, money, years, dates, quotes, attribution verbs
+  ("said", "according to", "volgens", "según", "قال", ...), comparatives and superlatives,
+  capitalised name-like spans, tense, first-person and question forms, length.
+
+Each feature block is L2-normalised on its own and weighted, the dot product with the weights is
+squashed by a Platt sigmoid fitted on out-of-fold training predictions, so the scores are calibrated
+probabilities and the shipped threshold (chosen on the dev split, never on dev-test) means the same
+thing for every caller. The featuriser lives here, and the training script imports it, so training
+and runtime compute identical features; hashes use zlib.crc32 and fixed multiplicative constants,
+never Python's per-process randomised hash(), so scores are reproducible across processes.
+
+The model holds only read-only numpy arrays after load, so concurrent score() calls are thread-safe.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import threading
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "checkworthy.npz"
+
+# Feature blocks: each is L2-normalised separately, then scaled by its block weight.
+BLOCK_WORD = 0
+BLOCK_CHAR = 1
+BLOCK_CUE = 2
+N_BLOCKS = 3
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+", re.UNICODE)
+_HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+(?:['’]\w+)*|[%$€£¥?!\"“”«»„]", re.UNICODE)
+_NUMBER_GROUP = re.compile(r"\d+(?:[.,]\d+)*")
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_PERCENT = re.compile(
+    r"\d\s*%|\bper ?cent\b|\bprocent\b|\bpor ciento\b|\bpour ?cent\b|\bper cento\b|\bprozent\b"
+    r"|٪|بالمئة|في المئة",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$€£¥]\s*\d|\d\s*[$€£¥]|\b\d[\d.,]*\s*(?:dollars?|euros?|pounds?|dólares|dollari|riyals?)\b"
+    r"|\b(?:dollars?|euros?|dólares|دولار|يورو|ريال)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_BIG_NUMBER = re.compile(
+    r"\b(?:thousand|million|billion|trillion|duizend|miljoen|miljard|mil|millones|millón|mille|milioni|miliardi"
+    r"|millions?|milliards?|tausend|millionen|milliarden)\b|ألف|مليون|مليار",
+    re.IGNORECASE,
+)
+_DATE_WORD = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|januari|februari|maart|mei|juni|juli|augustus|oktober|enero|febrero|marzo|abril|mayo|junio|julio"
+    r"|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio"
+    r"|settembre|ottobre|novembre|dicembre|janvier|février|mars|avril|juin|juillet|août|septembre"
+    r"|octobre|décembre|januar|februar|märz|dezember|yesterday|gisteren|ayer|ieri|hier|gestern"
+    r"|last year|vorig jaar|el año pasado|l'anno scorso|l'année dernière|letztes jahr)\b"
+    r"|يناير|فبراير|مارس|أبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر|أمس|العام الماضي",
+    re.IGNORECASE,
+)
+_ATTRIBUTION = re.compile(
+    r"\b(?:said|says|say|told|tells|stated|states|claimed|claims|reported|reports|announced|according to"
+    r"|confirmed|revealed|admitted|estimated|estimates|found|showed|shows|data|study|survey|poll|report"
+    r"|zei|zegt|zeggen|volgens|aldus|meldt|meldde|verklaarde|stelt|bevestigde|onderzoek|cijfers|rapport"
+    r"|dijo|dice|afirmó|afirma|según|declaró|aseguró|informó|anunció|estudio|encuesta|informe|datos"
+    r"|ha detto|ha dichiarato|secondo|ha affermato|ha annunciato|ha confermato|studio|sondaggio|dati"
+    r"|a déclaré|a dit|selon|d'après|a affirmé|a annoncé|étude|sondage|données"
+    r"|sagte|sagt|laut|erklärte|berichtet|zufolge|studie|umfrage|daten)\b"
+    r"|قال|قالت|يقول|وفق|وفقا|حسب|بحسب|أعلن|أعلنت|أكد|أكدت|صرح|كشف|كشفت|أفاد|تقرير|دراسة|إحصائية|مصادر",
+    re.IGNORECASE,
+)
+_COMPARATIVE = re.compile(
+    r"\b(?:more|less|fewer|than|most|least|highest|lowest|largest|biggest|smallest|best|worst|record"
+    r"|increase[ds]?|decrease[ds]?|rose|risen|fell|fallen|doubled|tripled|cut|grew|grown|declined|\w+est"
+    r"|meer|minder|dan|hoogste|laagste|grootste|kleinste|meest|gestegen|gedaald|verdubbeld"
+    r"|más|menos|que|mayor|menor|récord|aumentó|subió|bajó|cayó|duplicó"
+    r"|più|meno|maggiore|minore|aumentato|diminuito|plus|moins|hausse|baisse|mehr|weniger|höchste|gestiegen)\b"
+    r"|أكثر|أقل|أعلى|أدنى|أكبر|أصغر|ارتفاع|انخفاض|تضاعف",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|i've|i'll|me|my|we|we're|we'll|our|us|ik|wij|yo|nosotros|io|noi)\b", re.IGNORECASE
+)
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|jij|je|u|usted|tu|tú|vous|du|sie)\b", re.IGNORECASE)
+_FUTURE_MODAL = re.compile(
+    r"\b(?:will|would|going to|gonna|should|could|must|can|might|may|let's|let us|want to|wants to"
+    r"|zal|zullen|gaat|moet|moeten|kan|vamos|va a|debe|puede|sarà|deve|può|va|doit|peut|wird|muss|kann)\b"
+    r"|سوف|يجب|يمكن",
+    re.IGNORECASE,
+)
+_PAST = re.compile(r"\b(?:was|were|had|did|has been|have been|\w+ed)\b", re.IGNORECASE)
+_THANKS = re.compile(
+    r"\b(?:thank|thanks|welcome|applause|laughter|crosstalk|bedankt|dank|gracias|grazie|merci|danke|hello|hi"
+    r"|good evening|good night|god bless)\b|شكرا",
+    re.IGNORECASE,
+)
+_QUOTE = re.compile(r"[\"“”«»„]|(?:^|\s)'[^']{3,}'")
+_CAPSPAN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z]+)*")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+
+_CUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("pct", _PERCENT),
+    ("money", _MONEY),
+    ("year", _YEAR),
+    ("bignum", _BIG_NUMBER),
+    ("date", _DATE_WORD),
+    ("attrib", _ATTRIBUTION),
+    ("compar", _COMPARATIVE),
+    ("first", _FIRST_PERSON),
+    ("second", _SECOND_PERSON),
+    ("modal", _FUTURE_MODAL),
+    ("past", _PAST),
+    ("thanks", _THANKS),
+    ("quote", _QUOTE),
+)
+
+_CHAR_ORDERS = (2, 3, 4, 5)
+_CHAR_PRIME = np.uint64(0x100000001B3)
+_CHAR_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SEPARATOR = 1  # byte that never occurs in normalised text; marks sentence boundaries in a batch
+
+
+def _crc(token: str) -> int:
+    return zlib.crc32(token.encode("utf-8"))
+
+
+def normalize(text: str) -> str:
+    """Unicode-normalised text with URLs, @mentions and # signs neutralised (tweets and articles alike)."""
+    text = unicodedata.normalize("NFKC", text).replace("\x01", " ")
+    text = _URL.sub(" ", text)
+    text = _MENTION.sub(" @user ", text)
+    text = _HASHTAG.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _word_tokens(lowered: str) -> list[str]:
+    """Word tokens; a number becomes its digit-count shape so "3.5" and "4.2" share evidence."""
+    tokens = []
+    for tok in _TOKEN.findall(lowered):
+        if tok[0].isdigit():
+            tokens.append("0" * min(len(_DIGIT.findall(tok)), 5))
+        else:
+            tokens.append(tok)
+    return tokens
+
+
+def _bucket(length: int, edges: Sequence[int]) -> int:
+    for i, edge in enumerate(edges):
+        if length <= edge:
+            return i
+    return len(edges)
+
+
+def cue_features(text: str) -> dict[str, float]:
+    """Language-neutral cues a fact-checker looks for; names are shared across languages on purpose.
+
+    These are what let the model degrade gracefully on languages it was not trained on: a number, a
+    date, a quote or an attribution raises the score whatever the surrounding words.
+    """
+    feats: dict[str, float] = {}
+    n_numbers = len(_NUMBER_GROUP.findall(text))
+    n_words = len(text.split())
+    feats[f"len:{_bucket(n_words, (3, 6, 10, 15, 22, 32, 50))}"] = 1.0
+    if n_numbers:
+        feats["num"] = 1.0
+        feats[f"num:{min(n_numbers, 3)}"] = 1.0
+    for name, pattern in _CUE_PATTERNS:
+        hits = len(pattern.findall(text))
+        if hits:
+            feats[name] = 1.0
+            if hits > 1:
+                feats[name + ":2"] = 1.0
+    caps = _CAPSPAN.findall(text)
+    if caps:
+        feats["caps"] = 1.0
+        feats[f"caps:{min(len(caps), 3)}"] = 1.0
+    if _ACRONYM.search(text):
+        feats["acronym"] = 1.0
+    stripped = text.rstrip()
+    if stripped.endswith("?"):
+        feats["question"] = 1.0
+    if stripped.endswith("!"):
+        feats["exclaim"] = 1.0
+    if n_numbers and (feats.get("attrib") or feats.get("compar")):
+        feats["num&claimcue"] = 1.0
+    if feats.get("first") and feats.get("modal"):
+        feats["first&modal"] = 1.0
+    return feats
+
+
+@dataclass(frozen=True)
+class Featurizer:
+    """Hashed sparse features shared by training and runtime.
+
+    Returns COO triplets (row, column, value) with each block already L2-normalised and weighted, so
+    training can build a scipy matrix and runtime can take a numpy dot product from the same arrays.
+    """
+
+    n_bits: int = 20
+    block_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+
+    @property
+    def dim(self) -> int:
+        return 1 << self.n_bits
+
+    def _char_hashes(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Char n-grams for a whole batch at once: vectorised rolling hash over the UTF-8 bytes."""
+        if not texts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        buf = bytes([_SEPARATOR]).join((" " + t + " ").encode("utf-8") for t in texts)
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        values = arr.astype(np.uint64)
+        length = arr.shape[0]
+        is_sep = (arr == _SEPARATOR).astype(np.int64)
+        sep_cum = np.concatenate(([0], np.cumsum(is_sep)))
+        row_of_pos = sep_cum[1:] - is_sep  # row index of each byte (a separator takes the previous row)
+        shift = np.uint64(64 - self.n_bits)
+        rows_out, cols_out = [], []
+        for order in _CHAR_ORDERS:
+            count = length - order + 1
+            if count <= 0:
+                continue
+            h = np.full(count, np.uint64(order), dtype=np.uint64)
+            for k in range(order):
+                h = h * _CHAR_PRIME + values[k : k + count]
+            valid = (sep_cum[order : order + count] - sep_cum[:count]) == 0
+            buckets = ((h * _CHAR_MIX) >> shift).astype(np.int64)
+            rows_out.append(row_of_pos[:count][valid])
+            cols_out.append(buckets[valid])
+        if not rows_out:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(rows_out), np.concatenate(cols_out)
+
+    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, values) for the batch: duplicates summed, sublinear tf, per-block L2 norm."""
+        mask = self.dim - 1
+        norm_texts = [normalize(t) for t in texts]
+        lowered = [t.lower() for t in norm_texts]
+        char_texts = [_DIGIT.sub("0", t) for t in lowered]
+
+        w_rows: list[int] = []
+        w_cols: list[int] = []
+        c_rows: list[int] = []
+        c_cols: list[int] = []
+        c_vals: list[float] = []
+        for i, (orig, low) in enumerate(zip(norm_texts, lowered, strict=True)):
+            toks = _word_tokens(low)
+            grams = ["w:" + t for t in toks]
+            grams += ["b:" + a + " " + b for a, b in itertools.pairwise(["<s>", *toks, "</s>"])]
+            for g in grams:
+                w_rows.append(i)
+                w_cols.append(_crc(g) & mask)
+            for name, value in cue_features(orig).items():
+                c_rows.append(i)
+                c_cols.append(_crc("cue:" + name) & mask)
+                c_vals.append(value)
+        ch_rows, ch_cols = self._char_hashes(char_texts)
+
+        blocks = (
+            (np.asarray(w_rows, np.int64), np.asarray(w_cols, np.int64), None),
+            (ch_rows, ch_cols, None),
+            (np.asarray(c_rows, np.int64), np.asarray(c_cols, np.int64), np.asarray(c_vals, np.float64)),
+        )
+        n = len(texts)
+        out_r, out_c, out_v = [], [], []
+        for block, (rows, cols, vals) in enumerate(blocks):
+            if rows.size == 0:
+                continue
+            keys = rows * self.dim + cols
+            if vals is None:
+                ukeys, counts = np.unique(keys, return_counts=True)
+                uvals = 1.0 + np.log(counts.astype(np.float64))
+            else:
+                ukeys, inverse = np.unique(keys, return_inverse=True)
+                uvals = np.bincount(inverse, weights=vals)
+            urows = ukeys // self.dim
+            ucols = ukeys % self.dim
+            norms = np.sqrt(np.bincount(urows, weights=uvals * uvals, minlength=n))
+            norms[norms == 0] = 1.0
+            out_r.append(urows)
+            out_c.append(ucols)
+            out_v.append(uvals / norms[urows] * self.block_weights[block])
+        if not out_r:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+        return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_v)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+
+
+class CheckworthinessModel:
+    """Calibrated P(check-worthy) for sentences; see the module docstring for the design."""
+
+    threshold: float
+
+    def __init__(
+        self,
+        weights: np.ndarray,
+        intercept: float,
+        featurizer: Featurizer,
+        platt: Sequence[float],
+        threshold: float,
+        context: Sequence[float] = (0.0, 0.0, 0.0),
+        metadata: dict | None = None,
+    ) -> None:
+        self._weights = np.ascontiguousarray(weights, dtype=np.float32)
+        self._weights.setflags(write=False)
+        self._intercept = float(intercept)
+        self.featurizer = featurizer
+        self._platt = (float(platt[0]), float(platt[1]))
+        self.threshold = float(threshold)
+        # Document-context weights: (neighbours' mean, own deviation from the document, position).
+        self._context = tuple(float(c) for c in context)
+        self.metadata = metadata or {}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> CheckworthinessModel:
+        """Load a model file written by training/train_checkworthy.py (None = the shipped model)."""
+        model_path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+        with np.load(model_path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            weights = np.zeros(1 << int(meta["n_bits"]), dtype=np.float32)
+            weights[data["idx"].astype(np.int64)] = data["val"].astype(np.float32)
+        featurizer = Featurizer(n_bits=int(meta["n_bits"]), block_weights=tuple(meta["block_weights"]))
+        return cls(
+            weights=weights,
+            intercept=float(meta["intercept"]),
+            featurizer=featurizer,
+            platt=tuple(meta["platt"]),
+            threshold=float(meta["threshold"]),
+            context=tuple(meta.get("context", (0.0, 0.0, 0.0))),
+            metadata=meta,
+        )
+
+    def margins(self, sentences: Sequence[str]) -> np.ndarray:
+        """Raw linear scores (before calibration); used by training and the document-context layer."""
+        texts = list(sentences)
+        if not texts:
+            return np.zeros(0, np.float64)
+        rows, cols, vals = self.featurizer.transform(texts)
+        contrib = self._weights[cols].astype(np.float64) * vals
+        return np.bincount(rows, weights=contrib, minlength=len(texts)) + self._intercept
+
+    def calibrate(self, margins: np.ndarray) -> np.ndarray:
+        """Platt sigmoid fitted on out-of-fold training margins: margins to probabilities."""
+        a, b = self._platt
+        return _sigmoid(a * margins + b)
+
+    def score(self, sentences: Sequence[str]) -> list[float]:
+        """Calibrated P(check-worthy) for each sentence taken on its own."""
+        return [float(p) for p in self.calibrate(self.margins(sentences))]
+
+    def document_margins(self, sentences: Sequence[str]) -> np.ndarray:
+        """Margins adjusted by document context (see score_document)."""
+        return apply_context(self.margins(sentences), self._context)
+
+    def score_document(self, sentences: Sequence[str]) -> list[float]:
+        """Same, for the sentences of one article in order, letting context nudge each score.
+
+        Claims cluster (a statistic is usually surrounded by related statements) and a sentence that
+        stands out from its document is more likely the one worth checking, so the margin is adjusted by
+        the neighbours' mean, the sentence's deviation from the document mean and its relative position.
+        The weights are fitted on whole CLEF-2019 documents and are small, so an isolated strong claim
+        keeps its score.
+        """
+        return [float(p) for p in self.calibrate(self.document_margins(sentences))]
+
+
+def apply_context(margins: np.ndarray, context: Sequence[float]) -> np.ndarray:
+    """Shift margins by (neighbours' mean, deviation from the document mean, position) weights."""
+    m = np.asarray(margins, dtype=np.float64)
+    n = m.shape[0]
+    if n < 2 or not any(context):
+        return m
+    w_neigh, w_dev, w_pos = context
+    padded = np.concatenate(([m[0]], m, [m[-1]]))
+    neigh = (padded[:-2] + padded[2:]) / 2.0
+    doc_mean = float(m.mean())
+    position = np.arange(n, dtype=np.float64) / (n - 1)
+    return m + w_neigh * (neigh - doc_mean) + w_dev * (m - doc_mean) + w_pos * (position - 0.5)
+
+
+_DEFAULT: CheckworthinessModel | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_model() -> CheckworthinessModel:
+    """The shipped model, loaded once per process (double-checked lock, so threads share one copy)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        with _DEFAULT_LOCK:
+            if _DEFAULT is None:
+                _DEFAULT = CheckworthinessModel.load(None)
+    return _DEFAULT
+
+
+__all__ = [
+    "DEFAULT_MODEL_PATH",
+    "CheckworthinessModel",
+    "Featurizer",
+    "apply_context",
+    "cue_features",
+    "default_model",
+    "normalize",
+]
