@@ -76,10 +76,10 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    settings.require("slack_bot_token", "slack_signing_secret")
     from bot.services import build_services
     from handlers import create_app
 
-    settings.require("slack_bot_token", "slack_signing_secret")
     services = build_services(settings)
     app = create_app(services)
     services.start()

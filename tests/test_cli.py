@@ -1,0 +1,69 @@
+"""The command line as a newcomer meets it: `python app.py check ...` and one-line configuration errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_HTML
+from tests.harness.article_server import ArticleServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_", "CLAIM_", "FETCH_", "PORT"))}
+    base.update(env or {})
+    return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], capture_output=True, text=True,
+                          env=base, cwd=cwd or ROOT, timeout=120)
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "SLACK_BOT_TOKEN is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "FACTCHECK_CHANNEL": "#factcheck"},
+     "FACTCHECK_CHANNEL"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "VERDICT_EMOJI": "x=false,x=true"},
+     "VERDICT_EMOJI"),
+])
+def test_missing_or_bad_settings_give_one_line_naming_the_variable(env: dict[str, str], expected: str,
+                                                                    tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env}
+    result = run(env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0] and "Traceback" not in result.stderr
+
+
+def test_check_prints_an_error_for_a_dead_link(tmp_path: Path) -> None:
+    with ArticleServer() as server:
+        result = run("check", server.url("/gone"), env={"FETCH_ALLOWED_PRIVATE_HOSTS": f"127.0.0.1:{server.port}"},
+                     cwd=tmp_path)
+    assert result.returncode == 1
+    assert "not found (HTTP 404)" in result.stderr
+
+
+def test_check_refuses_private_addresses_by_default(tmp_path: Path) -> None:
+    result = run("check", "http://169.254.169.254/latest/meta-data/", cwd=tmp_path)
+    assert result.returncode == 1 and "private or internal network" in result.stderr
+
+
+def test_check_with_the_llm_extractor(llm, tmp_path: Path) -> None:
+    quote = "Prior to the attack on Bagram, the US killed Qasem Soleimani in a drone strike in Baghdad."
+    llm.queue_json({"summary": "Iran paid bounties, CNN says.", "claims": [
+        {"claim": "The US killed Soleimani before the Bagram attack.", "quote": quote, "speaker": None}]})
+    result = run("check", str(SAMPLE_HTML), "--json", cwd=tmp_path, env={
+        "OPENAI_API_KEY": "sk-test-abcdefgh", "OPENAI_BASE_URL": llm.base_url, "OPENAI_MODEL": "test-model"})
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["extractor"] == "openai:test-model"
+    assert printed["claims"] == [{"claim": "The US killed Soleimani before the Bagram attack.", "quote": quote,
+                                  "speaker": None, "score": 1.0}]
