@@ -67,3 +67,25 @@ def test_check_with_the_llm_extractor(llm, tmp_path: Path) -> None:
     assert printed["extractor"] == "openai:test-model"
     assert printed["claims"] == [{"claim": "The US killed Soleimani before the Bagram attack.", "quote": quote,
                                   "speaker": None, "score": 1.0}]
+
+
+def test_socket_mode_is_used_when_an_app_token_is_set(slack, tmp_path: Path) -> None:
+    """With SLACK_APP_TOKEN the bot opens a Socket Mode connection (through SLACK_API_URL) instead of
+    serving HTTP; SIGTERM still stops it cleanly."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_"))}
+    env.update({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret", "SLACK_APP_TOKEN": "xapp-1-test",
+                "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        opened = slack.wait_for_calls("apps.connections.open", 1, timeout=30)
+        assert opened[0].headers.get("Authorization") == "Bearer xapp-1-test"
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert "Socket Mode" in output
+    assert "xapp-1-test" not in output and "xoxb-test" not in output
