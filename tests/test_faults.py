@@ -234,3 +234,24 @@ def test_two_processes_on_one_database_post_everything_once(process_env, slack, 
     assert len(claims) == 9
     assert len({m["metadata"]["event_payload"]["claim_id"] for m in claims}) == 9
     assert len(slack.calls_to("reactions.add")) >= 3
+
+
+def test_sigterm_mid_job_finishes_or_hands_back_the_work(process_env, slack, articles, tmp_path) -> None:
+    articles.add("/slowish", (ROOT / "samples" / "bagram-bounty.html").read_bytes(), delay=2.0)
+    bot = BotProcess(process_env, tmp_path / "bot.log").start()
+    ts = send_link(process_env, slack, f"http://127.0.0.1:{articles.port}/slowish")
+    wait_until(lambda: articles.hits("/slowish") >= 1, 10, "the fetch to start")
+    started = time.monotonic()
+    assert bot.terminate() == 0
+    assert time.monotonic() - started < 30  # within Heroku's 30 s grace period
+
+    def replies() -> list[dict]:
+        return [m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]
+
+    if not replies():  # handed back rather than finished: the next process takes it at once
+        restarted = BotProcess(process_env, tmp_path / "bot.log").start()
+        wait_until(lambda: replies(), 30, "the card after restart")
+        restarted.terminate()
+    time.sleep(0.5)
+    assert len(replies()) == 1
+    assert len([m for m in bot_posts(slack) if not m.get("thread_ts")]) == 3
