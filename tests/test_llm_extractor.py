@@ -123,3 +123,22 @@ def test_llm_path_through_slack(bot_factory, llm: OpenAIStandIn) -> None:
     assert len(posts) == 2
     assert "Iran paid the Haqqani network" in posts[0]["text"]
     assert "openai:test-model" in str(card["blocks"])
+
+
+def test_classify_sentences_for_the_bench(llm: OpenAIStandIn) -> None:
+    from bot.claims.llm import classify_sentences
+    from bot.config import load_settings
+
+    def responder(request: dict[str, Any]) -> str:
+        listing = request["messages"][-1]["content"].splitlines()[1:-1]
+        return json.dumps({"labels": [{"number": i, "probability": 0.9 if any(c.isdigit() for c in line[3:]) else 0.1}
+                                      for i, line in enumerate(listing, start=1)]})
+
+    llm.responder = responder
+    llm.queue_text("not json")  # the first batch fails once and is retried
+    settings = load_settings(_env_file=None, openai_api_key="sk-test-1234567", openai_base_url=llm.base_url,
+                             openai_model="test-model")
+    sentences = ["Unemployment fell to 3.5 percent in 2019.", "Thank you all for coming."] * 20
+    scores = classify_sentences(sentences, settings)
+    assert scores == [0.9, 0.1] * 20
+    assert llm.requests[0]["response_format"]["json_schema"]["name"] == "checkworthiness"
