@@ -134,7 +134,7 @@ def test_concurrent_scoring_is_thread_safe(model: CheckworthinessModel) -> None:
 
 
 def test_dev_test_f1_when_data_is_present(model: CheckworthinessModel) -> None:
-    path = Path("/work/shared/claimdata/ct24_english/CT24_checkworthy_english_dev.tsv")
+    path = ROOT.parent / "shared" / "claimdata" / "ct24_english" / "CT24_checkworthy_english_dev.tsv"
     if not path.exists():
         pytest.skip("claimdata not present")
     sys.path.insert(0, str(ROOT))

@@ -37,7 +37,7 @@ from bot.claims.checkworthiness import CheckworthinessModel, Featurizer, apply_c
 
 SEED = 0
 DEFAULTS: dict = {
-    "c": 2.0,
+    "c": 4.0,
     "bits": 20,
     "block_weights": (0.7, 1.0, 0.7),
     "multilingual_weight": 1.0,
