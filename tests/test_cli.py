@@ -89,3 +89,14 @@ def test_socket_mode_is_used_when_an_app_token_is_set(slack, tmp_path: Path) -> 
         output, _ = process.communicate(timeout=30)
     assert "Socket Mode" in output
     assert "xapp-1-test" not in output and "xoxb-test" not in output
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    from bot.config import Settings
+
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    for name in Settings.model_fields:
+        variable = name.upper()
+        index = next((i for i, line in enumerate(lines) if line.startswith(f"{variable}=")), None)
+        assert index is not None, f"{variable} is missing from .env.example"
+        assert lines[index - 1].startswith("#"), f"{variable} has no comment above it"
