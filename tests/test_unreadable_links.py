@@ -84,3 +84,14 @@ def test_too_many_links_are_capped_and_the_bot_says_so(bot: RunningBot) -> None:
     assert sum("couldn't check" in t for t in texts) == 3
     assert sum("checking the first 3" in t and "left out 3" in t for t in texts) == 1
     assert all(bot.articles.hits(f"/n{i}") == 0 for i in range(3, 6))
+
+
+def test_claim_channel_the_bot_cannot_post_in_is_explained(bot_factory, slack) -> None:
+    slack.add_channel("C0LOCKED", "factcheck-private", is_private=True)
+    with slack._lock:
+        slack.channels["C0LOCKED"].members.remove("U0BOT")
+    bot = bot_factory(factcheck_channel="C0LOCKED")
+    ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
+    reply = wait_for_card(bot, NEWS_CHANNEL, ts)
+    assert "not a member of the claim channel (C0LOCKED)" in reply["text"]
+    assert "/invite" in reply["text"]
