@@ -21,7 +21,7 @@ from bot.pipeline import article_info
 from bot.publisher import SlackPublisher
 from bot.verdict_scale import VerdictScale, base_emoji
 from bot.verdicts import Decision, VerdictRecorder
-from bot.views import ClaimView, Message, claim_message, verdict_note
+from bot.views import ClaimView, Message, claim_message, ineligible_notice, verdict_note
 from bot.worker import JobContext, RetryLater
 from storage import jobs
 from storage.db import Database
@@ -54,13 +54,6 @@ def status_line(claim: Claim, decision: Decision, scale: VerdictScale, quorum: i
         total = sum(len(v) for v in decision.voters.values())
         return f"Open — {total} vote{'s' if total != 1 else ''} so far, {quorum} needed for a verdict: {groups}"
     return "Open"
-
-
-def plain_status(status: str, verdict: str | None, scale: VerdictScale) -> str:
-    found = scale.get(verdict)
-    if status == "resolved" and found:
-        return f"Verdict: {found.label}"
-    return {"open": "Open", "disputed": "Disputed"}.get(status, status.capitalize())
 
 
 class ClaimUpdater:
@@ -114,8 +107,8 @@ class ClaimUpdater:
                 if announce:
                     voters = " · ".join(f"{(self.scale.get(k).label if self.scale.get(k) else k)}: {_mentions(v)}"
                                         for k, v in decision.voters.items())
-                    note = verdict_note(plain_status(claim.status, claim.verdict, self.scale),
-                                        plain_status(claim.announced_status, claim.announced_verdict, self.scale),
+                    note = verdict_note(self.scale.status_label(claim.status, claim.verdict),
+                                        self.scale.status_label(claim.announced_status, claim.announced_verdict),
                                         f"Votes: {voters}" if voters else "No votes left.")
                     note = Message(text=note.text, blocks=note.blocks, metadata={
                         "event_type": "factcheck_verdict",
@@ -135,8 +128,6 @@ class ClaimUpdater:
     # -- ineligible voters --------------------------------------------------------------------
 
     def notify_ineligible(self, context: JobContext) -> None:
-        from bot.views import ineligible_notice
-
         payload = context.payload
         self.publisher.ephemeral(payload["channel"], payload["user"], ineligible_notice(payload["user"]),
                                  thread_ts=payload.get("thread_ts"))

@@ -60,16 +60,9 @@ def article_info(row: ArticleRow) -> ArticleInfo:
                        author=row.author)
 
 
-def claim_status_text(row: ClaimRow, scale: VerdictScale) -> str:
-    verdict = scale.get(row.verdict)
-    if row.status == "resolved" and verdict:
-        return f"Verdict: {verdict.label}"
-    return {"open": "Open", "disputed": "Disputed"}.get(row.status, row.status.capitalize())
-
-
 def claim_view(row: ClaimRow, scale: VerdictScale) -> ClaimView:
     return ClaimView(number=row.position, text=row.text, quote=row.quote, permalink=row.permalink,
-                     speaker=row.speaker, status=claim_status_text(row, scale))
+                     speaker=row.speaker, status=scale.status_label(row.status, row.verdict))
 
 
 def stored_article(row: ArticleRow) -> Article:

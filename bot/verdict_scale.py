@@ -86,6 +86,13 @@ class VerdictScale:
     def get(self, key: str | None) -> Verdict | None:
         return self._by_key.get(key or "")
 
+    def status_label(self, status: str, verdict: str | None) -> str:
+        """`Verdict: False`, `Open`, `Disputed`: the plain words for a claim's state."""
+        found = self.get(verdict)
+        if status == "resolved" and found:
+            return f"Verdict: {found.label}"
+        return {"open": "Open", "disputed": "Disputed"}.get(status, status.capitalize())
+
     def legend(self) -> str:
         """`:white_check_mark: true · :x: false · ...` using each verdict's first emoji."""
         return "  ·  ".join(f":{v.emoji[0]}: {v.label.lower()}" for v in self.verdicts)

@@ -98,8 +98,3 @@ def running_workers(session: Session, prefix: str) -> list[str]:
     return list(session.scalars(select(Job.locked_by).where(Job.status == "running", Job.locked_by.like(f"{prefix}%"))
                                 .distinct()))
 
-
-def next_run_at(session: Session, kinds: Sequence[str]) -> datetime | None:
-    return session.scalar(
-        select(Job.run_after).where(Job.status == "pending", Job.kind.in_(kinds)).order_by(Job.run_after).limit(1)
-    )
