@@ -3,6 +3,8 @@
     python app.py                 serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT)
     python app.py check SOURCE    read a URL or HTML file and print the summary and claims (no Slack)
     python app.py migrate         bring the database schema up to date
+    python app.py weekly-summary [--week YYYY-Www] [--channel C] [--dry-run]
+    python app.py export --format claimreview|csv [--since 30d|2026-11-01] [--output FILE]
 """
 
 from __future__ import annotations
@@ -75,6 +77,87 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _blocks_as_text(blocks: list[dict]) -> str:
+    lines = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            lines.append(block["text"].get("text", ""))
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and element.get("text"):
+                lines.append(element["text"])
+    return "\n".join(lines)
+
+
+def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.summary import Schedule, build_summary, due_week, week_bounds
+    from bot.views_desk import weekly_summary
+    from storage.db import Database
+
+    schedule = Schedule.parse(settings.summary_schedule, settings.summary_tz)
+    week = args.week or due_week(schedule, datetime.now(UTC))[0]
+    try:
+        week_bounds(week, schedule.tz)
+    except ValueError as error:
+        raise ConfigError(f"--week: {error}") from None
+    if args.dry_run:
+        from bot.services import verdict_scale
+
+        db = Database(settings.database_url)
+        db.migrate()
+        with db.session() as session:
+            message = weekly_summary(build_summary(session, week, settings.summary_tz), verdict_scale(settings),
+                                     datetime.now(UTC))
+        print(_blocks_as_text(message.blocks))
+        return 0
+    channel = args.channel or settings.summary_channel
+    if not channel:
+        raise ConfigError("no channel to post to: pass --channel C0123ABCD or set SUMMARY_CHANNEL")
+    from bot.services import build_services
+
+    services = build_services(settings)
+    try:
+        ts = services.desk.post_weekly(week, channel)
+    finally:
+        services.db.dispose()
+    print(f"weekly summary {week} is in {channel} (message {ts})")
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.claim_query import QueryError
+    from bot.claim_query import parse as parse_query
+    from bot.exports import claimreview, claims_csv
+    from bot.services import verdict_scale
+    from storage.db import Database
+
+    since = None
+    if args.since:
+        try:
+            since = parse_query(f"since:{args.since}", datetime.now(UTC)).since
+        except QueryError as error:
+            raise ConfigError(f"--since: {error}") from None
+    db = Database(settings.database_url)
+    db.migrate()
+    scale = verdict_scale(settings)
+    with db.session() as session:
+        if args.format == "csv":
+            output = claims_csv(session, scale, since)
+        else:
+            output = json.dumps(claimreview(session, scale, settings.export_organization_name,
+                                            settings.export_organization_url, since), indent=2, ensure_ascii=False)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return 0
+
+
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     settings.require("slack_bot_token", "slack_signing_secret")
     from bot.services import build_services
@@ -119,11 +202,20 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
     check.add_argument("--max-claims", type=int, default=None, help="override MAX_CLAIMS_PER_ARTICLE")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    weekly = commands.add_parser("weekly-summary", help="post (or print) a weekly verdict summary, for cron")
+    weekly.add_argument("--week", help="ISO week like 2026-W47 (default: the week most recently due)")
+    weekly.add_argument("--channel", help="channel ID (default: SUMMARY_CHANNEL)")
+    weekly.add_argument("--dry-run", action="store_true", help="print the summary instead of posting it")
+    export = commands.add_parser("export", help="export claims: ClaimReview JSON-LD or CSV")
+    export.add_argument("--format", choices=("claimreview", "csv"), default="claimreview")
+    export.add_argument("--since", help="only claims since a date (2026-11-01) or an age (30d, 2w)")
+    export.add_argument("--output", help="write to this file instead of standard output")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
         configure_logging(settings.log_level, _secrets(settings))
-        handler = {"check": cmd_check, "migrate": cmd_migrate}.get(args.command or "serve", cmd_serve)
+        handler = {"check": cmd_check, "migrate": cmd_migrate, "weekly-summary": cmd_weekly_summary,
+                   "export": cmd_export}.get(args.command or "serve", cmd_serve)
         return handler(settings, args)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)

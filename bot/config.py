@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     factcheckers: Annotated[list[str], NoDecode] = []
     reconcile_interval_minutes: int = Field(default=15, ge=1, le=1440)
 
+    # Weekly summary and exports
+    summary_channel: str | None = None
+    summary_schedule: str = "mon 09:00"
+    summary_tz: str = "UTC"
+    export_organization_name: str = "Fact-check desk"
+    export_organization_url: str | None = None
+
     # Claim extraction
     claim_extractor: Literal["auto", "embedded", "openai"] = "auto"
     openai_api_key: SecretStr | None = None
@@ -79,7 +86,8 @@ class Settings(BaseSettings):
         # slack_sdk joins base_url and method name by plain concatenation.
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("factcheck_channel", "openai_base_url", mode="before")
+    @field_validator("factcheck_channel", "summary_channel", "openai_base_url", "export_organization_url",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -92,7 +100,26 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not a Slack user id (U…/W…) or user group id (S…)")
         return value
 
-    @field_validator("factcheck_channel")
+    @field_validator("summary_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from bot.summary import Schedule
+
+        Schedule.parse(value, "UTC")
+        return value
+
+    @field_validator("summary_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name like Europe/Rome") from None
+        return value
+
+    @field_validator("factcheck_channel", "summary_channel")
     @classmethod
     def _channel_id(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value.strip()):

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from bot.claim_updates import RECONCILE_CLAIM, RECONCILE_SWEEP, ClaimUpdater
 from bot.claims import ClaimExtractor, build_extractor
 from bot.config import ConfigError, Settings
+from bot.desk import ChannelDirectory
+from bot.desk_service import FACTCHECK_REQUEST, PUBLISH_HOME, SUMMARY_TICK, WEEKLY_SUMMARY, Desk
 from bot.fetch import FetchPolicy, Resolver, system_resolver
 from bot.intake import POST_NOTICE, PROCESS_LINK, LinkMessage, accept_links, seen_event
 from bot.pipeline import Pipeline, PipelineOptions
 from bot.publisher import SlackPublisher, make_client, make_reader_client
 from bot.scheduler import PeriodicJobs
+from bot.summary import Schedule
 from bot.verdict_scale import VerdictScale, VerdictScaleError
 from bot.verdicts import NOTIFY_INELIGIBLE, REFRESH_CLAIM, Eligibility, VerdictRecorder, VoteResult
 from bot.worker import Worker
@@ -31,6 +34,7 @@ class Services:
     pipeline: Pipeline
     recorder: VerdictRecorder
     updater: ClaimUpdater
+    desk: Desk
     worker: Worker
     periodic: PeriodicJobs
     _stopped: bool = False
@@ -66,6 +70,7 @@ class Services:
         self.worker.start()
         if periodic:
             self.periodic.every(self.settings.reconcile_interval_minutes, RECONCILE_SWEEP)
+            self.periodic.every(10, SUMMARY_TICK)
             self.periodic.start()
 
     def stop(self, timeout: float = 25.0) -> None:
@@ -104,11 +109,18 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     recorder = VerdictRecorder(scale, eligibility, quorum=settings.verdict_quorum,
                                bot_user_id=lambda: publisher.identity().get("user_id"))
     updater = ClaimUpdater(db, publisher, recorder, scale, quorum=settings.verdict_quorum)
+    wake_box: list[Worker] = []
+    desk = Desk(db, publisher, ChannelDirectory(publisher.reader), scale, summary_channel=settings.summary_channel,
+                schedule=Schedule.parse(settings.summary_schedule, settings.summary_tz), tz=settings.summary_tz,
+                wake=lambda: wake_box[0].wake() if wake_box else None)
     worker = Worker(db, {
         PROCESS_LINK: pipeline.process_link, POST_NOTICE: pipeline.post_notice,
         REFRESH_CLAIM: updater.refresh_claim, NOTIFY_INELIGIBLE: updater.notify_ineligible,
         RECONCILE_SWEEP: updater.reconcile_sweep, RECONCILE_CLAIM: updater.reconcile_claim,
+        WEEKLY_SUMMARY: desk.weekly_job, SUMMARY_TICK: desk.summary_tick, FACTCHECK_REQUEST: desk.factcheck_job,
+        PUBLISH_HOME: desk.home_job,
     }, threads=settings.worker_threads)
+    wake_box.append(worker)
     return Services(settings=settings, db=db, publisher=publisher, extractor=extractor, scale=scale,
-                    pipeline=pipeline, recorder=recorder, updater=updater, worker=worker,
+                    pipeline=pipeline, recorder=recorder, updater=updater, desk=desk, worker=worker,
                     periodic=PeriodicJobs(db, worker.wake))

@@ -95,6 +95,8 @@ class Claim(Base):
         UniqueConstraint("article_id", "position"),
         UniqueConstraint("channel_id", "message_ts"),
         Index("ix_claims_status_created", "status", "created_at"),
+        Index("ix_claims_created", "created_at"),
+        Index("ix_claims_resolved", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -207,3 +209,17 @@ class VerdictChange(Base):
     new_verdict: Mapped[str | None] = mapped_column(String(32))
     vote_id: Mapped[int | None] = mapped_column(ForeignKey("votes.id"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeeklySummaryPost(Base):
+    """One row per (ISO week, channel): the claim that makes the weekly post happen once."""
+
+    __tablename__ = "weekly_summaries"
+    __table_args__ = (UniqueConstraint("week", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(10))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    posted_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -100,3 +100,29 @@ def test_every_setting_is_documented_in_env_example() -> None:
         index = next((i for i, line in enumerate(lines) if line.startswith(f"{variable}=")), None)
         assert index is not None, f"{variable} is missing from .env.example"
         assert lines[index - 1].startswith("#"), f"{variable} has no comment above it"
+
+
+def test_weekly_summary_and_export_commands(tmp_path: Path, slack) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}"}
+    dry = run("weekly-summary", "--week", "2026-W47", "--dry-run", env=env, cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "week 2026-W47 (Mon 16 Nov – Sun 22 Nov 2026)" in dry.stdout
+    assert slack.calls == []
+    bad = run("weekly-summary", "--week", "last", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "--week" in bad.stderr
+    no_channel = run("weekly-summary", env={**env, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+                     cwd=tmp_path)
+    assert no_channel.returncode == 2 and "SUMMARY_CHANNEL" in no_channel.stderr
+    slack.add_channel("C0SUMMARY", "desk")
+    posting = {**env, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.api_url}
+    for _ in range(2):  # cron may run it twice: posted once
+        posted = run("weekly-summary", "--week", "2026-W47", "--channel", "C0SUMMARY", env=posting, cwd=tmp_path)
+        assert posted.returncode == 0, posted.stderr
+    assert len([m for m in slack.messages("C0SUMMARY") if m.get("bot_id")]) == 1
+    exported = run("export", "--format", "claimreview", env=env, cwd=tmp_path)
+    assert exported.returncode == 0 and json.loads(exported.stdout) == []
+    out = tmp_path / "claims.csv"
+    written = run("export", "--format", "csv", "--since", "30d", "--output", str(out), env=env, cwd=tmp_path)
+    assert written.returncode == 0
+    assert out.read_text().startswith("claim_id,created_at,status,verdict")
+    assert run("export", "--since", "whenever", env=env, cwd=tmp_path).returncode == 2

@@ -1,0 +1,131 @@
+"""The weekly verdict summary: what the desk opened, resolved and still has open, week by week.
+
+Weeks are ISO weeks in SUMMARY_TZ. The summary posted at a scheduled time covers the ISO week of the
+day before it (so the default, Monday 09:00, reports the week that just ended). `due_week` answers
+"which week should have been posted by now", which is how a bot that was down on Monday catches up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Claim, Vote
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SCHEDULE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+([01]?\d|2[0-3]):([0-5]\d)$", re.IGNORECASE)
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    weekday: int  # 0 = Monday
+    at: time
+    tz: ZoneInfo
+
+    @classmethod
+    def parse(cls, spec: str, tz: str) -> Schedule:
+        match = _SCHEDULE.match(spec.strip())
+        if not match:
+            raise ValueError(f"{spec!r} is not a day and time like 'mon 09:00'")
+        return cls(DAYS.index(match.group(1).lower()[:3]), time(int(match.group(2)), int(match.group(3))),
+                   ZoneInfo(tz))
+
+    def last_due(self, now: datetime) -> datetime:
+        """The most recent scheduled moment at or before `now` (aware, in the schedule's zone)."""
+        local = now.astimezone(self.tz)
+        day = local.date() - timedelta(days=(local.weekday() - self.weekday) % 7)
+        moment = datetime.combine(day, self.at, tzinfo=self.tz)
+        if moment > local:
+            moment = datetime.combine(day - timedelta(days=7), self.at, tzinfo=self.tz)
+        return moment
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00 in tz, as UTC datetimes (DST-correct)."""
+    match = _WEEK.match(week)
+    if not match:
+        raise ValueError(f"{week!r} is not an ISO week like 2026-W47")
+    monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def due_week(schedule: Schedule, now: datetime) -> tuple[str, datetime]:
+    """The week whose summary should have been posted by now, and when it fell due."""
+    due = schedule.last_due(now)
+    return iso_week((due - timedelta(days=1)).date()), due
+
+
+@dataclass(frozen=True)
+class SummaryClaim:
+    id: int
+    text: str
+    verdict: str | None
+    permalink: str | None
+    created_at: datetime
+    article_title: str | None
+
+
+@dataclass
+class WeeklySummary:
+    week: str
+    start: datetime
+    end: datetime
+    tz: str
+    opened: int = 0
+    resolved: list[SummaryClaim] = field(default_factory=list)
+    by_verdict: dict[str, int] = field(default_factory=dict)
+    still_open: int = 0
+    disputed: int = 0
+    oldest_open: SummaryClaim | None = None
+    contributors: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _summary_claim(claim: Claim, title: str | None) -> SummaryClaim:
+    return SummaryClaim(claim.id, claim.text, claim.verdict, claim.permalink, claim.created_at, title)
+
+
+def build_summary(session: Session, week: str, tz: str = "UTC") -> WeeklySummary:
+    """Everything the weekly post says, read from the database (a few indexed queries)."""
+    zone = ZoneInfo(tz)
+    start, end = week_bounds(week, zone)
+    summary = WeeklySummary(week=week, start=start, end=end, tz=tz)
+    posted = Claim.message_ts.is_not(None)
+    summary.opened = int(session.scalar(select(func.count(Claim.id)).where(
+        posted, Claim.created_at >= start, Claim.created_at < end)) or 0)
+    resolved = session.execute(
+        select(Claim, Article.title).join(Article, Article.id == Claim.article_id)
+        .where(posted, Claim.status == "resolved", Claim.resolved_at >= start, Claim.resolved_at < end)
+        .order_by(Claim.verdict, Claim.resolved_at, Claim.id)).all()
+    summary.resolved = [_summary_claim(c, title) for c, title in resolved]
+    summary.by_verdict = dict(Counter(c.verdict or "" for c in summary.resolved))
+    unresolved = (posted, Claim.status != "resolved", Claim.created_at < end)
+    summary.still_open = int(session.scalar(select(func.count(Claim.id)).where(*unresolved)) or 0)
+    summary.disputed = int(session.scalar(select(func.count(Claim.id)).where(
+        *unresolved, Claim.status == "disputed")) or 0)
+    oldest = session.execute(select(Claim, Article.title).join(Article, Article.id == Claim.article_id)
+                             .where(*unresolved).order_by(Claim.created_at, Claim.id).limit(1)).first()
+    summary.oldest_open = _summary_claim(oldest[0], oldest[1]) if oldest else None
+    voters = session.execute(
+        select(Vote.user_id, func.count(Vote.id)).where(Vote.created_at >= start, Vote.created_at < end,
+                                                        Vote.action == "added", Vote.eligible.is_(True))
+        .group_by(Vote.user_id).order_by(func.count(Vote.id).desc(), Vote.user_id)).all()
+    summary.contributors = [(user, int(count)) for user, count in voters]
+    return summary
+
+
+def first_activity(session: Session) -> datetime | None:
+    return session.scalar(select(func.min(Claim.created_at)))

@@ -1,0 +1,156 @@
+"""Block Kit builders for the desk views: /claims answers, its help, the weekly summary, App Home."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.claim_query import ClaimQuery
+from bot.desk import ClaimPage, ListedClaim
+from bot.summary import WeeklySummary
+from bot.verdict_scale import VerdictScale
+from bot.views import SECTION_LIMIT, Message, _blocks, _clip, _link, escape
+
+HELP = """*`/claims`* lists the claims the desk is checking (only you see the answer).
+• `/claims` — open claims, oldest first
+• `/claims disputed` · `/claims resolved` · `/claims all` — by status
+• `/claims #politics` — claims whose threads are in that channel
+• `/claims @maria` — claims Maria voted on
+• `/claims since:7d` · `since:2w` · `since:24h` · `since:2026-11-01` — opened since then
+• `/claims page 2` — the next page
+• `/claims summary` — this week's verdict summary, privately
+They combine: `/claims resolved #politics since:30d page 2`.
+*`/factcheck <url>`* checks an article in this channel, as if you had pasted the link."""
+
+USAGE_TAIL = "Try `/claims help` for everything it understands."
+
+
+def age(created: datetime, now: datetime) -> str:
+    delta = now - created
+    if delta < timedelta(hours=1):
+        return f"{max(1, int(delta.total_seconds() // 60))} min"
+    if delta < timedelta(days=2):
+        return f"{int(delta.total_seconds() // 3600)} h"
+    return f"{delta.days} days"
+
+
+def _claim_line(claim: ListedClaim, scale: VerdictScale, now: datetime) -> str:
+    text = _clip(claim.text, 200)
+    title = _link(claim.permalink, text) if claim.permalink else escape(text)
+    article = _link(claim.article_url, claim.article_title or claim.article_url)
+    return (f"*{title}*\n{article} · {age(claim.created_at, now)} old · "
+            f"{scale.status_label(claim.status, claim.verdict)}")
+
+
+def _describe(query: ClaimQuery) -> str:
+    words = {"open": "Open claims", "disputed": "Disputed claims", "resolved": "Resolved claims",
+             "all": "All claims"}[query.status]
+    if query.channel_id:
+        words += f" in <#{query.channel_id}>"
+    if query.user_id:
+        words += f" voted on by <@{query.user_id}>"
+    if query.since:
+        words += f" since {query.since:%Y-%m-%d}"
+    return words
+
+
+def claims_list(query: ClaimQuery, page: ClaimPage, scale: VerdictScale, now: datetime) -> Message:
+    heading = f"{_describe(query)}: {page.total}" + (f" (page {page.page} of {page.pages})" if page.pages > 1 else "")
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=f"*{heading}*"))]
+    if not page.claims:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing here. " + USAGE_TAIL)))
+    for claim in page.claims:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(_claim_line(claim, scale, now),
+                                                                      SECTION_LIMIT))))
+    if page.page < page.pages:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"More: `/claims {query.status} page {page.page + 1}` (same filters)")]))
+    plain = "\n".join(f"- {c.text[:120]} ({c.status})" for c in page.claims)
+    return Message(text=_clip(f"{heading}\n{plain}", 3000), blocks=_blocks(*blocks))
+
+
+def help_message() -> Message:
+    return Message(text=HELP, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=HELP))))
+
+
+def usage_message(problem: str) -> Message:
+    text = f"{problem}. {USAGE_TAIL}"
+    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=escape(text)))))
+
+
+def factcheck_usage() -> Message:
+    text = ("Give me the link of an article to check, like `/factcheck https://example.org/story`. "
+            "I'll post it here and open a thread per claim, as if you had pasted it.")
+    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=text))))
+
+
+def factcheck_request(user: str, url: str) -> Message:
+    text = f"<@{user}> asked me to check {_link(url, url)}"
+    blocks = _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
+    return Message(text=f"Fact-check requested: {url}", blocks=blocks)
+
+
+def _week_title(summary: WeeklySummary) -> str:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(summary.tz)
+    first = summary.start.astimezone(zone)
+    last = (summary.end.astimezone(zone) - timedelta(days=1))
+    return f"Fact-check desk, week {summary.week} ({first:%a %d %b} – {last:%a %d %b %Y})"
+
+
+def weekly_summary(summary: WeeklySummary, scale: VerdictScale, now: datetime) -> Message:
+    counts = " · ".join(f"{(scale.get(k).label if scale.get(k) else k)}: {n}" for k, n in
+                        sorted(summary.by_verdict.items(), key=lambda item: -item[1])) or "none"
+    lines = [f"*Opened:* {summary.opened}   *Resolved:* {len(summary.resolved)}   *Still open:* {summary.still_open}"
+             + (f" ({summary.disputed} disputed)" if summary.disputed else ""), f"*Verdicts:* {counts}"]
+    blocks: list[Any] = [HeaderBlock(text=PlainTextObject(text=_clip(_week_title(summary), 150))),
+                         SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
+    groups: dict[str, list[str]] = {}
+    for claim in summary.resolved:
+        label = scale.get(claim.verdict).label if scale.get(claim.verdict) else (claim.verdict or "?")
+        entry = _link(claim.permalink, _clip(claim.text, 150)) if claim.permalink else escape(_clip(claim.text, 150))
+        groups.setdefault(label, []).append(f"• {entry}")
+    for label, entries in groups.items():
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(f"*{label}*\n" + "\n".join(entries),
+                                                                      SECTION_LIMIT))))
+    if summary.oldest_open:
+        oldest = summary.oldest_open
+        entry = _link(oldest.permalink, _clip(oldest.text, 150)) if oldest.permalink else escape(oldest.text[:150])
+        blocks.append(SectionBlock(text=MarkdownTextObject(
+            text=f"*Oldest open claim* ({age(oldest.created_at, now)} old): {entry}")))
+    if summary.contributors:
+        people = ", ".join(f"<@{user}> ({count})" for user, count in summary.contributors[:30])
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(f"Votes this week: {people}", 2000))]))
+    else:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No votes this week.")]))
+    text = (f"{_week_title(summary)}: {summary.opened} opened, {len(summary.resolved)} resolved, "
+            f"{summary.still_open} still open.")
+    return Message(text=text, blocks=_blocks(*blocks),
+                   metadata={"event_type": "factcheck_weekly", "event_payload": {"week": summary.week}})
+
+
+def home_view(page: ClaimPage, summary: WeeklySummary, scale: VerdictScale, now: datetime) -> dict[str, Any]:
+    counts = (f"This week: *{summary.opened}* opened · *{len(summary.resolved)}* resolved · "
+              f"*{summary.still_open}* still open")
+    blocks: list[Any] = [HeaderBlock(text=PlainTextObject(text="Fact-check desk")),
+                         SectionBlock(text=MarkdownTextObject(text=counts)), DividerBlock(),
+                         SectionBlock(text=MarkdownTextObject(text=f"*Open claims* ({page.total}), oldest first"))]
+    for claim in page.claims:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(_claim_line(claim, scale, now),
+                                                                      SECTION_LIMIT))))
+    if not page.claims:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No open claims. Paste an article link in a "
+                                                                "channel I'm in to start.")))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Updated {now:%Y-%m-%d %H:%M} UTC · "
+                                                                 "`/claims help` for filters")]))
+    return {"type": "home", "blocks": _blocks(*blocks[:100])}
