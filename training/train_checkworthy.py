@@ -33,6 +33,7 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.claim_detection import load_clef_docs, load_labelled_tsv  # noqa: E402  (one reader of the data formats)
 from bot.claims.checkworthiness import CheckworthinessModel, Featurizer, apply_context  # noqa: E402
 
 SEED = 0
@@ -44,32 +45,6 @@ DEFAULTS: dict = {
     "clef_weight": 0.0,
 }
 csv.field_size_limit(10_000_000)
-
-
-def load_labelled_tsv(path: Path) -> tuple[list[str], np.ndarray]:
-    """CT24 TSV (Sentence_id, Text, class_label) or the multilingual one (..., tweet_text, class_label)."""
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-    texts = [(r.get("Text") if r.get("Text") is not None else r.get("tweet_text")) or "" for r in rows]
-    texts = [t[1:-1].replace('""', '"') if len(t) > 1 and t[0] == t[-1] == '"' else t for t in texts]
-    labels = np.array([r["class_label"].strip().lower() in ("yes", "1") for r in rows], dtype=np.int64)
-    return texts, labels
-
-
-def load_clef_docs(folder: Path) -> dict[str, tuple[list[str], np.ndarray]]:
-    """CLEF-2019 Task 1 documents (no header: line, speaker, text, label), in document order."""
-    docs = {}
-    for path in sorted(folder.glob("*.tsv")):
-        texts, labels = [], []
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) < 4:
-                    continue
-                texts.append(parts[2])
-                labels.append(int(parts[3]))
-        docs[path.stem] = (texts, np.array(labels, dtype=np.int64))
-    return docs
 
 
 def featurize(featurizer: Featurizer, texts: list[str]) -> sp.csr_matrix:
