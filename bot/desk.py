@@ -25,6 +25,9 @@ from storage.models import Article, Claim, Vote
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
+# Counting stops here: an exact count of 100,000 open claims costs a scan on every page, and nobody
+# pages that far; the listing says "1000+" instead.
+COUNT_CAP = 1000
 
 
 class ChannelDirectory:
@@ -118,6 +121,7 @@ class ClaimPage:
     page: int
     pages: int
     total: int
+    more: bool = False  # the total is a floor: more than COUNT_CAP matched
 
 
 def claim_channels(session: Session) -> list[str]:
@@ -142,7 +146,10 @@ def _filtered(query: ClaimQuery, visible: set[str]) -> Select:
 def list_claims(session: Session, query: ClaimQuery, visible: set[str], page_size: int = PAGE_SIZE) -> ClaimPage:
     """One page of claims matching the query among the visible channels, oldest first."""
     statement = _filtered(query, visible)
-    total = int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+    capped = statement.with_only_columns(Claim.id).limit(COUNT_CAP + 1).subquery()
+    total = int(session.scalar(select(func.count()).select_from(capped)) or 0)
+    more = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     pages = max(1, -(-total // page_size))
     page = min(query.page, pages)
     rows = session.execute(statement.order_by(Claim.created_at, Claim.id)
@@ -150,4 +157,4 @@ def list_claims(session: Session, query: ClaimQuery, visible: set[str], page_siz
     claims = [ListedClaim(id=c.id, text=c.text, status=c.status, verdict=c.verdict, permalink=c.permalink,
                           channel_id=c.channel_id, created_at=c.created_at, article_title=title,
                           article_url=final_url or url) for c, title, final_url, url in rows]
-    return ClaimPage(claims=claims, page=page, pages=pages, total=total)
+    return ClaimPage(claims=claims, page=page, pages=pages, total=total, more=more)

@@ -19,9 +19,11 @@ intranet CMS, or the tests' local article server.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -181,6 +183,12 @@ def _status_error(status: int) -> FetchError:
     return FetchError("http_status", f"the site answered HTTP {status} instead of a page")
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for all fetches: building it (loading the CA bundle) costs ~13 ms per link."""
+    return httpx.create_ssl_context()
+
+
 def fetch(
     url: str,
     policy: FetchPolicy,
@@ -205,7 +213,8 @@ def fetch(
         "Accept-Language": "en;q=1.0, *;q=0.5",
     }
     current = url
-    with httpx.Client(headers=headers, follow_redirects=False, transport=transport, trust_env=False) as client:
+    with httpx.Client(headers=headers, follow_redirects=False, transport=transport, trust_env=False,
+                      verify=_ssl_context()) as client:
         for _hop in range(policy.max_redirects + 1):
             host, port, address = check_destination(current, policy, resolver)
             timeout = httpx.Timeout(connect=min(policy.connect_timeout, remaining()), read=remaining(),

@@ -112,7 +112,8 @@ def build_summary(session: Session, week: str, tz: str = "UTC") -> WeeklySummary
         .order_by(Claim.verdict, Claim.resolved_at, Claim.id)).all()
     summary.resolved = [_summary_claim(c, title) for c, title in resolved]
     summary.by_verdict = dict(Counter(c.verdict or "" for c in summary.resolved))
-    unresolved = (posted, Claim.status != "resolved", Claim.created_at < end)
+    # status IN (open, disputed) rather than != resolved, so the (status, created_at) index is used.
+    unresolved = (posted, Claim.status.in_(("open", "disputed")), Claim.created_at < end)
     summary.still_open = int(session.scalar(select(func.count(Claim.id)).where(*unresolved)) or 0)
     summary.disputed = int(session.scalar(select(func.count(Claim.id)).where(
         *unresolved, Claim.status == "disputed")) or 0)

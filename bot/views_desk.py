@@ -64,7 +64,8 @@ def _describe(query: ClaimQuery) -> str:
 
 
 def claims_list(query: ClaimQuery, page: ClaimPage, scale: VerdictScale, now: datetime) -> Message:
-    heading = f"{_describe(query)}: {page.total}" + (f" (page {page.page} of {page.pages})" if page.pages > 1 else "")
+    count = f"{page.total:,}+" if page.more else str(page.total)
+    heading = f"{_describe(query)}: {count}" + (f" (page {page.page} of {page.pages})" if page.pages > 1 else "")
     blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=f"*{heading}*"))]
     if not page.claims:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing here. " + USAGE_TAIL)))
@@ -142,9 +143,10 @@ def weekly_summary(summary: WeeklySummary, scale: VerdictScale, now: datetime) -
 def home_view(page: ClaimPage, summary: WeeklySummary, scale: VerdictScale, now: datetime) -> dict[str, Any]:
     counts = (f"This week: *{summary.opened}* opened · *{len(summary.resolved)}* resolved · "
               f"*{summary.still_open}* still open")
+    total = f"{page.total:,}+" if page.more else str(page.total)
     blocks: list[Any] = [HeaderBlock(text=PlainTextObject(text="Fact-check desk")),
                          SectionBlock(text=MarkdownTextObject(text=counts)), DividerBlock(),
-                         SectionBlock(text=MarkdownTextObject(text=f"*Open claims* ({page.total}), oldest first"))]
+                         SectionBlock(text=MarkdownTextObject(text=f"*Open claims* ({total}), oldest first"))]
     for claim in page.claims:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(_claim_line(claim, scale, now),
                                                                       SECTION_LIMIT))))

@@ -96,6 +96,7 @@ class Claim(Base):
         UniqueConstraint("channel_id", "message_ts"),
         Index("ix_claims_status_created", "status", "created_at"),
         Index("ix_claims_created", "created_at"),
+        Index("ix_claims_channel_status_created", "channel_id", "status", "created_at"),
         Index("ix_claims_resolved", "resolved_at"),
     )
 
@@ -165,7 +166,8 @@ class Vote(Base):
     """
 
     __tablename__ = "votes"
-    __table_args__ = (Index("ix_votes_claim_created", "claim_id", "created_at"), Index("ix_votes_user", "user_id"))
+    __table_args__ = (Index("ix_votes_claim_created", "claim_id", "created_at"), Index("ix_votes_user", "user_id"),
+                      Index("ix_votes_created", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
