@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from storage import jobs
 from storage.db import Database
 from storage.models import Article, Claim, LinkPost, SlackEvent, utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_id
 
 PROCESS_LINK = "process_link"
 POST_NOTICE = "post_notice"
@@ -50,13 +50,15 @@ def is_claim_thread(session: Session, channel: str, thread_ts: str) -> bool:
 
 def article_id_for(session: Session, canonical_url: str) -> int:
     now = utcnow()
-    insert_ignore(
+    created = insert_ignore_id(
         session,
         Article.__table__,  # type: ignore[arg-type]
         {"canonical_url": canonical_url, "url": canonical_url, "status": "pending",
          "created_at": now, "updated_at": now},
         ["canonical_url"],
     )
+    if created is not None:
+        return created
     return int(session.scalars(select(Article.id).where(Article.canonical_url == canonical_url)).one())
 
 
@@ -70,7 +72,7 @@ def accept_links(db: Database, message: LinkMessage, event_id: str | None = None
             return []  # evidence links in a verification thread are discussion, not new articles
         for url in message.urls:
             article_id = article_id_for(session, url)
-            inserted = insert_ignore(
+            link_post_id = insert_ignore_id(
                 session,
                 LinkPost.__table__,  # type: ignore[arg-type]
                 {
@@ -81,12 +83,8 @@ def accept_links(db: Database, message: LinkMessage, event_id: str | None = None
                 },
                 ["channel_id", "message_ts", "canonical_url"],
             )
-            if not inserted:
+            if link_post_id is None:
                 continue
-            link_post_id = session.scalars(
-                select(LinkPost.id).where(LinkPost.channel_id == message.channel_id,
-                                          LinkPost.message_ts == message.message_ts, LinkPost.canonical_url == url)
-            ).one()
             jobs.enqueue(session, PROCESS_LINK, f"link:{link_post_id}", {"link_post_id": link_post_id})
             created.append(link_post_id)
         if message.dropped and created:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bot.verdict_scale import VerdictScale, base_emoji
 from storage import jobs
 from storage.models import ActiveVote, Claim, VerdictChange, Vote, utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore_id
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +169,12 @@ class VerdictRecorder:
             slot is None and not added)
         if unchanged:
             return VoteResult(claim.id, False, eligible, None, False)
-        inserted = insert_ignore(session, Vote.__table__, {  # type: ignore[arg-type]
+        vote_id = insert_ignore_id(session, Vote.__table__, {  # type: ignore[arg-type]
             "claim_id": claim.id, "user_id": user, "verdict": verdict, "source": source,
             "action": "added" if added else "withdrawn", "eligible": eligible, "origin": origin,
             "event_key": key, "created_at": at}, ["event_key"])
-        if not inserted:
+        if vote_id is None:
             return VoteResult(claim.id, False, eligible, None, False)
-        vote_id = session.scalars(select(Vote.id).where(Vote.event_key == key)).one()
         if slot is None:
             session.add(ActiveVote(claim_id=claim.id, user_id=user, source=source, verdict=verdict, active=added,
                                    voted_at=at))

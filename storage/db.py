@@ -35,7 +35,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping (a round trip before every transaction, on the ack path); connections are recycled
+    # instead, and a connection that died anyway fails one transaction, which is retried (jobs) or
+    # re-delivered by Slack (events).
+    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10)
 
 
 def _configure_sqlite(engine: Engine) -> None:

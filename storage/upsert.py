@@ -9,9 +9,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def insert_ignore(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
-    """Insert a row unless one with the same unique key exists; True when this call inserted it."""
+def _statement(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> Any:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    return bool(session.execute(statement).rowcount)
+    return module.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+
+
+def insert_ignore(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
+    """Insert a row unless one with the same unique key exists; True when this call inserted it."""
+    return bool(session.execute(_statement(session, table, values, conflict)).rowcount)
+
+
+def insert_ignore_id(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> int | None:
+    """Like insert_ignore, returning the new row's id (None when it existed): one round trip, not two."""
+    statement = _statement(session, table, values, conflict).returning(table.c.id)
+    return session.execute(statement).scalar_one_or_none()
