@@ -13,12 +13,20 @@ from tests.conftest import FACTCHECK_CHANNEL, NEWS_CHANNEL, SAMPLE_HTML, Running
 STRAY_HEADLINE = "Afghanistan, firmato accordo di pace tra Stati Uniti e talebani"
 
 
+def link_posts_finished(bot: RunningBot, channel: str, ts: str) -> bool:
+    """The reply is posted a moment before the link post's record says so: wait for the record too."""
+    with bot.services.db.session() as session:
+        statuses = session.scalars(select(LinkPost.status).where(LinkPost.channel_id == channel,
+                                                                 LinkPost.message_ts == ts)).all()
+    return "queued" not in statuses
+
+
 def wait_for_card(bot: RunningBot, channel: str, ts: str, timeout: float = 20.0) -> dict:
     """The bot's reply in the thread of message ts (card or notice)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         replies = [m for m in bot.slack.thread(channel, ts) if m.get("bot_id") and m["ts"] != ts]
-        if replies:
+        if replies and link_posts_finished(bot, channel, ts):
             return replies[-1]
         time.sleep(0.05)
     raise AssertionError(f"no reply in the thread of {ts}; calls: {[c.method for c in bot.slack.calls]}")
