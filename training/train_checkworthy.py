@@ -33,7 +33,12 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.claim_detection import load_clef_docs, load_labelled_tsv  # noqa: E402  (one reader of the data formats)
+from bench.claim_detection import (  # noqa: E402  (one reader of the data formats, one definition of the metrics)
+    average_precision,
+    load_clef_docs,
+    load_labelled_tsv,
+    prf,
+)
 from bot.claims.checkworthiness import CheckworthinessModel, Featurizer, apply_context  # noqa: E402
 
 SEED = 0
@@ -63,25 +68,6 @@ def fit_linear(
 def fit_platt(margins: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     platt = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000).fit(margins[:, None], y)
     return float(platt.coef_[0, 0]), float(platt.intercept_[0])
-
-
-def prf(y: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
-    tp = int(np.sum((pred == 1) & (y == 1)))
-    fp = int(np.sum((pred == 1) & (y == 0)))
-    fn = int(np.sum((pred == 0) & (y == 1)))
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
-
-
-def average_precision(y: np.ndarray, scores: np.ndarray) -> float:
-    """CLEF-2019 AP: precision at each relevant item of the ranking, averaged over relevant items."""
-    order = np.argsort(-scores, kind="stable")
-    hits = y[order]
-    if hits.sum() == 0:
-        return 0.0
-    precision_at = np.cumsum(hits) / np.arange(1, len(hits) + 1)
-    return float(np.sum(precision_at * hits) / hits.sum())
 
 
 def choose_threshold(y: np.ndarray, probs: np.ndarray, window: float = 0.03) -> float:
