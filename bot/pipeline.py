@@ -306,6 +306,10 @@ def _reason_for(exc: Exception) -> str:
 def _channel_problem(channel: str, code: str) -> str:
     if code == "not_in_channel":
         return f"I'm not a member of the claim channel ({channel}): invite me there with /invite"
+    if code == "channel_not_found":
+        # Slack says this too for a private channel the bot was never invited to.
+        return (f"I can't see the claim channel ({channel}): if it is private, invite me there with /invite; "
+                "otherwise check the FACTCHECK_CHANNEL setting")
     return f"I can't post claims in the claim channel ({channel}, Slack says {code}): check FACTCHECK_CHANNEL"
 
 

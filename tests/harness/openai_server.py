@@ -1,7 +1,15 @@
-"""A local OpenAI-compatible server (Chat Completions) with scripted answers, errors and delays."""
+"""A local OpenAI-compatible server (Chat Completions) with scripted answers, errors, delays and
+disconnects.
+
+Why: the `openai` package has its own retries (429/5xx with Retry-After), timeouts and response
+parsing; pointing the real client at this server (`base_url`) tests the bot's extractor through all of
+it. Answers come from a FIFO script (`queue_*`); when the script is empty, `responder(request)` decides.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import threading
 import time
@@ -11,89 +19,258 @@ from typing import Any
 
 from tests.harness.httpserver import LocalServer, QuietHandler
 
+_ids = itertools.count(1)
+_ERROR_TYPES = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", None),
+    502: ("server_error", None),
+    503: ("server_error", None),
+}
+
 
 @dataclass
 class Scripted:
+    """One scripted answer. `content=None` means: ask the default responder."""
+
     content: str | None = None
     status: int = 200
     body: dict[str, Any] | None = None
     retry_after: float | None = None
     delay: float = 0.0
+    finish_reason: str = "stop"
+    raw: bytes | None = None
+    raw_content_type: str = "application/json"
+    disconnect: bool = False
+
+
+def _error_body(status: int) -> dict[str, Any]:
+    kind, code = _ERROR_TYPES.get(status, ("server_error", None))
+    return {"error": {"message": f"scripted error {status}", "type": kind, "param": None, "code": code}}
 
 
 class _OpenAIHandler(QuietHandler):
+    def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        all_headers = {
+            "x-request-id": f"req_{next(_ids):06d}",
+            "openai-processing-ms": "5",
+            **(headers or {}),
+        }
+        self.reply(status, json.dumps(payload).encode(), "application/json", all_headers)
+
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/v1/models":
-            body = {"object": "list", "data": [{"id": "test-model", "object": "model", "owned_by": "local"}]}
-            self.reply(200, json.dumps(body).encode(), "application/json")
+            owner: OpenAIStandIn = self.owner
+            data = [
+                {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "local"}
+                for name in owner.models
+            ]
+            self._json(200, {"object": "list", "data": data})
         else:
-            self.reply(404, b'{"error": {"message": "not found"}}', "application/json")
+            self._json(
+                404,
+                {
+                    "error": {
+                        "message": "not found",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
 
     def do_POST(self) -> None:
         owner: OpenAIStandIn = self.owner
         raw = self.body()
         if self.path.rstrip("/") != "/v1/chat/completions":
-            self.reply(404, b'{"error": {"message": "not found"}}', "application/json")
+            self._json(
+                404,
+                {
+                    "error": {
+                        "message": f"unknown path {self.path}",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
             return
-        request = json.loads(raw.decode("utf-8") or "{}")
-        owner._record(request, dict(self.headers.items()))
+        try:
+            request = json.loads(raw.decode("utf-8") or "{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            self._json(
+                400,
+                {
+                    "error": {
+                        "message": "We could not parse the JSON body of your request.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
+            return
+        owner._record(request, self.recorded_headers())
+        if owner.api_key is not None and self.headers.get("Authorization") != f"Bearer {owner.api_key}":
+            self._json(401, _error_body(401))
+            return
         step = owner._next()
         if step.delay:
             time.sleep(step.delay)
-        try:
-            if step.status != 200:
-                headers = {"Retry-After": f"{step.retry_after:g}"} if step.retry_after is not None else {}
-                error = step.body or {"error": {"message": f"scripted error {step.status}", "type": "server_error"}}
-                self.reply(step.status, json.dumps(error).encode(), "application/json", headers)
-                return
-            content = step.content if step.content is not None else owner.responder(request)
-            completion = {
-                "id": f"chatcmpl-{len(owner.requests)}", "object": "chat.completion", "created": int(time.time()),
-                "model": request.get("model", "test-model"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                             "finish_reason": "stop", "logprobs": None}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-            }
-            self.reply(200, json.dumps(completion).encode(), "application/json")
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        # The client may have given up (its timeout); that is the point of a delay.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._answer(owner, request, step)
+
+    def _answer(self, owner: OpenAIStandIn, request: dict[str, Any], step: Scripted) -> None:
+        if step.disconnect:
+            self.drop()
+            return
+        if step.raw is not None:
+            self.reply(step.status, step.raw, step.raw_content_type)
+            return
+        if step.status != 200:
+            headers = {"Retry-After": f"{step.retry_after:g}"} if step.retry_after is not None else {}
+            self._json(step.status, step.body or _error_body(step.status), headers)
+            return
+        content = step.content if step.content is not None else owner.responder(request)
+        model = request.get("model", "test-model")
+        created = int(time.time())
+        completion_id = f"chatcmpl-{next(_ids):06d}"
+        usage = {
+            "prompt_tokens": 10,
+            "completion_tokens": max(1, len(content) // 4),
+            "total_tokens": 10 + max(1, len(content) // 4),
+        }
+        if request.get("stream"):
+            self._stream(completion_id, created, model, content, step.finish_reason, usage)
+            return
+        completion = {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_local",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "finish_reason": step.finish_reason,
+                    "logprobs": None,
+                }
+            ],
+            "usage": usage,
+        }
+        self._json(200, completion)
+
+    def _stream(
+        self,
+        completion_id: str,
+        created: int,
+        model: str,
+        content: str,
+        finish_reason: str,
+        usage: dict[str, int],
+    ) -> None:
+        """Server-sent events, as with `stream=True`: role, content, finish, then `[DONE]`."""
+        base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+        chunks = [
+            {"delta": {"role": "assistant", "content": ""}, "finish_reason": None},
+            {"delta": {"content": content}, "finish_reason": None},
+            {"delta": {}, "finish_reason": finish_reason},
+        ]
+        events = [json.dumps({**base, "choices": [{"index": 0, **c}]}) for c in chunks]
+        events.append(json.dumps({**base, "choices": [], "usage": usage}))
+        body = "".join(f"data: {e}\n\n" for e in events) + "data: [DONE]\n\n"
+        self.reply(200, body.encode(), "text/event-stream")
 
 
 class OpenAIStandIn(LocalServer):
+    """OpenAI Chat Completions on 127.0.0.1. Give the `openai` client `base_url` (`.../v1`).
+
+    `requests` holds the parsed JSON bodies (in order) and `headers` the matching request headers.
+    """
+
     handler_class = _OpenAIHandler
 
-    def __init__(self) -> None:
+    def __init__(self, api_key: str | None = None) -> None:
         super().__init__()
+        # None: any key; otherwise a different Authorization answers 401 invalid_api_key.
+        self.api_key = api_key
+        self.models = ["test-model"]
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._queue: list[Scripted] = []
         self._lock = threading.Lock()
-        self.responder: Callable[[dict[str, Any]], str] = lambda request: json.dumps({"summary": "", "claims": []})
+        self._changed = threading.Condition(self._lock)
+        self.responder: Callable[[dict[str, Any]], str] = lambda request: json.dumps(
+            {"summary": "", "claims": []}
+        )
 
     @property
     def base_url(self) -> str:
         return f"{self.base}/v1"
 
     def _record(self, request: dict[str, Any], headers: dict[str, str]) -> None:
-        with self._lock:
+        with self._changed:
             self.requests.append(request)
             self.headers.append(headers)
+            self._changed.notify_all()
 
     def _next(self) -> Scripted:
         with self._lock:
             return self._queue.pop(0) if self._queue else Scripted()
 
-    def queue_json(self, obj: Any) -> None:
-        self.queue_text(json.dumps(obj))
-
-    def queue_text(self, text: str) -> None:
+    def _push(self, step: Scripted) -> None:
         with self._lock:
-            self._queue.append(Scripted(content=text))
+            self._queue.append(step)
 
-    def queue_error(self, status: int, body: dict[str, Any] | None = None, retry_after: float | None = None) -> None:
+    @property
+    def pending(self) -> int:
+        """Scripted answers not used yet."""
         with self._lock:
-            self._queue.append(Scripted(status=status, body=body, retry_after=retry_after))
+            return len(self._queue)
 
-    def queue_delay(self, seconds: float, then: str | None = None) -> None:
-        with self._lock:
-            self._queue.append(Scripted(content=then, delay=seconds))
+    def queue_json(self, obj: Any, finish_reason: str = "stop") -> None:
+        """Next answer: `json.dumps(obj)` as the message content."""
+        self.queue_text(json.dumps(obj), finish_reason)
+
+    def queue_text(self, text: str, finish_reason: str = "stop") -> None:
+        """Next answer: this message content (e.g. malformed JSON, or `finish_reason="length"`)."""
+        self._push(Scripted(content=text, finish_reason=finish_reason))
+
+    def queue_error(
+        self, status: int, body: dict[str, Any] | None = None, retry_after: float | None = None
+    ) -> None:
+        """Next answer: an HTTP error in OpenAI's shape (`{"error": {...}}`), with Retry-After if given."""
+        self._push(Scripted(status=status, body=body, retry_after=retry_after))
+
+    def queue_delay(self, seconds: float, then: str | dict[str, Any] | list[Any] | None = None) -> None:
+        """Next answer comes after `seconds`: `then` as content (a str as is, other values JSON-encoded),
+        or the responder's answer when `then` is None."""
+        content = then if then is None or isinstance(then, str) else json.dumps(then)
+        self._push(Scripted(content=content, delay=seconds))
+
+    def queue_raw(self, body: bytes | str, status: int = 200, content_type: str = "application/json") -> None:
+        """Next answer: these exact bytes (a truncated or non-JSON body, an HTML error page...)."""
+        data = body.encode() if isinstance(body, str) else body
+        self._push(Scripted(raw=data, status=status, raw_content_type=content_type))
+
+    def queue_disconnect(self, delay: float = 0.0) -> None:
+        """Next request: hang up without answering (after `delay`)."""
+        self._push(Scripted(disconnect=True, delay=delay))
+
+    def wait_for_requests(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until `count` requests arrived; AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.requests) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"timed out after {timeout:g}s waiting for {count} LLM request(s); "
+                        f"got {len(self.requests)}"
+                    )
+                self._changed.wait(min(left, 0.05))
+            return list(self.requests)
