@@ -16,9 +16,9 @@ import signal
 import sys
 from types import FrameType
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.fetch import FetchError, FetchPolicy
-from bot.logs import configure_logging
+from bot.articles.fetch import FetchError, FetchPolicy
+from bot.runtime.logs import configure_logging
+from bot.runtime.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("factcheck")
 
@@ -35,7 +35,7 @@ def _secrets(settings: Settings) -> list[str]:
 
 def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot.claims import build_extractor
-    from bot.pipeline import check_source
+    from bot.claims.check_source import check_source
 
     max_claims = args.max_claims or settings.max_claims_per_article
     try:
@@ -70,9 +70,9 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from storage.db import Database
+    from bot.runtime.composition import open_database
 
-    Database(settings.database_url).migrate()
+    open_database(settings).dispose()
     print("database is up to date")
     return 0
 
@@ -91,9 +91,9 @@ def _blocks_as_text(blocks: list[dict]) -> str:
 def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.summary import Schedule, build_summary, due_week, week_bounds
-    from bot.views_desk import weekly_summary
-    from storage.db import Database
+    from bot.desk.weekly_report import Schedule, build_report, due_week, week_bounds
+    from bot.runtime.composition import open_database
+    from bot.slack.desk_views import weekly_summary
 
     schedule = Schedule.parse(settings.summary_schedule, settings.summary_tz)
     week = args.week or due_week(schedule, datetime.now(UTC))[0]
@@ -102,23 +102,21 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         raise ConfigError(f"--week: {error}") from None
     if args.dry_run:
-        from bot.services import verdict_scale
-
-        db = Database(settings.database_url)
-        db.migrate()
+        db = open_database(settings)
         with db.session() as session:
-            message = weekly_summary(build_summary(session, week, settings.summary_tz), verdict_scale(settings),
-                                     datetime.now(UTC))
+            message = weekly_summary(build_report(session, week, settings.summary_tz), settings.verdict_scale,
+                                     datetime.now(UTC), args.channel or settings.summary_channel or "")
+        db.dispose()
         print(_blocks_as_text(message.blocks))
         return 0
     channel = args.channel or settings.summary_channel
     if not channel:
         raise ConfigError("no channel to post to: pass --channel C0123ABCD or set SUMMARY_CHANNEL")
-    from bot.services import build_services
+    from bot.runtime.composition import build_services
 
     services = build_services(settings)
     try:
-        ts = services.desk.post_weekly(week, channel)
+        ts = services.weekly.post_weekly(week, channel)
     finally:
         services.db.dispose()
     print(f"weekly summary {week} is in {channel} (message {ts})")
@@ -128,11 +126,10 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.claim_query import QueryError
-    from bot.claim_query import parse as parse_query
-    from bot.exports import claimreview, claims_csv
-    from bot.services import verdict_scale
-    from storage.db import Database
+    from bot.desk.exports import claimreview, claims_csv
+    from bot.desk.query import QueryError
+    from bot.desk.query import parse as parse_query
+    from bot.runtime.composition import open_database
 
     since = None
     if args.since:
@@ -140,9 +137,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             since = parse_query(f"since:{args.since}", datetime.now(UTC)).since
         except QueryError as error:
             raise ConfigError(f"--since: {error}") from None
-    db = Database(settings.database_url)
-    db.migrate()
-    scale = verdict_scale(settings)
+    db = open_database(settings)
+    scale = settings.verdict_scale
     with db.session() as session:
         if args.format == "csv":
             output = claims_csv(session, scale, since)
@@ -160,7 +156,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     settings.require("slack_bot_token", "slack_signing_secret")
-    from bot.services import build_services
+    from bot.runtime.composition import build_services
     from handlers import create_app
 
     services = build_services(settings)

@@ -16,7 +16,7 @@ median over --repeat runs:
 * recording a vote: bot.verdicts.VerdictRecorder.record_reaction in a committed session.
 
 When issue 4's code is in the tree, its functions are measured too (bot.desk.list_claims, all channels
-visible, and bot.summary.build_summary for last week); the equivalent SQLAlchemy queries below
+visible, and bot.desk.weekly_report.build_summary for last week); the equivalent SQLAlchemy queries below
 (`claims_page`, `weekly_summary`) are always measured, as they were written before that code existed.
 Each query's plan is printed (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE); the indexes the plans lack are then
 created in the benchmark's own database only and the same queries measured again, to show what they buy.
@@ -238,9 +238,9 @@ def plan(db: Database, query: Select[Any]) -> str:
 def issue4_functions() -> dict[str, Callable[[Session, str, str], Any]]:
     """The bot's own /claims page and weekly summary (issue 4), when they are in the tree."""
     try:
-        from bot.claim_query import ClaimQuery
-        from bot.desk import list_claims
-        from bot.summary import build_summary, iso_week
+        from bot.desk.listing import list_claims
+        from bot.desk.query import ClaimQuery
+        from bot.desk.weekly_report import build_summary, iso_week
     except ImportError:
         return {}
     visible = set(CHANNELS)
@@ -251,7 +251,7 @@ def issue4_functions() -> dict[str, Callable[[Session, str, str], Any]]:
             s, ClaimQuery(status="open", channel_id=busy), visible),
         "bot.desk.list_claims page 1, quiet channel": lambda s, busy, quiet: list_claims(
             s, ClaimQuery(status="open", channel_id=quiet), visible),
-        "bot.summary.build_summary (last week)": lambda s, busy, quiet: build_summary(s, week),
+        "bot.desk.weekly_report.build_summary (last week)": lambda s, busy, quiet: build_summary(s, week),
     }
 
 
@@ -278,8 +278,8 @@ def measure_queries(db: Database, repeat: int, busy_channel: str, quiet_channel:
 
 
 def measure_votes(db: Database, votes: int, claims: int, seed: int = 11) -> list[float]:
-    from bot.verdict_scale import VerdictScale
-    from bot.verdicts import Eligibility, VerdictRecorder
+    from bot.verdicts.recorder import Eligibility, VerdictRecorder
+    from bot.verdicts.scale import VerdictScale
 
     recorder = VerdictRecorder(VerdictScale.parse(None), Eligibility([]), quorum=1, bot_user_id=lambda: "U0BOT")
     rng = random.Random(seed)
@@ -367,7 +367,7 @@ def main() -> int:
     targets = {"/claims page 1": 0.050, "/claims page 1, channel": 0.050, "/claims page 1, quiet channel": 0.050,
                "weekly summary (all queries)": 0.500, "bot.desk.list_claims page 1": 0.050,
                "bot.desk.list_claims page 1, channel": 0.050, "bot.desk.list_claims page 1, quiet channel": 0.050,
-               "bot.summary.build_summary (last week)": 0.500,
+               "bot.desk.weekly_report.build_summary (last week)": 0.500,
                "vote (record_reaction, committed)": 0.005}
     print("\nmedian [min-max] ms; 'with proposed' = same run after creating the proposed indexes "
           "(ratio = before/after, per run pair)")

@@ -138,10 +138,10 @@ class Timer:
 
 def step_breakdown(slack: Any, articles: Any, llm: Any, db_urls: dict[str, str],
                    rounds: int) -> dict[tuple[str, str], dict]:
-    import bot.pipeline as pipeline_module
-    from bot.config import load_settings
-    from bot.intake import LinkMessage
-    from bot.services import build_services
+    import bot.publishing.link_job as pipeline_module
+    from bot.intake.accept import LinkMessage
+    from bot.runtime.composition import build_services
+    from bot.runtime.settings import load_settings
 
     timer = Timer()
     pipeline_module.fetch = timer.wrap("fetch", pipeline_module.fetch)
@@ -195,7 +195,7 @@ def step_breakdown(slack: Any, articles: Any, llm: Any, db_urls: dict[str, str],
 
 
 def client_cost(rounds: int) -> tuple[list[float], list[float]]:
-    """Side by side: an httpx.Client as bot.fetch makes one per fetch, and one given a shared SSL context."""
+    """Side by side: an httpx.Client as bot.articles.fetch makes one per fetch, and one given a shared SSL context."""
     import ssl
 
     import httpx

@@ -9,8 +9,8 @@ import logging
 
 from slack_bolt import App
 
-from bot.services import Services
-from handlers import actions, commands, fallback, home, messages, reactions
+from bot.runtime.composition import Services
+from handlers import actions, commands, fallback, home, messages, middleware, reactions
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,11 @@ def create_app(services: Services) -> App:
     settings = services.settings
     settings.require("slack_signing_secret")
     app = App(
-        client=services.publisher.client,
+        client=services.gateway.web_client,
         signing_secret=settings.secret("slack_signing_secret"),
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    for module in (messages, reactions, actions, commands, home, fallback):
+    for module in (middleware, messages, reactions, actions, commands, home, fallback):
         module.register(app, services)
     return app

@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.services import Services
-from bot.views import VOTE_ACTION_PREFIX
+from bot.runtime.composition import Services
+from bot.slack.claim_views import VOTE_ACTION_PREFIX
 
 
 def register(app: App, services: Services) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.claim_query import QueryError, parse
-from bot.links import find_article_links
-from bot.services import Services
-from bot.views import Message
-from bot.views_desk import factcheck_usage, help_message, usage_message
+from bot.desk.query import QueryError, parse
+from bot.intake.links import find_article_links
+from bot.runtime.composition import Services
+from bot.slack.desk_views import factcheck_usage, help_message, usage_message
+from bot.slack.messages import Message
 
 
 def _ephemeral(message: Message) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def register(app: App, services: Services) -> None:
         if query.action == "help":
             return
         if query.action == "summary":
-            message = services.desk.summary_message()
+            message = services.desk.summary_for(str(command.get("user_id")), str(command.get("channel_id")))
         else:
             message = services.desk.claims_for(str(command.get("user_id")), query)
         respond(response_type="ephemeral", text=message.text, blocks=message.blocks, replace_original=False)

@@ -6,7 +6,7 @@ import re
 
 from slack_bolt import App
 
-from bot.services import Services
+from bot.runtime.composition import Services
 
 
 def register(app: App, services: Services) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.services import Services
+from bot.runtime.composition import Services
 
 
 def register(app: App, services: Services) -> None:
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
-            services.desk.request_home(str(event["user"]), body.get("event_id"))
+            services.home.request_home(str(event["user"]), body.get("event_id"))

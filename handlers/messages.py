@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.events import link_message_from_event
-from bot.services import Services
+from bot.intake.events import link_message_from_event
+from bot.runtime.composition import Services
 
 
 def register(app: App, services: Services) -> None:
@@ -19,7 +19,6 @@ def register(app: App, services: Services) -> None:
             event,
             team_id=body.get("team_id"),
             bot_user_id=context.bot_user_id,
-            our_team_id=services.publisher.identity().get("team_id"),
             max_links=services.settings.max_links_per_message,
         )
         if message is not None:

@@ -6,16 +6,13 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.services import Services
+from bot.runtime.composition import Services
 
 
 def register(app: App, services: Services) -> None:
     def on_reaction(event: dict[str, Any], body: dict[str, Any], added: bool) -> None:
         item = event.get("item") or {}
         if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
-            return
-        our_team = services.publisher.identity().get("team_id")
-        if our_team and body.get("team_id") and body["team_id"] != our_team:
             return
         services.record_reaction(channel=str(item["channel"]), ts=str(item["ts"]), user=str(event.get("user") or ""),
                                  reaction=str(event.get("reaction") or ""), added=added,

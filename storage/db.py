@@ -26,11 +26,18 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 727_274_001
 
 
-def make_engine(url: str) -> Engine:
+def normalise_url(url: str) -> str:
+    """One spelling per database: the driver SQLAlchemy should use, whatever the host handed out."""
+    url = url.strip()
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]  # Heroku still hands out the old scheme
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a normalised URL (Settings normalises DATABASE_URL; see normalise_url)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.config import Settings, load_settings
-from bot.fetch import system_resolver
-from bot.services import Services, build_services
+from bot.articles.fetch import system_resolver
+from bot.runtime.composition import Services, build_services
+from bot.runtime.settings import Settings, load_settings
 from handlers import create_app
 from handlers.http import wsgi_app
 from tests.harness.article_server import ArticleServer

@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.claim_query import ClaimQuery, QueryError, parse
-from bot.desk_service import Desk
-from bot.exports import claimreview, claims_csv
-from bot.summary import Schedule, due_week, iso_week, week_bounds
-from bot.worker import JobContext
+from bot.desk.exports import claimreview, claims_csv
+from bot.desk.query import ClaimQuery, QueryError, parse
+from bot.desk.weekly_posts import WeeklyPoster
+from bot.desk.weekly_report import Schedule, due_week, iso_week, week_bounds
+from bot.runtime.job_kinds import WEEKLY_SUMMARY, Tick
+from bot.runtime.worker import JobContext
 from storage.models import Article, Claim, VerdictChange, Vote, WeeklySummaryPost
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
 from tests.test_link_to_threads import wait_for_card
@@ -209,11 +210,11 @@ def test_schedule_across_time_zones_and_dst() -> None:
         Schedule.parse("someday 25:00", "UTC")
 
 
-def desk_at(bot: RunningBot, now: datetime, channel: str = "C0CHECK") -> Desk:
+def desk_at(bot: RunningBot, now: datetime, channel: str = "C0CHECK") -> WeeklyPoster:
     services = bot.services
-    return Desk(services.db, services.publisher, services.desk.directory, services.scale, summary_channel=channel,
-                schedule=Schedule.parse("mon 09:00", "Europe/Rome"), tz="Europe/Rome", wake=lambda: None,
-                clock=lambda: now)
+    return WeeklyPoster(services.db, services.gateway, services.desk.directory, services.scale,
+                        summary_channel=channel, schedule=Schedule.parse("mon 09:00", "Europe/Rome"),
+                        tz="Europe/Rome", wake=lambda: None, clock=lambda: now)
 
 
 def summaries(bot: RunningBot, channel: str = "C0CHECK") -> list[dict]:
@@ -268,18 +269,18 @@ def test_missed_week_is_posted_when_the_bot_comes_back(bot: RunningBot) -> None:
     seed(bot, 1, start=datetime(2026, 11, 10, tzinfo=UTC))
     # The bot was down on Monday 23 Nov at 09:00 Rome time; it comes back on Tuesday.
     desk = desk_at(bot, datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
-    bot.services.worker._handlers["weekly_summary"] = desk.weekly_job
-    desk.summary_tick(JobContext(job_id=0, attempts=1, payload={}))
+    bot.services.worker.register(WEEKLY_SUMMARY, desk.weekly_job)
+    desk.summary_tick(JobContext(job_id=0, attempts=1, payload=Tick()))
     bot.services.worker.wake()
     bot.slack.wait_for(lambda: summaries(bot), 10)
-    desk.summary_tick(JobContext(job_id=0, attempts=1, payload={}))  # a later tick or a restart: nothing new
+    desk.summary_tick(JobContext(job_id=0, attempts=1, payload=Tick()))  # a later tick or a restart: nothing new
     time.sleep(0.5)
     assert len(summaries(bot)) == 1 and "2026-W47" in summaries(bot)[0]["text"]
 
 
 def test_no_summary_for_weeks_before_the_desk_existed(bot: RunningBot) -> None:
     seed(bot, 1, start=datetime(2026, 11, 24, 10, tzinfo=UTC))
-    desk_at(bot, datetime(2026, 11, 24, 15, 0, tzinfo=UTC)).summary_tick(JobContext(0, 1, {}))
+    desk_at(bot, datetime(2026, 11, 24, 15, 0, tzinfo=UTC)).summary_tick(JobContext(0, 1, Tick()))
     with bot.services.db.session() as session:
         assert session.query(WeeklySummaryPost).count() == 0
 

@@ -32,7 +32,7 @@ def bot_posts(slack: SlackStandIn, channel: str = NEWS_CHANNEL) -> list[dict]:
 def llm_bot(bot_factory, llm: OpenAIStandIn) -> RunningBot:
     scripted_llm(llm)
     bot = bot_factory(**llm_settings(llm))
-    bot.services.publisher.lost_answer_waits = (0.3, 0.6, 1.0, 1.5)
+    bot.services.gateway.lost_answer_waits = (0.3, 0.6, 1.0, 1.5)
     return bot
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.article import parse_article
-from bot.fetch import FetchError, FetchPolicy, check_destination, fetch, system_resolver
+from bot.articles.fetch import FetchError, FetchPolicy, check_destination, fetch, system_resolver
+from bot.articles.reading import parse_article
 from tests.conftest import SAMPLE_HTML
 from tests.harness.article_server import ArticleServer
 

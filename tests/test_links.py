@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.links import canonicalize, find_article_links, is_article_candidate
+from bot.intake.links import canonicalize, find_article_links, is_article_candidate
 
 
 def test_slack_formatted_link_with_label_and_escaped_ampersand() -> None:

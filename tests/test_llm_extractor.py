@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.article import Article, parse_article
+from bot.articles.reading import Article, parse_article
 from bot.claims.embedded import EmbeddedExtractor
 from bot.claims.llm import OpenAIExtractor
 from tests.conftest import NEWS_CHANNEL, SAMPLE_HTML
@@ -127,7 +127,7 @@ def test_llm_path_through_slack(bot_factory, llm: OpenAIStandIn) -> None:
 
 def test_classify_sentences_for_the_bench(llm: OpenAIStandIn) -> None:
     from bot.claims.llm import classify_sentences
-    from bot.config import load_settings
+    from bot.runtime.settings import load_settings
 
     def responder(request: dict[str, Any]) -> str:
         listing = request["messages"][-1]["content"].splitlines()[1:-1]

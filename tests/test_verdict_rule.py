@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.verdicts import Eligibility, decide
+from bot.verdicts.recorder import Eligibility, decide
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

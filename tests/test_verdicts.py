@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.verdicts import verdict_history, vote_history
-from bot.worker import JobContext
+from bot.runtime.job_kinds import Tick
+from bot.runtime.worker import JobContext
+from bot.verdicts.recorder import verdict_history, vote_history
 from storage.models import Claim, Vote
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot, llm_settings, scripted_llm
 from tests.harness.openai_server import OpenAIStandIn
@@ -255,7 +256,7 @@ def test_reconciliation_after_the_bot_was_down(llm_bot_factory, slack) -> None:
     assert origins == ["event", "event", "reconcile", "reconcile", "reconcile"]
 
     # A second pass finds nothing new to record: no double counting.
-    restarted.services.updater.reconcile_sweep(JobContext(job_id=0, attempts=1, payload={"stamp": "again"}))
+    restarted.services.reconciler.reconcile_sweep(JobContext(job_id=0, attempts=1, payload=Tick("again")))
     restarted.services.worker.wake()
     time.sleep(1.0)
     with restarted.services.db.session() as session:

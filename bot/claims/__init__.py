@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.claims.base import Claim, ClaimExtractor, Extraction
-from bot.config import Settings
+from bot.runtime.settings import Settings
 
 __all__ = ["Claim", "ClaimExtractor", "Extraction", "build_extractor"]
 

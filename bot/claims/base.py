@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.article import Article
+from bot.articles.reading import Article
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.article import Article
+from bot.articles.reading import Article
 from bot.claims.base import Claim, Extraction
 from bot.claims.sentences import split_sentences
 

@@ -10,7 +10,7 @@ target_metadata = Base.metadata
 connection = context.config.attributes.get("connection")
 
 if connection is None:
-    from bot.config import load_settings
+    from bot.runtime.settings import load_settings
     from storage.db import make_engine
 
     engine = make_engine(load_settings().database_url)

@@ -14,11 +14,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.claim_query import ClaimQuery
-from bot.desk import ClaimPage, ListedClaim
-from bot.summary import WeeklySummary
-from bot.verdict_scale import VerdictScale
-from bot.views import SECTION_LIMIT, Message, _blocks, _clip, _link, escape
+from bot.desk.listing import ClaimPage, ListedClaim
+from bot.desk.query import ClaimQuery
+from bot.desk.weekly_report import WeeklyReport
+from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, link
+from bot.slack.messages import Message, request_metadata, weekly_metadata
+from bot.verdicts.scale import VerdictScale
 
 HELP = """*`/claims`* lists the claims the desk is checking (only you see the answer).
 • `/claims` — open claims, oldest first
@@ -44,9 +45,9 @@ def age(created: datetime, now: datetime) -> str:
 
 
 def _claim_line(claim: ListedClaim, scale: VerdictScale, now: datetime) -> str:
-    text = _clip(claim.text, 200)
-    title = _link(claim.permalink, text) if claim.permalink else escape(text)
-    article = _link(claim.article_url, claim.article_title or claim.article_url)
+    text = clip(claim.text, 200)
+    title = link(claim.permalink, text) if claim.permalink else escape(text)
+    article = link(claim.article_url, claim.article_title or claim.article_url)
     return (f"*{title}*\n{article} · {age(claim.created_at, now)} old · "
             f"{scale.status_label(claim.status, claim.verdict)}")
 
@@ -70,37 +71,37 @@ def claims_list(query: ClaimQuery, page: ClaimPage, scale: VerdictScale, now: da
     if not page.claims:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing here. " + USAGE_TAIL)))
     for claim in page.claims:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(_claim_line(claim, scale, now),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(_claim_line(claim, scale, now),
                                                                       SECTION_LIMIT))))
     if page.page < page.pages:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=f"More: `/claims {query.status} page {page.page + 1}` (same filters)")]))
     plain = "\n".join(f"- {c.text[:120]} ({c.status})" for c in page.claims)
-    return Message(text=_clip(f"{heading}\n{plain}", 3000), blocks=_blocks(*blocks))
+    return Message(text=clip(f"{heading}\n{plain}", 3000), blocks=as_dicts(*blocks))
 
 
 def help_message() -> Message:
-    return Message(text=HELP, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=HELP))))
+    return Message(text=HELP, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=HELP))))
 
 
 def usage_message(problem: str) -> Message:
     text = f"{problem}. {USAGE_TAIL}"
-    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=escape(text)))))
+    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=escape(text)))))
 
 
 def factcheck_usage() -> Message:
     text = ("Give me the link of an article to check, like `/factcheck https://example.org/story`. "
             "I'll post it here and open a thread per claim, as if you had pasted it.")
-    return Message(text=text, blocks=_blocks(SectionBlock(text=MarkdownTextObject(text=text))))
+    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=text))))
 
 
-def factcheck_request(user: str, url: str) -> Message:
-    text = f"<@{user}> asked me to check {_link(url, url)}"
-    blocks = _blocks(SectionBlock(text=MarkdownTextObject(text=text)))
-    return Message(text=f"Fact-check requested: {url}", blocks=blocks)
+def factcheck_request(user: str, url: str, trigger: str) -> Message:
+    text = f"<@{user}> asked me to check {link(url, url)}"
+    blocks = as_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
+    return Message(text=f"Fact-check requested: {url}", blocks=blocks, metadata=request_metadata(trigger))
 
 
-def _week_title(summary: WeeklySummary) -> str:
+def _week_title(summary: WeeklyReport) -> str:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(summary.tz)
@@ -109,50 +110,54 @@ def _week_title(summary: WeeklySummary) -> str:
     return f"Fact-check desk, week {summary.week} ({first:%a %d %b} – {last:%a %d %b %Y})"
 
 
-def weekly_summary(summary: WeeklySummary, scale: VerdictScale, now: datetime) -> Message:
+def weekly_summary(summary: WeeklyReport, scale: VerdictScale, now: datetime, channel: str) -> Message:
+    """The weekly verdict summary; its metadata (week, channel) is what finds an earlier copy of the post."""
     counts = " · ".join(f"{(scale.get(k).label if scale.get(k) else k)}: {n}" for k, n in
                         sorted(summary.by_verdict.items(), key=lambda item: -item[1])) or "none"
-    lines = [f"*Opened:* {summary.opened}   *Resolved:* {len(summary.resolved)}   *Still open:* {summary.still_open}"
+    lines = [f"*Opened:* {summary.opened}   *Resolved:* {summary.resolved_count}   *Still open:* {summary.still_open}"
              + (f" ({summary.disputed} disputed)" if summary.disputed else ""), f"*Verdicts:* {counts}"]
-    blocks: list[Any] = [HeaderBlock(text=PlainTextObject(text=_clip(_week_title(summary), 150))),
+    blocks: list[Any] = [HeaderBlock(text=PlainTextObject(text=clip(_week_title(summary), 150))),
                          SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
     groups: dict[str, list[str]] = {}
     for claim in summary.resolved:
         label = scale.get(claim.verdict).label if scale.get(claim.verdict) else (claim.verdict or "?")
-        entry = _link(claim.permalink, _clip(claim.text, 150)) if claim.permalink else escape(_clip(claim.text, 150))
+        entry = link(claim.permalink, clip(claim.text, 150)) if claim.permalink else escape(clip(claim.text, 150))
         groups.setdefault(label, []).append(f"• {entry}")
     for label, entries in groups.items():
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(f"*{label}*\n" + "\n".join(entries),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*{label}*\n" + "\n".join(entries),
                                                                       SECTION_LIMIT))))
+    hidden = summary.resolved_count - len(summary.resolved)
+    if hidden > 0:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"{hidden} more resolved in private channels {'is' if hidden == 1 else 'are'} not listed here.")]))
     if summary.oldest_open:
         oldest = summary.oldest_open
-        entry = _link(oldest.permalink, _clip(oldest.text, 150)) if oldest.permalink else escape(oldest.text[:150])
+        entry = link(oldest.permalink, clip(oldest.text, 150)) if oldest.permalink else escape(oldest.text[:150])
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text=f"*Oldest open claim* ({age(oldest.created_at, now)} old): {entry}")))
     if summary.contributors:
         people = ", ".join(f"<@{user}> ({count})" for user, count in summary.contributors[:30])
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(f"Votes this week: {people}", 2000))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(f"Votes this week: {people}", 2000))]))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No votes this week.")]))
-    text = (f"{_week_title(summary)}: {summary.opened} opened, {len(summary.resolved)} resolved, "
+    text = (f"{_week_title(summary)}: {summary.opened} opened, {summary.resolved_count} resolved, "
             f"{summary.still_open} still open.")
-    return Message(text=text, blocks=_blocks(*blocks),
-                   metadata={"event_type": "factcheck_weekly", "event_payload": {"week": summary.week}})
+    return Message(text=text, blocks=as_dicts(*blocks), metadata=weekly_metadata(summary.week, channel))
 
 
-def home_view(page: ClaimPage, summary: WeeklySummary, scale: VerdictScale, now: datetime) -> dict[str, Any]:
-    counts = (f"This week: *{summary.opened}* opened · *{len(summary.resolved)}* resolved · "
+def home_view(page: ClaimPage, summary: WeeklyReport, scale: VerdictScale, now: datetime) -> dict[str, Any]:
+    counts = (f"This week: *{summary.opened}* opened · *{summary.resolved_count}* resolved · "
               f"*{summary.still_open}* still open")
     total = f"{page.total:,}+" if page.more else str(page.total)
     blocks: list[Any] = [HeaderBlock(text=PlainTextObject(text="Fact-check desk")),
                          SectionBlock(text=MarkdownTextObject(text=counts)), DividerBlock(),
                          SectionBlock(text=MarkdownTextObject(text=f"*Open claims* ({total}), oldest first"))]
     for claim in page.claims:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(_claim_line(claim, scale, now),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(_claim_line(claim, scale, now),
                                                                       SECTION_LIMIT))))
     if not page.claims:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No open claims. Paste an article link in a "
                                                                 "channel I'm in to start.")))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Updated {now:%Y-%m-%d %H:%M} UTC · "
                                                                  "`/claims help` for filters")]))
-    return {"type": "home", "blocks": _blocks(*blocks[:100])}
+    return {"type": "home", "blocks": as_dicts(*blocks[:100])}

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.verdict_scale import BEST_RATING, WORST_RATING, VerdictScale
+from bot.verdicts.scale import BEST_RATING, WORST_RATING, VerdictScale
 from storage.models import Article, Claim, VerdictChange
 
 CSV_FIELDS = ["claim_id", "created_at", "status", "verdict", "verdict_label", "rating", "resolved_at", "claim",

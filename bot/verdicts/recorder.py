@@ -1,112 +1,32 @@
 """Votes in, verdicts out: the team's reactions and button clicks recorded faithfully.
 
-The verdict rule (documented in the README, deterministic):
-
-* every eligible person has one vote: their most recent active one (a reaction still on the message,
-  or their button choice); withdrawing it (removing the reaction) falls back to their previous active
-  one, if any;
-* no votes: the claim is Open;
-* otherwise the verdict with the most distinct voters wins; a tie at the top between different
-  verdicts makes the claim Disputed;
-* with VERDICT_QUORUM = n, a winning verdict needs at least n voters, else the claim stays Open.
-
-Recording is idempotent and serialised per claim: the claim row is locked (FOR UPDATE on PostgreSQL,
-BEGIN IMMEDIATE on SQLite) while its vote state changes, each vote event has a unique key, and the
-active-vote slots are keyed by (claim, user, source). Two reactions arriving at once, or one event
-delivered twice, therefore give one correct result. Vote events and verdict changes are append-only.
+The rule itself is bot.verdicts.rule. Recording is idempotent and serialised per claim: the claim row
+is locked (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) while its vote state changes, each vote
+event has a unique key, and the active-vote slots are keyed by (claim, user, source). Two reactions
+arriving at once, or one event delivered twice, therefore give one correct result. Vote events and
+verdict changes are append-only: together they are the audit trail.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.verdict_scale import VerdictScale, base_emoji
-from storage import jobs
+from bot.runtime.job_kinds import NOTIFY_INELIGIBLE, REFRESH_CLAIM, ClaimRef, IneligibleVoter
+from bot.verdicts.eligibility import Eligibility
+from bot.verdicts.rule import Decision, decide
+from bot.verdicts.scale import VerdictScale, base_emoji
 from storage.models import ActiveVote, Claim, VerdictChange, Vote, utcnow
 from storage.upsert import insert_ignore_id
 
 log = logging.getLogger(__name__)
 
-REFRESH_CLAIM = "refresh_claim"
-NOTIFY_INELIGIBLE = "notify_ineligible"
 BUTTON_SOURCE = "button"
-
-
-@dataclass(frozen=True)
-class Decision:
-    status: str  # open | resolved | disputed
-    verdict: str | None
-    voters: dict[str, list[str]]  # verdict -> user ids, in voting order
-
-
-def decide(votes: Iterable[tuple[str, str, datetime]], quorum: int = 1) -> Decision:
-    """Apply the verdict rule to (user, verdict, voted_at) active votes of eligible users."""
-    latest: dict[str, tuple[datetime, str]] = {}
-    for user, verdict, voted_at in votes:
-        if user not in latest or (voted_at, verdict) > latest[user]:
-            latest[user] = (voted_at, verdict)
-    voters: dict[str, list[str]] = {}
-    for user, (_at, verdict) in sorted(latest.items(), key=lambda item: (item[1][0], item[0])):
-        voters.setdefault(verdict, []).append(user)
-    if not voters:
-        return Decision("open", None, voters)
-    counts = Counter({verdict: len(users) for verdict, users in voters.items()})
-    (leader, top), *rest = counts.most_common()
-    if rest and rest[0][1] == top:
-        return Decision("disputed", None, voters)
-    if top < quorum:
-        return Decision("open", None, voters)
-    return Decision("resolved", leader, voters)
-
-
-class Eligibility:
-    """Who may decide: everyone, or FACTCHECKERS (user ids U…/W… and user-group ids S…).
-
-    Group membership is read from Slack (usergroups.users.list) and cached, so that recording a vote
-    never waits for the network more than once per refresh period.
-    """
-
-    def __init__(self, entries: Iterable[str], group_members: Callable[[str], list[str]] | None = None,
-                 ttl: float = 600.0) -> None:
-        cleaned = [e.strip() for e in entries if e.strip()]
-        self.users = frozenset(e for e in cleaned if not e.startswith("S"))
-        self.groups = frozenset(e for e in cleaned if e.startswith("S"))
-        self._group_members = group_members
-        self._ttl = ttl
-        self._cache: tuple[float, frozenset[str]] | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def restricted(self) -> bool:
-        return bool(self.users or self.groups)
-
-    def _members(self) -> frozenset[str]:
-        if not self.groups or self._group_members is None:
-            return frozenset()
-        with self._lock:
-            if self._cache is None or time.monotonic() - self._cache[0] > self._ttl:
-                members: set[str] = set()
-                for group in self.groups:
-                    try:
-                        members.update(self._group_members(group))
-                    except Exception as exc:
-                        log.warning("could not read members of user group %s: %s", group, exc)
-                        if self._cache is not None:
-                            return self._cache[1]
-                self._cache = (time.monotonic(), frozenset(members))
-            return self._cache[1]
-
-    def __call__(self, user: str) -> bool:
-        return not self.restricted or user in self.users or user in self._members()
 
 
 @dataclass(frozen=True)
@@ -183,8 +103,8 @@ class VerdictRecorder:
         session.flush()
         decision, changed = self.recompute(session, claim, vote_id)
         if not eligible and added:
-            jobs.enqueue(session, NOTIFY_INELIGIBLE, f"ineligible:{user}",
-                         {"user": user, "channel": claim.channel_id, "thread_ts": claim.message_ts})
+            NOTIFY_INELIGIBLE.enqueue(session, IneligibleVoter(user, claim.channel_id, claim.message_ts),
+                                      f"ineligible:{user}")
         return VoteResult(claim.id, True, eligible, decision, changed)
 
     def recompute(self, session: Session, claim: Claim, vote_id: int | None = None) -> tuple[Decision, bool]:
@@ -198,7 +118,7 @@ class VerdictRecorder:
             claim.status, claim.verdict = decision.status, decision.verdict
             claim.resolved_at = utcnow() if decision.status == "resolved" else None
         claim.version += 1
-        jobs.enqueue(session, REFRESH_CLAIM, f"refresh:{claim.id}:{claim.version}", {"claim_id": claim.id})
+        REFRESH_CLAIM.enqueue(session, ClaimRef(claim.id), f"refresh:{claim.id}:{claim.version}")
         return decision, changed
 
     def decision_for(self, session: Session, claim_id: int) -> Decision:

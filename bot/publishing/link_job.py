@@ -1,6 +1,6 @@
 """From a recorded link post to a card and one verification thread per claim.
 
-`process_link` is a durable job (see bot.worker): it may run more than once (a crash, a lost lease,
+`process_link` is a durable job (see bot.runtime.worker): it may run more than once (a crash, a lost lease,
 a retry after an error), so it keeps its progress in the database and picks up where it stopped:
 
 1. mark the message as seen (:mag:);
@@ -11,7 +11,7 @@ a retry after an error), so it keeps its progress in the database and picks up w
 5. post each claim message, recording its ts before posting the next;
 6. post the article card in the link's thread, linking to the claim threads.
 
-Every post is idempotent through publisher.post(resume=...), which looks for an earlier copy when a
+Every post is idempotent through gateway.post(resume=...), which looks for an earlier copy when a
 step is being repeated.
 """
 
@@ -19,25 +19,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from bot.article import Article, parse_article
+from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
+from bot.articles.reading import parse_article
 from bot.claims import ClaimExtractor, Extraction
-from bot.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
-from bot.publisher import PostError, SlackPublisher
-from bot.verdict_scale import VerdictScale
-from bot.views import (
-    ArticleInfo,
-    ClaimView,
+from bot.publishing.rows import article_info, claim_view, stored_article
+from bot.runtime.job_kinds import LinkPostJob
+from bot.runtime.worker import MAX_ATTEMPTS, JobContext, RetryLater
+from bot.slack.claim_views import (
     article_card,
     claim_message,
     duplicate_notice,
     failure_notice,
     no_claims_notice,
-    too_many_links_notice,
 )
-from bot.worker import MAX_ATTEMPTS, JobContext, RetryLater
+from bot.slack.gateway import PostError, SlackGateway
+from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import Article as ArticleRow
 from storage.models import Claim as ClaimRow
@@ -50,42 +48,26 @@ Role = Literal["owner", "duplicate", "wait", "done"]
 
 
 @dataclass(frozen=True)
-class PipelineOptions:
+class LinkJobOptions:
     factcheck_channel: str | None
     max_claims: int
 
 
-def article_info(row: ArticleRow) -> ArticleInfo:
-    return ArticleInfo(url=row.final_url or row.url, title=row.title, site=row.site, published=row.published,
-                       author=row.author)
+class LinkJob:
+    """The process_link job: from a recorded link post to a card and its claim threads."""
 
-
-def claim_view(row: ClaimRow, scale: VerdictScale) -> ClaimView:
-    return ClaimView(number=row.position, text=row.text, quote=row.quote, permalink=row.permalink,
-                     speaker=row.speaker, status=scale.status_label(row.status, row.verdict))
-
-
-def stored_article(row: ArticleRow) -> Article:
-    """Rebuild the parsed article from its row, so a resumed job extracts from the same text."""
-    paragraphs = (row.text or "").splitlines()
-    return Article(url=row.final_url or row.url, title=row.title, site=row.site, author=row.author,
-                   published=row.published, language=row.language, description=None, text=row.text or "",
-                   paragraphs=paragraphs)
-
-
-class Pipeline:
     def __init__(
         self,
         db: Database,
-        publisher: SlackPublisher,
+        gateway: SlackGateway,
         extractor: ClaimExtractor,
         policy: FetchPolicy,
         scale: VerdictScale,
-        options: PipelineOptions,
+        options: LinkJobOptions,
         resolver: Resolver = system_resolver,
     ) -> None:
         self.db = db
-        self.publisher = publisher
+        self.gateway = gateway
         self.extractor = extractor
         self.policy = policy
         self.scale = scale
@@ -94,8 +76,8 @@ class Pipeline:
 
     # -- jobs ---------------------------------------------------------------------------------
 
-    def process_link(self, context: JobContext) -> None:
-        link_id = int(context.payload["link_post_id"])
+    def process_link(self, context: JobContext[LinkPostJob]) -> None:
+        link_id = context.payload.link_post_id
         resume = context.attempts > 1
         try:
             self._process_link(link_id, resume)
@@ -107,14 +89,6 @@ class Pipeline:
             log.exception("giving up on link post %s after %d attempts", link_id, context.attempts)
             self._give_up(link_id, _reason_for(exc), resume=True)
 
-    def post_notice(self, context: JobContext) -> None:
-        payload = context.payload
-        if payload.get("kind") == "too_many_links":
-            message = too_many_links_notice(payload["channel"], payload["thread_ts"], int(payload["checked"]),
-                                            int(payload["dropped"]))
-            self.publisher.post(payload["channel"], message, thread_ts=payload["thread_ts"],
-                                resume=context.attempts > 1)
-
     # -- steps --------------------------------------------------------------------------------
 
     def _process_link(self, link_id: int, resume: bool) -> None:
@@ -123,7 +97,7 @@ class Pipeline:
             if link is None or link.status != "queued":
                 return
             channel, message_ts = link.channel_id, link.message_ts
-        self.publisher.mark_seen(channel, message_ts)
+        self.gateway.mark_seen(channel, message_ts)
         role = self._take_ownership(link_id)
         if role == "wait":
             raise RetryLater(WAIT_FOR_OWNER_SECONDS, "another post of this article is being processed")
@@ -224,13 +198,13 @@ class Pipeline:
             origin_channel, thread_ts = link.channel_id, link.thread_ts
         for claim_id, view in pending:
             try:
-                ts = self.publisher.post(target, claim_message(claim_id, view, info, self.scale), resume=resume)
+                ts = self.gateway.post(target, claim_message(claim_id, view, info, self.scale), resume=resume)
             except PostError as error:
                 if error.code in ("not_in_channel", "channel_not_found", "is_archived", "restricted_action"):
                     self._record_failure(link_id, "claim_channel", _channel_problem(target, error.code), resume)
                     return
                 raise
-            permalink = self.publisher.permalink(target, ts)
+            permalink = self.gateway.permalink(target, ts)
             with self.db.session() as session:
                 row = session.get(ClaimRow, claim_id)
                 assert row is not None
@@ -246,7 +220,7 @@ class Pipeline:
                 card = article_card(link_id, info, article.summary or "", views, article.extractor or "embedded")
             else:
                 card = no_claims_notice(link_id, info, article.summary or "")
-        reply_ts = self.publisher.post(origin_channel, card, thread_ts=thread_ts, resume=resume)
+        reply_ts = self.gateway.post(origin_channel, card, thread_ts=thread_ts, resume=resume)
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             article = session.get(ArticleRow, link.article_id) if link else None
@@ -265,9 +239,9 @@ class Pipeline:
             info = article_info(article)
             channel, thread_ts = link.channel_id, link.thread_ts
             first = (owner.channel_id, owner.message_ts) if owner else None
-        first_link = self.publisher.permalink(*first) if first else None
+        first_link = self.gateway.permalink(*first) if first else None
         message = duplicate_notice(link_id, info, views, first_link)
-        ts = self.publisher.post(channel, message, thread_ts=thread_ts, resume=resume)
+        ts = self.gateway.post(channel, message, thread_ts=thread_ts, resume=resume)
         self._finish_link(link_id, "duplicate", ts)
 
     def _record_failure(self, link_id: int, code: str, reason: str, resume: bool) -> None:
@@ -280,7 +254,7 @@ class Pipeline:
             if link.reply_ts:
                 return
             url, channel, thread_ts = article.canonical_url, link.channel_id, link.thread_ts
-        ts = self.publisher.post(channel, failure_notice(link_id, url, reason), thread_ts=thread_ts, resume=resume)
+        ts = self.gateway.post(channel, failure_notice(link_id, url, reason), thread_ts=thread_ts, resume=resume)
         self._finish_link(link_id, "failed", ts)
 
     def _give_up(self, link_id: int, reason: str, resume: bool) -> None:
@@ -311,16 +285,3 @@ def _channel_problem(channel: str, code: str) -> str:
         return (f"I can't see the claim channel ({channel}): if it is private, invite me there with /invite; "
                 "otherwise check the FACTCHECK_CHANNEL setting")
     return f"I can't post claims in the claim channel ({channel}, Slack says {code}): check FACTCHECK_CHANNEL"
-
-
-def check_source(source: str, extractor: ClaimExtractor, policy: FetchPolicy, max_claims: int,
-                 resolver: Resolver = system_resolver) -> tuple[Article, Extraction]:
-    """The same read-and-extract steps without Slack or a database: for `python app.py check`."""
-    path = Path(source)
-    if "://" not in source and path.is_file():
-        article = parse_article(path.read_bytes(), path.resolve().as_uri())
-    else:
-        page = fetch(source, policy, resolver=resolver)
-        article = parse_article(page.body, page.final_url)
-    return article, extractor.extract(article, max_claims)
-

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
-from bot.fetch import FetchError
+from bot.articles.fetch import FetchError
 
 MIN_TEXT_CHARS = 200
 _HTML_LANG = re.compile(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -80,13 +81,14 @@ class SummaryClaim:
 
 
 @dataclass
-class WeeklySummary:
+class WeeklyReport:
     week: str
     start: datetime
     end: datetime
     tz: str
     opened: int = 0
-    resolved: list[SummaryClaim] = field(default_factory=list)
+    resolved: list[SummaryClaim] = field(default_factory=list)  # those the audience may see
+    resolved_count: int = 0  # all resolved that week, seen or not
     by_verdict: dict[str, int] = field(default_factory=dict)
     still_open: int = 0
     disputed: int = 0
@@ -98,11 +100,16 @@ def _summary_claim(claim: Claim, title: str | None) -> SummaryClaim:
     return SummaryClaim(claim.id, claim.text, claim.verdict, claim.permalink, claim.created_at, title)
 
 
-def build_summary(session: Session, week: str, tz: str = "UTC") -> WeeklySummary:
-    """Everything the weekly post says, read from the database (a few indexed queries)."""
+def build_report(session: Session, week: str, tz: str = "UTC", quotable: Collection[str] | None = None) -> WeeklyReport:
+    """Everything the weekly post says, read from the database (a few indexed queries).
+
+    `quotable` is the set of channels whose claims the audience may read (None: all). Claims from other
+    channels are never quoted or linked (resolved list, oldest open claim); the counts stay desk-wide,
+    since a number reveals no claim.
+    """
     zone = ZoneInfo(tz)
     start, end = week_bounds(week, zone)
-    summary = WeeklySummary(week=week, start=start, end=end, tz=tz)
+    summary = WeeklyReport(week=week, start=start, end=end, tz=tz)
     posted = Claim.message_ts.is_not(None)
     summary.opened = int(session.scalar(select(func.count(Claim.id)).where(
         posted, Claim.created_at >= start, Claim.created_at < end)) or 0)
@@ -110,15 +117,19 @@ def build_summary(session: Session, week: str, tz: str = "UTC") -> WeeklySummary
         select(Claim, Article.title).join(Article, Article.id == Claim.article_id)
         .where(posted, Claim.status == "resolved", Claim.resolved_at >= start, Claim.resolved_at < end)
         .order_by(Claim.verdict, Claim.resolved_at, Claim.id)).all()
-    summary.resolved = [_summary_claim(c, title) for c, title in resolved]
-    summary.by_verdict = dict(Counter(c.verdict or "" for c in summary.resolved))
+    summary.by_verdict = dict(Counter(c.verdict or "" for c, _title in resolved))
+    summary.resolved_count = len(resolved)
+    summary.resolved = [_summary_claim(c, title) for c, title in resolved
+                        if quotable is None or c.channel_id in quotable]
     # status IN (open, disputed) rather than != resolved, so the (status, created_at) index is used.
     unresolved = (posted, Claim.status.in_(("open", "disputed")), Claim.created_at < end)
     summary.still_open = int(session.scalar(select(func.count(Claim.id)).where(*unresolved)) or 0)
     summary.disputed = int(session.scalar(select(func.count(Claim.id)).where(
         *unresolved, Claim.status == "disputed")) or 0)
-    oldest = session.execute(select(Claim, Article.title).join(Article, Article.id == Claim.article_id)
-                             .where(*unresolved).order_by(Claim.created_at, Claim.id).limit(1)).first()
+    oldest_query = select(Claim, Article.title).join(Article, Article.id == Claim.article_id).where(*unresolved)
+    if quotable is not None:
+        oldest_query = oldest_query.where(Claim.channel_id.in_(sorted(quotable)))
+    oldest = session.execute(oldest_query.order_by(Claim.created_at, Claim.id).limit(1)).first()
     summary.oldest_open = _summary_claim(oldest[0], oldest[1]) if oldest else None
     voters = session.execute(
         select(Vote.user_id, func.count(Vote.id)).where(Vote.created_at >= start, Vote.created_at < end,

@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from bot.runtime.job_kinds import JobKind
 from storage import jobs
 from storage.db import Database
 
@@ -32,21 +33,26 @@ class RetryLater(Exception):
         self.delay = delay
 
 
+P = TypeVar("P")
+
+
 @dataclass(frozen=True)
-class JobContext:
+class JobContext(Generic[P]):
+    """One run of a job: attempts > 1 means an earlier run may have done part of the work."""
+
     job_id: int
     attempts: int
-    payload: dict[str, Any]
+    payload: P
 
 
-JobHandler = Callable[[JobContext], None]
+JobHandler = Callable[[JobContext[Any]], None]
 MAX_ATTEMPTS = 5
 
 
 class Worker:
-    def __init__(self, db: Database, handlers: dict[str, JobHandler], threads: int = 4, poll: float = 1.0) -> None:
+    def __init__(self, db: Database, threads: int = 4, poll: float = 1.0) -> None:
         self._db = db
-        self._handlers = handlers
+        self._handlers: dict[str, tuple[JobKind[Any], JobHandler]] = {}
         self._threads = threads
         self._poll = poll
         self._wake = threading.Condition()
@@ -77,6 +83,10 @@ class Worker:
         if reclaimed:
             log.info("took back %d jobs from workers that died on this host", reclaimed)
         return reclaimed
+
+    def register(self, kind: JobKind[P], handler: Callable[[JobContext[P]], None]) -> None:
+        """Bind a job kind to the function that runs it (the last binding wins)."""
+        self._handlers[kind.name] = (kind, handler)
 
     def start(self) -> None:
         self.reclaim_from_dead_local_workers()
@@ -109,10 +119,12 @@ class Worker:
             job = jobs.claim(session, worker_id, list(self._handlers))
             if job is None:
                 return False
-            context = JobContext(job_id=job.id, attempts=job.attempts, payload=dict(job.payload))
-            kind = job.kind
+            kind, raw = job.kind, dict(job.payload)
+            context: JobContext[Any] = JobContext(job_id=job.id, attempts=job.attempts, payload=raw)
+        job_kind, handler = self._handlers[kind]
         try:
-            self._handlers[kind](context)
+            context = JobContext(job_id=context.job_id, attempts=context.attempts, payload=job_kind.load(raw))
+            handler(context)
         except RetryLater as retry:
             with self._db.session() as session:
                 jobs.retry_later(session, context.job_id, worker_id, timedelta(seconds=retry.delay), str(retry))

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import jobs
+from bot.runtime.job_kinds import POST_NOTICE, PROCESS_LINK, LinkPostJob, TooManyLinks
 from storage.db import Database
 from storage.models import Article, Claim, LinkPost, SlackEvent, utcnow
 from storage.upsert import insert_ignore, insert_ignore_id
-
-PROCESS_LINK = "process_link"
-POST_NOTICE = "post_notice"
 
 
 @dataclass(frozen=True)
@@ -85,13 +82,10 @@ def accept_links(db: Database, message: LinkMessage, event_id: str | None = None
             )
             if link_post_id is None:
                 continue
-            jobs.enqueue(session, PROCESS_LINK, f"link:{link_post_id}", {"link_post_id": link_post_id})
+            PROCESS_LINK.enqueue(session, LinkPostJob(link_post_id), f"link:{link_post_id}")
             created.append(link_post_id)
         if message.dropped and created:
-            jobs.enqueue(
-                session, POST_NOTICE, f"too_many_links:{message.channel_id}:{message.message_ts}",
-                {"kind": "too_many_links", "channel": message.channel_id,
-                 "thread_ts": message.thread_ts or message.message_ts,
-                 "checked": len(message.urls), "dropped": message.dropped},
-            )
+            notice = TooManyLinks(channel=message.channel_id, thread_ts=message.thread_ts or message.message_ts,
+                                  checked=len(message.urls), dropped=message.dropped)
+            POST_NOTICE.enqueue(session, notice, f"too_many_links:{message.channel_id}:{message.message_ts}")
     return created

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from storage import jobs
+from bot.runtime.job_kinds import JobKind, Tick
 from storage.db import Database
 from storage.models import utcnow
 
@@ -31,21 +31,21 @@ class PeriodicJobs:
         self._wake = wake
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
-    def every(self, minutes: int, kind: str, *, run_now: bool = True) -> None:
+    def every(self, minutes: int, kind: JobKind[Tick], *, run_now: bool = True) -> None:
         """Enqueue `kind` once per period across all processes, and once now for this process's start."""
 
         def enqueue(stamp: str) -> None:
             try:
                 with self._db.session() as session:
-                    jobs.enqueue(session, kind, f"{kind}:{stamp}", {"stamp": stamp})
+                    kind.enqueue(session, Tick(stamp), f"{kind.name}:{stamp}")
                 self._wake()
             except Exception:
-                log.exception("could not schedule %s", kind)
+                log.exception("could not schedule %s", kind.name)
 
         if run_now:
             # A (re)start is exactly when events may have been missed: always catch up, whatever the period.
             enqueue(f"start-{uuid.uuid4().hex}")
-        self._scheduler.add_job(lambda: enqueue(bucket(utcnow(), minutes)), "interval", minutes=minutes, id=kind,
+        self._scheduler.add_job(lambda: enqueue(bucket(utcnow(), minutes)), "interval", minutes=minutes, id=kind.name,
                                 replace_existing=True, coalesce=True, max_instances=1)
 
     def start(self) -> None:

@@ -2,7 +2,7 @@
 
 This is where the bot decides which messages are its business: human messages with article links,
 new or broadcast from a thread. Edits, deletions, joins, bot and app messages, its own messages and
-events from another workspace are not.
+events from another workspace (filtered by a middleware in handlers/) are not.
 """
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.intake import LinkMessage
-from bot.links import find_article_links
+from bot.intake.accept import LinkMessage
+from bot.intake.links import find_article_links
 
 # Message subtypes that are a person saying something new.
 _HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
 
 
 def link_message_from_event(
-    event: Mapping[str, Any], *, team_id: str | None, bot_user_id: str | None, our_team_id: str | None,
-    max_links: int,
+    event: Mapping[str, Any], *, team_id: str | None, bot_user_id: str | None, max_links: int,
 ) -> LinkMessage | None:
     """The links a message event asks the bot to check, or None when it should be ignored."""
     if event.get("type") != "message" or event.get("subtype") not in _HUMAN_SUBTYPES:
@@ -27,8 +26,6 @@ def link_message_from_event(
     if event.get("bot_id") or event.get("bot_profile") or not event.get("user"):
         return None
     if bot_user_id and event.get("user") == bot_user_id:
-        return None
-    if our_team_id and team_id and team_id != our_team_id:
         return None
     channel, ts = event.get("channel"), event.get("ts")
     if not isinstance(channel, str) or not isinstance(ts, str):

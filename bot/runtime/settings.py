@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.verdicts.scale import VerdictScale
 
 
 class ConfigError(Exception):
@@ -103,7 +106,7 @@ class Settings(BaseSettings):
     @field_validator("summary_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        from bot.summary import Schedule
+        from bot.desk.weekly_report import Schedule
 
         Schedule.parse(value, "UTC")
         return value
@@ -125,6 +128,34 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value.strip()):
             raise ValueError("must be a channel ID such as C0123ABCD (channel details > About, at the bottom)")
         return value.strip() if value else None
+
+    @field_validator("verdict_emoji")
+    @classmethod
+    def _verdict_scale(cls, value: str | None) -> str | None:
+        from bot.verdicts.scale import VerdictScale, VerdictScaleError
+
+        try:
+            VerdictScale.parse(value)
+        except VerdictScaleError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from storage.db import normalise_url
+
+        value = normalise_url(value)
+        if not re.match(r"^(sqlite|postgresql\+psycopg)://", value):
+            raise ValueError("must start with sqlite:/// or postgresql:// (e.g. postgresql://user@host:5432/db)")
+        return value
+
+    @cached_property
+    def verdict_scale(self) -> VerdictScale:
+        """VERDICT_EMOJI parsed (already checked when the settings were read)."""
+        from bot.verdicts.scale import VerdictScale
+
+        return VerdictScale.parse(self.verdict_emoji)
 
     @cached_property
     def extractor_kind(self) -> Literal["embedded", "openai"]:

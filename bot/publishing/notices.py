@@ -1,0 +1,19 @@
+"""Notices about a message as a whole (rather than one of its links)."""
+
+from __future__ import annotations
+
+from bot.runtime.job_kinds import TooManyLinks
+from bot.runtime.worker import JobContext
+from bot.slack.claim_views import too_many_links_notice
+from bot.slack.gateway import SlackGateway
+
+
+class Notices:
+    def __init__(self, gateway: SlackGateway) -> None:
+        self.gateway = gateway
+
+    def too_many_links(self, context: JobContext[TooManyLinks]) -> None:
+        """Say which links of a message were left out (posted once, found again if re-run)."""
+        notice = context.payload
+        message = too_many_links_notice(notice.channel, notice.thread_ts, notice.checked, notice.dropped)
+        self.gateway.post(notice.channel, message, thread_ts=notice.thread_ts, resume=context.attempts > 1)

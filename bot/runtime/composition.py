@@ -1,0 +1,146 @@
+"""The composition root: builds the bot's parts from Settings, once, for every way of running it.
+
+This is the one place that knows every part; each part gets only what it uses. The job kinds
+(bot.runtime.job_kinds) are bound to their handlers here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.articles.fetch import FetchPolicy, Resolver, system_resolver
+from bot.claims import ClaimExtractor, build_extractor
+from bot.desk.channels import ChannelDirectory
+from bot.desk.commands import DeskCommands
+from bot.desk.home import AppHome
+from bot.desk.weekly_posts import WeeklyPoster
+from bot.desk.weekly_report import Schedule
+from bot.intake.accept import LinkMessage, accept_links, seen_event
+from bot.publishing.link_job import LinkJob, LinkJobOptions
+from bot.publishing.notices import Notices
+from bot.runtime import job_kinds as kinds
+from bot.runtime.scheduler import PeriodicJobs
+from bot.runtime.settings import Settings
+from bot.runtime.worker import Worker
+from bot.slack.gateway import SlackGateway
+from bot.verdicts.claim_messages import ClaimMessages
+from bot.verdicts.eligibility import Eligibility
+from bot.verdicts.reconcile import Reconciler
+from bot.verdicts.recorder import VerdictRecorder, VoteResult
+from bot.verdicts.scale import VerdictScale
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SUMMARY_TICK_MINUTES = 10
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    gateway: SlackGateway
+    extractor: ClaimExtractor
+    scale: VerdictScale
+    link_job: LinkJob
+    recorder: VerdictRecorder
+    claim_messages: ClaimMessages
+    reconciler: Reconciler
+    desk: DeskCommands
+    weekly: WeeklyPoster
+    home: AppHome
+    worker: Worker
+    periodic: PeriodicJobs
+    _stopped: bool = False
+
+    def accept_links(self, message: LinkMessage, event_id: str | None) -> list[int]:
+        """Record the links durably (before Slack is acknowledged) and wake the workers."""
+        created = accept_links(self.db, message, event_id)
+        if created:
+            self.worker.wake()
+        return created
+
+    def record_reaction(self, *, channel: str, ts: str, user: str, reaction: str, added: bool,
+                        event_ts: str | None, event_id: str | None) -> VoteResult | None:
+        """A reaction event: recorded (once) as a vote when it is one, then the workers update Slack."""
+        with self.db.session() as session:
+            if seen_event(session, event_id):
+                return None
+            result = self.recorder.record_reaction(session, channel=channel, ts=ts, user=user, reaction=reaction,
+                                                   added=added, event_ts=event_ts)
+        if result is not None and result.recorded:
+            self.worker.wake()
+        return result
+
+    def record_button(self, *, claim_id: int, user: str, verdict_key: str, action_ts: str | None) -> VoteResult | None:
+        with self.db.session() as session:
+            result = self.recorder.record_button(session, claim_id=claim_id, user=user, verdict_key=verdict_key,
+                                                 action_ts=action_ts)
+        if result is not None and result.recorded:
+            self.worker.wake()
+        return result
+
+    def start(self, *, periodic: bool = True) -> None:
+        self.gateway.learn_identity()
+        self.worker.start()
+        if periodic:
+            self.periodic.every(self.settings.reconcile_interval_minutes, kinds.RECONCILE_SWEEP)
+            self.periodic.every(SUMMARY_TICK_MINUTES, kinds.SUMMARY_TICK)
+            self.periodic.start()
+
+    def stop(self, timeout: float = 25.0) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.periodic.stop()
+        self.worker.stop(timeout)
+        self.db.dispose()
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """The database DATABASE_URL names, its schema brought up to date (the one factory for every command)."""
+    db = Database(settings.database_url)
+    if migrate:
+        db.migrate()
+    return db
+
+
+def build_services(settings: Settings, *, resolver: Resolver = system_resolver, migrate: bool = True) -> Services:
+    settings.require("slack_bot_token")
+    db = open_database(settings, migrate=migrate)
+    gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
+    extractor = build_extractor(settings)
+    scale = settings.verdict_scale
+    worker = Worker(db, threads=settings.worker_threads)
+    link_job = LinkJob(
+        db, gateway, extractor, FetchPolicy.from_settings(settings), scale,
+        LinkJobOptions(factcheck_channel=settings.factcheck_channel, max_claims=settings.max_claims_per_article),
+        resolver=resolver,
+    )
+    eligibility = Eligibility(settings.factcheckers, group_members=gateway.usergroup_members)
+    recorder = VerdictRecorder(scale, eligibility, quorum=settings.verdict_quorum,
+                               bot_user_id=lambda: (gateway.known_identity() or {}).get("user_id"))
+    claim_messages = ClaimMessages(db, gateway, recorder, scale, quorum=settings.verdict_quorum)
+    reconciler = Reconciler(db, gateway, recorder, scale)
+    directory = ChannelDirectory(gateway)
+    weekly = WeeklyPoster(db, gateway, directory, scale, summary_channel=settings.summary_channel,
+                          schedule=Schedule.parse(settings.summary_schedule, settings.summary_tz),
+                          tz=settings.summary_tz, wake=worker.wake)
+    desk = DeskCommands(db, gateway, directory, scale, weekly, wake=worker.wake)
+    home = AppHome(db, gateway, directory, scale, weekly, wake=worker.wake)
+    notices = Notices(gateway)
+
+    worker.register(kinds.PROCESS_LINK, link_job.process_link)
+    worker.register(kinds.POST_NOTICE, notices.too_many_links)
+    worker.register(kinds.REFRESH_CLAIM, claim_messages.refresh_claim)
+    worker.register(kinds.NOTIFY_INELIGIBLE, claim_messages.notify_ineligible)
+    worker.register(kinds.RECONCILE_SWEEP, reconciler.reconcile_sweep)
+    worker.register(kinds.RECONCILE_CLAIM, reconciler.reconcile_claim)
+    worker.register(kinds.WEEKLY_SUMMARY, weekly.weekly_job)
+    worker.register(kinds.SUMMARY_TICK, weekly.summary_tick)
+    worker.register(kinds.FACTCHECK_REQUEST, desk.factcheck_job)
+    worker.register(kinds.PUBLISH_HOME, home.home_job)
+    return Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
+                    recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
+                    weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake))

@@ -1,0 +1,267 @@
+"""The Slack gateway: every Web API call the bot makes goes through here, and only here is a client built.
+
+Business logic calls named operations (post, update, reactions_on, publish_home, channel_members, ...)
+and gets plain values or a `SlackRefused` with Slack's error code; it never sees slack_sdk.
+
+The Web API client retries what Slack asks it to (429 with Retry-After, 5xx) through slack_sdk's
+retry handlers. What it must not do blindly is re-send chat.postMessage after a lost response: the
+first request may have been posted. So every post carries message metadata naming what it is (claim
+id, link post id); after a connection error, and before any post made by a job that is being resumed,
+the channel is searched for a bot message with the same metadata and that one is used instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from bot.slack.messages import Message, same_metadata
+
+log = logging.getLogger(__name__)
+
+SEEN_REACTION = "mag"
+_HARMLESS_REACTION_ERRORS = {"already_reacted", "no_reaction", "message_not_found", "channel_not_found",
+                             "not_in_channel", "is_archived"}
+_LOOKBACK_SECONDS = 15 * 60
+
+
+class SlackRefused(Exception):
+    """Slack answered a call with an error; `code` is Slack's error string (`not_in_channel`, ...)."""
+
+    def __init__(self, code: str, what: str) -> None:
+        super().__init__(f"Slack refused {what}: {code}")
+        self.code = code
+
+
+class PostError(SlackRefused):
+    """Slack refused a post (or never answered one)."""
+
+    def __init__(self, code: str, channel: str) -> None:
+        super().__init__(code, f"to post in {channel}")
+        self.channel = channel
+
+
+def _code(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "unknown_error")
+
+
+def _posting_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
+    """A WebClient for posting: retries 429s and 5xx, but not lost connections (see module doc)."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5), ServerErrorRetryHandler(max_retry_count=3)],
+    )
+
+
+def _idempotent_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
+    """A WebClient for idempotent calls (reads, reactions, updates): connection errors are retried too."""
+    client = _posting_client(token, base_url, timeout)
+    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+class SlackGateway:
+    """Two clients on one token: `web_client` posts (never re-sent blindly), `_idempotent` retries more."""
+
+    def __init__(self, token: str, base_url: str, timeout: float = 15) -> None:
+        self.web_client = _posting_client(token, base_url, timeout)
+        self._idempotent = _idempotent_client(token, base_url, timeout)
+        self._timeout = timeout
+        self._identity: dict[str, str] | None = None
+        # Pauses between looks for a post whose answer was lost, before posting again (about 7 s in all).
+        self.lost_answer_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 3.5)
+        self._lock = threading.Lock()
+
+    def identity(self) -> dict[str, str]:
+        """auth.test, once: the bot's own user id, bot id and team id."""
+        with self._lock:
+            if self._identity is None:
+                answer = self._idempotent.auth_test()
+                self._identity = {key: str(answer.get(key) or "") for key in ("user_id", "bot_id", "team_id")}
+            return self._identity
+
+    def learn_identity(self) -> None:
+        """Ask Slack who the bot is now, at start, so no event acknowledgement ever waits for it."""
+        try:
+            self.identity()
+        except (SlackClientError, OSError) as exc:
+            log.warning("could not learn the bot's identity at start (%s); will ask again when needed",
+                        type(exc).__name__)
+
+    def known_identity(self) -> dict[str, str] | None:
+        """The identity if already known, without calling Slack (for the acknowledgement path)."""
+        return self._identity
+
+    def mark_seen(self, channel: str, ts: str) -> None:
+        """React so people see the bot is on it; a missing or archived message is not an error."""
+        try:
+            self._idempotent.reactions_add(channel=channel, timestamp=ts, name=SEEN_REACTION)
+        except SlackApiError as exc:
+            if _code(exc) not in _HARMLESS_REACTION_ERRORS:
+                raise SlackRefused(_code(exc), "to add a reaction") from exc
+
+    def post(self, channel: str, message: Message, *, thread_ts: str | None = None, resume: bool = False) -> str:
+        """Post once and return the ts; with resume=True first look for an earlier copy of this post."""
+        if resume and message.metadata:
+            existing = self.find_posted(channel, message.metadata, thread_ts)
+            if existing:
+                log.info("found earlier post %s in %s; not posting again", existing, channel)
+                return existing
+        arguments: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks,
+                                     "unfurl_links": False, "unfurl_media": False}
+        if thread_ts:
+            arguments["thread_ts"] = thread_ts
+        if message.metadata:
+            arguments["metadata"] = message.metadata
+        for _attempt in range(3):
+            try:
+                return str(self.web_client.chat_postMessage(**arguments)["ts"])
+            except SlackApiError as exc:
+                raise PostError(_code(exc), channel) from exc
+            except (SlackClientError, OSError) as exc:
+                log.warning("chat.postMessage to %s: no answer (%s); checking whether it was posted",
+                            channel, type(exc).__name__)
+                existing = self._await_posted(channel, message, thread_ts)
+                if existing:
+                    return existing
+        raise PostError("no_response", channel)
+
+    def _await_posted(self, channel: str, message: Message, thread_ts: str | None) -> str | None:
+        """After a lost answer, look for the post a few times (Slack may still be processing it)."""
+        if not message.metadata:
+            time.sleep(1.0)
+            return None
+        for wait in self.lost_answer_waits:
+            time.sleep(wait)
+            existing = self.find_posted(channel, message.metadata, thread_ts)
+            if existing:
+                return existing
+        return None
+
+    def find_posted(self, channel: str, metadata: dict[str, Any], thread_ts: str | None) -> str | None:
+        """The ts of a recent bot message in channel (or thread) carrying exactly this metadata."""
+        try:
+            if thread_ts:
+                answer = self._idempotent.conversations_replies(channel=channel, ts=thread_ts,
+                                                                include_all_metadata=True, limit=200)
+            else:
+                answer = self._idempotent.conversations_history(channel=channel, include_all_metadata=True,
+                                                                limit=200,
+                                                                oldest=f"{time.time() - _LOOKBACK_SECONDS:.6f}")
+        except SlackApiError as exc:
+            log.warning("could not read %s to check for an earlier post: %s", channel, exc.response.get("error"))
+            return None
+        bot_id = self.identity().get("bot_id")
+        for item in answer.get("messages") or []:
+            mine = not bot_id or item.get("bot_id") in (None, bot_id)
+            if mine and same_metadata(item.get("metadata"), metadata):
+                return str(item["ts"])
+        return None
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        arguments: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks}
+        if message.metadata:
+            arguments["metadata"] = message.metadata
+        try:
+            self._idempotent.chat_update(**arguments)
+        except SlackApiError as exc:
+            raise SlackRefused(_code(exc), f"to update {channel}/{ts}") from exc
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return str(self._idempotent.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except SlackApiError as exc:
+            log.warning("no permalink for %s/%s: %s", channel, ts, exc.response.get("error"))
+            return None
+
+    def post_ephemeral(self, channel: str, user: str, message: Message, thread_ts: str | None = None) -> None:
+        arguments: dict[str, Any] = {"channel": channel, "user": user, "text": message.text, "blocks": message.blocks}
+        if thread_ts:
+            arguments["thread_ts"] = thread_ts
+        try:
+            self.web_client.chat_postEphemeral(**arguments)
+        except SlackApiError as exc:
+            log.warning("ephemeral message to %s in %s failed: %s", user, channel, exc.response.get("error"))
+
+    def reactions_on(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The reactions on a message as Slack holds them now (reactions.get, all users)."""
+        try:
+            answer = self._idempotent.reactions_get(channel=channel, timestamp=ts, full=True)
+        except SlackApiError as exc:
+            raise SlackRefused(_code(exc), f"to read the reactions on {channel}/{ts}") from exc
+        return list((answer.get("message") or {}).get("reactions") or [])
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        try:
+            self._idempotent.views_publish(user_id=user, view=view)
+        except SlackApiError as exc:
+            raise SlackRefused(_code(exc), f"to publish App Home for {user}") from exc
+
+    def usergroup_members(self, group: str) -> list[str]:
+        try:
+            return [str(u) for u in self._idempotent.usergroups_users_list(usergroup=group).get("users") or []]
+        except SlackApiError as exc:
+            raise SlackRefused(_code(exc), f"to list the members of {group}") from exc
+
+    def channel_info(self, channel: str) -> dict[str, Any] | None:
+        """conversations.info's channel object, or None when Slack will not say (not found, no access)."""
+        try:
+            return dict(self._idempotent.conversations_info(channel=channel).get("channel") or {})
+        except SlackApiError as exc:
+            log.info("conversations.info %s: %s", channel, _code(exc))
+            return None
+
+    def channel_members(self, channel: str) -> frozenset[str] | None:
+        """Every member of a channel (all pages), or None when Slack will not say."""
+        members: set[str] = set()
+        cursor = None
+        try:
+            while True:
+                page = self._idempotent.conversations_members(channel=channel, cursor=cursor, limit=1000)
+                members.update(page.get("members") or [])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return frozenset(members)
+        except SlackApiError as exc:
+            log.info("conversations.members %s: %s", channel, _code(exc))
+            return None
+
+    def find_channel(self, name: str) -> str | None:
+        """The id of the (not archived) channel called `name`, if the bot can see it."""
+        cursor = None
+        try:
+            while True:
+                page = self._idempotent.conversations_list(types="public_channel,private_channel", limit=1000,
+                                                          exclude_archived=True, cursor=cursor)
+                for channel in page.get("channels") or []:
+                    if channel.get("name") == name:
+                        return str(channel["id"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            log.info("conversations.list: %s", _code(exc))
+            return None
+
+    def respond(self, response_url: str | None, text: str) -> None:
+        """An ephemeral answer to a slash command through its response_url (best effort, logged)."""
+        if not response_url:
+            return
+        try:
+            WebhookClient(response_url, timeout=int(max(1, self._timeout))).send(
+                text=text, response_type="ephemeral", replace_original=False)
+        except (SlackClientError, OSError) as exc:
+            log.warning("could not answer through response_url: %s", type(exc).__name__)

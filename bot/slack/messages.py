@@ -1,0 +1,67 @@
+"""What the bot hands to Slack, and the metadata that names each post.
+
+Every post carries message metadata saying what it is (this claim, this link post's card, this week's
+summary). That is how the gateway finds a post whose answer was lost instead of posting it twice, so
+the metadata of each kind of post is defined here, once, and producers and the lookup share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+CLAIM_EVENT = "factcheck_claim"
+CARD_EVENT = "factcheck_card"
+VERDICT_NOTE_EVENT = "factcheck_verdict"
+WEEKLY_EVENT = "factcheck_weekly"
+REQUEST_EVENT = "factcheck_request"
+NOTICE_EVENT = "factcheck_notice"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message ready to post: plain-text fallback (notifications, screen readers), blocks, metadata."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None = None
+
+    def tagged(self, metadata: dict[str, Any]) -> Message:
+        return replace(self, metadata=metadata)
+
+
+def _metadata(event_type: str, **payload: Any) -> dict[str, Any]:
+    return {"event_type": event_type, "event_payload": payload}
+
+
+def claim_metadata(claim_id: int) -> dict[str, Any]:
+    return _metadata(CLAIM_EVENT, claim_id=claim_id)
+
+
+def card_metadata(link_post_id: int) -> dict[str, Any]:
+    """The one reply under a pasted link: card, failure, no-claims or duplicate notice."""
+    return _metadata(CARD_EVENT, link_post_id=link_post_id)
+
+
+def verdict_note_metadata(claim_id: int, version: int) -> dict[str, Any]:
+    return _metadata(VERDICT_NOTE_EVENT, claim_id=claim_id, version=version)
+
+
+def weekly_metadata(week: str, channel: str) -> dict[str, Any]:
+    return _metadata(WEEKLY_EVENT, week=week, channel=channel)
+
+
+def request_metadata(trigger: str) -> dict[str, Any]:
+    return _metadata(REQUEST_EVENT, trigger=trigger)
+
+
+def notice_metadata(channel: str, message_ts: str) -> dict[str, Any]:
+    return _metadata(NOTICE_EVENT, channel=channel, ts=message_ts)
+
+
+def same_metadata(found: Any, wanted: dict[str, Any]) -> bool:
+    """Whether a message read back from Slack carries exactly this metadata."""
+    if not isinstance(found, dict):
+        return False
+    return found.get("event_type") == wanted.get("event_type") and found.get("event_payload") == wanted.get(
+        "event_payload")

@@ -1,0 +1,86 @@
+"""Catching up on reactions given while the bot was down or whose event was lost.
+
+Each claim's reactions as Slack holds them (reactions.get) are compared with the recorded active votes
+and the difference is recorded as votes with origin "reconcile", so the audit trail says so. Runs at
+every start and every RECONCILE_INTERVAL_MINUTES, for open claims and those changed recently.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from bot.runtime.job_kinds import RECONCILE_CLAIM, ClaimRef, Tick
+from bot.runtime.worker import JobContext
+from bot.slack.gateway import SlackGateway, SlackRefused
+from bot.verdicts.recorder import VerdictRecorder
+from bot.verdicts.scale import VerdictScale, base_emoji
+from storage.db import Database
+from storage.models import ActiveVote, Claim, utcnow
+
+log = logging.getLogger(__name__)
+
+RECENT = timedelta(days=14)
+
+
+class Reconciler:
+    def __init__(self, db: Database, gateway: SlackGateway, recorder: VerdictRecorder, scale: VerdictScale) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.recorder = recorder
+        self.scale = scale
+
+    def reconcile_sweep(self, context: JobContext[Tick]) -> None:
+        """Queue a reconciliation of every open or recently changed claim."""
+        since = utcnow() - RECENT
+        stamp = context.payload.stamp or str(context.job_id)
+        with self.db.session() as session:
+            ids = session.scalars(select(Claim.id).where(
+                Claim.message_ts.is_not(None),
+                or_(Claim.status != "resolved", Claim.resolved_at >= since, Claim.created_at >= since))).all()
+            for claim_id in ids:
+                RECONCILE_CLAIM.enqueue(session, ClaimRef(claim_id), f"reconcile:{claim_id}:{stamp}")
+        log.info("reconciliation queued for %d claims", len(ids))
+
+    def reconcile_claim(self, context: JobContext[ClaimRef]) -> None:
+        claim_id = context.payload.claim_id
+        with self.db.session() as session:
+            claim = session.get(Claim, claim_id)
+            if claim is None or not claim.channel_id or not claim.message_ts:
+                return
+            channel, ts = claim.channel_id, claim.message_ts
+        try:
+            reactions = self.gateway.reactions_on(channel, ts)
+        except SlackRefused as refused:
+            if refused.code in ("message_not_found", "channel_not_found", "not_in_channel"):
+                log.info("claim %s: message gone (%s); nothing to reconcile", claim_id, refused.code)
+                return
+            raise
+        present: set[tuple[str, str]] = set()
+        for reaction in reactions:
+            name = base_emoji(str(reaction.get("name", "")))
+            if self.scale.for_emoji(name) is None:
+                continue
+            present.update((str(user), name) for user in reaction.get("users") or [])
+        bot_user = self.gateway.identity().get("user_id")
+        present = {(user, emoji) for user, emoji in present if user != bot_user}
+        with self.db.session() as session:
+            claim = session.get(Claim, claim_id, with_for_update=True)
+            assert claim is not None
+            slots = session.scalars(select(ActiveVote).where(
+                ActiveVote.claim_id == claim_id, ActiveVote.source.like("reaction:%"))).all()
+            recorded = {(s.user_id, s.source.split(":", 1)[1]) for s in slots if s.active}
+            missed_adds = sorted(present - recorded)
+            missed_removals = sorted(recorded - present)
+            for user, emoji in missed_adds:
+                self.recorder.record_reaction(session, channel=channel, ts=ts, user=user, reaction=emoji,
+                                              added=True, event_ts=None, origin="reconcile")
+            for user, emoji in missed_removals:
+                self.recorder.record_reaction(session, channel=channel, ts=ts, user=user, reaction=emoji,
+                                              added=False, event_ts=None, origin="reconcile")
+            claim.reconciled_at = utcnow()
+        if missed_adds or missed_removals:
+            log.info("claim %s: reconciled %d missed reactions and %d missed removals", claim_id,
+                     len(missed_adds), len(missed_removals))
