@@ -1,0 +1,1 @@
+"""Runtime: settings, the composition root, job kinds, background workers, the scheduler, logging."""

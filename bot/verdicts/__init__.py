@@ -1,0 +1,1 @@
+"""Verdicts: the verdict scale, votes from reactions and buttons, the rule, and keeping claim messages current."""
