@@ -53,6 +53,9 @@ BETTER_READ_RATIO = 1.15
 # Longer articles are cut here (about 9,000 English words: more than nearly any news story) and
 # flagged as partly read; a 5 MB page of short sentences would otherwise take minutes and gigabytes.
 MAX_TEXT_CHARS = 60_000
+# trafilatura's time grows faster than the page: the page's text is cut here before it reads it
+# (five times MAX_TEXT_CHARS leaves room for menus and comments around the article).
+MAX_PAGE_TEXT_CHARS = 300_000
 
 _HTML_LANG = re.compile(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?…:\"”’')\]。！？」』）।؟]$")
@@ -164,6 +167,28 @@ def _paragraphs(text: str) -> list[str]:
         elif line:
             out.append(line)
     return out
+
+
+def _bound_tree(tree: HtmlElement) -> bool:
+    """Drop scripts and styles, and everything after the first MAX_PAGE_TEXT_CHARS of text.
+
+    Returns True when text was cut, so the article is flagged as partly read.
+    """
+    for element in tree.xpath("//script[not(contains(@type, 'ld+json'))]|//style|//noscript|//template"):
+        element.drop_tree()  # keeps the element's tail text
+    used = 0
+    for element in tree.iter():
+        used += len(element.text or "") + len(element.tail or "")
+        if used <= MAX_PAGE_TEXT_CHARS:
+            continue
+        element.tail = None
+        node: HtmlElement | None = element
+        while node is not None:
+            for sibling in list(node.itersiblings()):
+                node.getparent().remove(sibling)
+            node = node.getparent()
+        return True
+    return False
 
 
 def _unwrap_inline(tree: HtmlElement) -> None:
@@ -374,6 +399,7 @@ def parse_article(html: bytes | str, url: str) -> Article:
         raise FetchError("no_text", "the page has no readable article text (it may need JavaScript, or be an "
                                     "index page)")
     meta = page_metadata(tree)
+    cut = _bound_tree(tree)
     _unwrap_inline(tree)
     best = read_body(tree, url)
     if best is None:
@@ -384,6 +410,7 @@ def parse_article(html: bytes | str, url: str) -> Article:
         raise FetchError("no_text", "the page has no readable article text (it may need JavaScript, or be an "
                                     "index page)")
     paragraphs, partial = _bounded(best.paragraphs)
+    partial = partial or cut
     document = best.document
     site = _site_name([meta.site, getattr(document, "sitename", None)], url)
     return Article(
