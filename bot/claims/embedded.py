@@ -72,20 +72,29 @@ _SAY = (r"(?:said|says|say|told|tells|reported|reports|stated|states|claimed|cla
 _PRONOUN_SPEAKER = r"(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I)"
 _ADVERBS = r"(?:\s+(?:first|also|later|previously|earlier|recently|has|have|had|then|further|publicly|\w+ly))*"
 _WHO = rf"(?:{_NAME}|{_SOURCE_NOUN})"
+# "officials at the institution said": a short phrase between the source and its verb.
+_QUALIFIER = r"(?:\s+(?:at|of|from|with|for|in|on)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,3}?)?"
 _ACCORDING = re.compile(
-    rf"\b[Aa]ccording to\s+(?P<who>(?:{_WHO}|(?:the|its|a)\s+[\w'’-]+(?:\s+[\w'’-]+){{0,3}}?)"
+    rf"\b[Aa]ccording to\s+(?P<who>(?:{_WHO}|(?:the|its|a|an)\s+[\w'’-]+(?:\s+[\w'’-]+){{0,6}}?)"
     rf"(?:,\s*{_NAME})?)(?=\s*(?:[,.;:)]|$|\s+(?:which|who|that|in|on|at|from|as|and|cited)\b))",
 )
 _TRAILING = re.compile(
-    rf"(?:^|[,\"”’]\s+|[,\"”’]\s*)(?:{_SAY}\s+(?P<who1>{_WHO})(?:,[^,\"“”]*)?"
-    rf"|(?P<who2>{_WHO}|(?:the\s+)?[\w'’]+(?:\s+[\w'’]+){{0,4}},\s*{_NAME},?|{_PRONOUN_SPEAKER}){_ADVERBS}"
+    rf"(?:^|[,\"”’]\s+|[,\"”’]\s*)(?:{_SAY}\s+(?P<who1>{_WHO}(?:\s+[a-z][\w-]*\s+{_NAME})?)(?:,[^,\"“”]*)?"
+    rf"|(?P<who2>(?:{_WHO}|(?:the\s+)?[\w'’]+(?:\s+[\w'’]+){{0,4}},\s*{_NAME},?|{_PRONOUN_SPEAKER}){_QUALIFIER}){_ADVERBS}"
     rf"\s+{_SAY}\b[^\"“”]{{0,80}})[.!?…]?[\"”’]?$",
 )
 _LEADING = re.compile(
-    rf"^(?:[^,\"“”]{{0,70}},\s+)?(?P<who>{_WHO}|{_PRONOUN_SPEAKER}|[Tt]he\s+[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){{0,2}})"
-    rf"{_ADVERBS}\s+{_SAY}\b",
+    rf"^(?:[^,\"“”]{{0,70}},\s+){{0,2}}(?P<who>{_WHO}|{_PRONOUN_SPEAKER}|"
+    rf"[Tt]he\s+[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){{0,2}})(?:,[^,\"“”]{{3,120}},)?{_ADVERBS}\s+{_SAY}\b",
 )
-_ATTRIBUTION_CUE = re.compile(rf"\b(?:{_SAY}|according to)\b|^[\"“‘«]|[\"”’»]\s*$", re.IGNORECASE)
+# Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
+# evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
+_ATTRIBUTION_CUE = re.compile(
+    r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbe )\b(?:said|says|told|tells|according to|reported|reports|stated|"
+    r"states|claimed|claims|announced|wrote|writes|added|argued|argues|estimated|warned|confirmed|denied|insisted|"
+    r"alleged|testified|tweeted)\b|^[\"“‘«]|[\"”’»]\s*$",
+    re.IGNORECASE,
+)
 _PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
 _NOT_A_SPEAKER = frozenset({"it", "this", "that", "there", "the", "a", "an", "in", "on", "but", "however", "and"})
 
