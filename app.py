@@ -15,10 +15,14 @@ import logging
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from bot.articles.fetch import FetchError, FetchPolicy
 from bot.runtime.logs import configure_logging
 from bot.runtime.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.claims import ExtractedClaim
 
 log = logging.getLogger("factcheck")
 
@@ -47,26 +51,40 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "url": article.url, "title": article.title, "site": article.site, "author": article.author,
-            "published": article.published, "language": article.language, "summary": extraction.summary,
-            "extractor": extraction.extractor,
-            "claims": [{"claim": c.text, "quote": c.quote, "speaker": c.speaker, "score": c.score}
-                       for c in extraction.claims],
+            "published": article.published, "modified": article.modified, "language": article.language,
+            "reading": article.reading, "partial": extraction.partial or article.partial,
+            "summary": extraction.summary, "summary_source": extraction.summary_source,
+            "extractor": extraction.extractor, "candidates": extraction.candidates,
+            "claims": [_claim_json(c) for c in extraction.claims],
+            "more": [_claim_json(c) for c in extraction.more],
+            "text": article.text,
         }, indent=2, ensure_ascii=False))
         return 0
     facts = " · ".join(p for p in (article.site, article.published, article.author) if p)
     print(article.title or article.url)
     if facts:
         print(facts)
-    print(f"\nSummary: {extraction.summary}\n")
+    if extraction.partial or article.partial:
+        print("(the article is long: only its first part was read)")
+    source = f" [{extraction.summary_source}]" if extraction.summary_source else ""
+    print(f"\nSummary{source}: {extraction.summary}\n")
     if not extraction.claims:
         print("No check-worthy claims found.")
     for number, claim in enumerate(extraction.claims, start=1):
         print(f"{number}. {claim.text}")
         if claim.quote != claim.text:
             print(f"   quote: \"{claim.quote}\"")
+        if claim.context:
+            print(f"   context: \"{claim.context}\"")
         print(f"   score: {claim.score:.2f}" + (f"  speaker: {claim.speaker}" if claim.speaker else ""))
-    print(f"\n({len(extraction.claims)} claims, {extraction.extractor} extractor)")
+    shown = len(extraction.claims)
+    print(f"\n({shown} of {max(extraction.candidates, shown)} candidates shown, {extraction.extractor} extractor)")
     return 0
+
+
+def _claim_json(claim: ExtractedClaim) -> dict[str, object]:
+    return {"claim": claim.text, "quote": claim.quote, "speaker": claim.speaker, "context": claim.context,
+            "score": claim.score}
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:

@@ -66,7 +66,29 @@ def test_check_with_the_llm_extractor(llm, tmp_path: Path) -> None:
     printed = json.loads(result.stdout)
     assert printed["extractor"] == "openai:test-model"
     assert printed["claims"] == [{"claim": "The US killed Soleimani before the Bagram attack.", "quote": quote,
-                                  "speaker": None, "score": 1.0}]
+                                  "speaker": None, "context": None, "score": 1.0}]
+    assert printed["candidates"] == 1 and printed["summary_source"] == "model"
+
+
+def test_check_json_prints_what_the_bot_read_and_decided(tmp_path: Path) -> None:
+    page = ROOT / "tests" / "fixtures" / "pages" / "attribution.html"
+    result = run("check", "--json", str(page), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["text"].startswith("White House defends drug pricing order\nThe White House on Friday")
+    assert printed["summary_source"] == "page description"
+    assert printed["candidates"] >= len(printed["claims"]) > 0
+    assert len(printed["more"]) == printed["candidates"] - len(printed["claims"])
+    for claim in printed["claims"]:
+        assert set(claim) == {"claim", "quote", "speaker", "context", "score"}
+        assert claim["quote"] in printed["text"]
+    assert any(claim["speaker"] for claim in printed["claims"])
+
+
+def test_check_says_plainly_when_a_page_is_a_paywall(tmp_path: Path) -> None:
+    result = run("check", str(ROOT / "tests" / "fixtures" / "pages" / "paywall-reprint.html"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "subscription wall or a reprint notice" in result.stderr
 
 
 def test_socket_mode_is_used_when_an_app_token_is_set(slack, tmp_path: Path) -> None:

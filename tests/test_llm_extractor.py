@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.articles.reading import Article, parse_article
+from bot.articles.reading import ParsedArticle, parse_article
 from bot.claims.embedded import EmbeddedExtractor
 from bot.claims.llm import OpenAIExtractor
 from tests.conftest import NEWS_CHANNEL, SAMPLE_HTML
@@ -32,7 +32,7 @@ INVENTED = {"claim": "Iran admitted the payments.", "quote": "Iran's foreign min
 
 
 @pytest.fixture(scope="module")
-def article() -> Article:
+def article() -> ParsedArticle:
     return parse_article(SAMPLE_HTML.read_bytes(), "https://news.example/bagram-bounty")
 
 
@@ -45,7 +45,7 @@ def answer(*claims: dict[str, Any], summary: str = "CNN reports Iran paid bounti
     return {"summary": summary, "claims": list(claims)}
 
 
-def test_structured_request_and_grounded_claims(llm: OpenAIStandIn, article: Article) -> None:
+def test_structured_request_and_grounded_claims(llm: OpenAIStandIn, article: ParsedArticle) -> None:
     llm.queue_json(answer(GROUNDED, INVENTED, SECOND))
     result = extractor(llm).extract(article, max_claims=5)
 
@@ -60,13 +60,13 @@ def test_structured_request_and_grounded_claims(llm: OpenAIStandIn, article: Art
     assert "Bagram" in request["messages"][-1]["content"]
 
 
-def test_cap_applies_to_grounded_claims(llm: OpenAIStandIn, article: Article) -> None:
+def test_cap_applies_to_grounded_claims(llm: OpenAIStandIn, article: ParsedArticle) -> None:
     llm.queue_json(answer(INVENTED, GROUNDED, SECOND))
     result = extractor(llm).extract(article, max_claims=1)
     assert [c.text for c in result.claims] == [GROUNDED["claim"]]
 
 
-def test_one_failure_is_retried(llm: OpenAIStandIn, article: Article) -> None:
+def test_one_failure_is_retried(llm: OpenAIStandIn, article: ParsedArticle) -> None:
     llm.queue_error(500)
     llm.queue_json(answer(SECOND))
     result = extractor(llm).extract(article, max_claims=5)
@@ -75,7 +75,7 @@ def test_one_failure_is_retried(llm: OpenAIStandIn, article: Article) -> None:
 
 
 @pytest.mark.parametrize("failure", ["not-json", "wrong-schema", "server-error", "rate-limited"])
-def test_two_failures_fall_back_to_embedded(llm: OpenAIStandIn, article: Article, failure: str,
+def test_two_failures_fall_back_to_embedded(llm: OpenAIStandIn, article: ParsedArticle, failure: str,
                                             caplog: pytest.LogCaptureFixture) -> None:
     for _ in range(2):
         if failure == "not-json":
@@ -94,7 +94,7 @@ def test_two_failures_fall_back_to_embedded(llm: OpenAIStandIn, article: Article
     assert "sk-test-key" not in caplog.text
 
 
-def test_slow_server_times_out_and_falls_back(llm: OpenAIStandIn, article: Article) -> None:
+def test_slow_server_times_out_and_falls_back(llm: OpenAIStandIn, article: ParsedArticle) -> None:
     llm.queue_delay(3.0, then=json.dumps(answer(SECOND)))
     llm.queue_delay(3.0, then=json.dumps(answer(SECOND)))
     result = extractor(llm, timeout=0.5).extract(article, max_claims=5)

@@ -1,27 +1,108 @@
-"""Turn a fetched HTML page into an Article: metadata plus the main text only.
+"""Turn a fetched HTML page into a ParsedArticle: metadata plus the main text only.
 
 trafilatura does the boilerplate removal: navigation, sidebars, "related stories" boxes and footers
 are dropped, so a headline from another story never becomes a claim of this one. Headings stay in the
 text (quotes must be found in it) but are marked, so claims come only from body paragraphs.
+
+Real pages defeat any one setting, so reading is a short ladder judged on its result:
+
+1. the precise extraction (favor_precision, no tables) is tried first, because it leaves out most
+   boilerplate;
+2. when it returns nothing, too little, or only a notice (reprint notice, cookie banner, subscription
+   wall), the default settings and then a permissive read (favor_recall, tables included) are tried,
+   and the read with the most prose wins (the earliest one that is nearly as good, so precision is
+   kept when it costs nothing);
+3. notice paragraphs are removed from whatever was read; a page that is *only* a notice or a wall
+   raises FetchError("paywall") with a plain reason instead of pretending the article had nothing
+   check-worthy in it.
+
+Before trafilatura sees the page, inline wrappers inside paragraphs (``<span class="related-link">``
+and the like) are unwrapped, because trafilatura drops such elements with their text and leaves a
+broken sentence ("... has reported that for his role in the fight.").
+
+Metadata comes from the page's own structured data first (JSON-LD NewsArticle, also inside @graph;
+Open Graph and article:* meta tags), then trafilatura's guesses: sites publish their real name,
+publication date and authors there, whereas heuristics read "Hosted" from a wire-service host name,
+an "updated" date, or a byline with the date glued on.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
 
 from bot.articles.fetch import FetchError
 
 MIN_TEXT_CHARS = 200
+# CJK text carries about three times the information per character of English.
+MIN_CJK_CHARS = 70
+# A read with this much prose is taken without trying the more permissive settings.
+ENOUGH_PROSE_CHARS = 800
+# A later, more permissive read must bring this much more prose to replace an earlier one.
+BETTER_READ_RATIO = 1.15
+# Longer articles are cut here (about 9,000 English words: more than nearly any news story) and
+# flagged as partly read; a 5 MB page of short sentences would otherwise take minutes and gigabytes.
+MAX_TEXT_CHARS = 60_000
+# trafilatura's time grows faster than the page: the page's text is cut here before it reads it
+# (five times MAX_TEXT_CHARS leaves room for menus and comments around the article).
+MAX_PAGE_TEXT_CHARS = 300_000
+
 _HTML_LANG = re.compile(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…:\"”’')\]]$")
+_SENTENCE_END = re.compile(r"[.!?…:\"”’')\]。！？」』）।؟]$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
+_LATIN_WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
+
+# Notices that stand where an article should be: reprint notices, cookie banners, subscription walls.
+_NOTICE = re.compile(
+    r"for your personal,? non-?commercial use only|order presentation-ready copies|"
+    r"distribution and use of this material (?:is|are) governed|"
+    r"(?:we|this (?:web)?site|our site) uses? cookies|accept (?:all )?cookies|cookie (?:policy|settings|preferences)|"
+    r"by continuing to (?:use|browse) (?:this|our)|"
+    r"subscribe (?:now |today )?to (?:continue|keep|read)|(?:continue|keep) reading (?:with|by subscribing)|"
+    r"(?:this|the) (?:article|story|content) is (?:only )?(?:available|reserved|exclusive) (?:to|for) "
+    r"(?:subscribers|members)|subscribers? only|already a (?:subscriber|member)\??|"
+    r"(?:sign|log) in to (?:continue|read|keep reading)|create a free account to (?:continue|read)|"
+    r"you have reached (?:your|the) (?:free )?(?:article|story) limit|free articles? (?:left|remaining)|"
+    r"please enable javascript|turn off your ad ?blocker|disable your ad ?blocker",
+    re.IGNORECASE,
+)
+_PAYWALL_NOTICE = re.compile(
+    r"for your personal,? non-?commercial use only|order presentation-ready copies|subscribe|subscriber|"
+    r"(?:sign|log) in to|free account|article limit|members only",
+    re.IGNORECASE,
+)
+
+_ARTICLE_TYPES = frozenset({
+    "newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "socialmediaposting", "liveblogposting",
+    "scholarlyarticle", "techarticle", "report", "webpage",
+})
+# Host-name labels that trafilatura (or a careless og:site_name) turns into a site "name".
+_GENERIC_SITES = frozenset({"hosted", "home", "homepage", "www", "m", "amp", "mobile", "index", "news", "article",
+                            "default", "untitled"})
+_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_AUTHOR_TAIL = re.compile(
+    rf"(?:\s*[,|·•–—-]?\s*(?:(?:published|updated|posted|on)\b\.?:?\s*)?(?:\b(?:{_MONTHS})\b\.?|\d[\d:/.,-]*"
+    rf"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|[ap]\.?m\.?|(?:et|est|edt|gmt|utc|bst|cet)\b)\s*)+$",
+    re.IGNORECASE,
+)
+_AUTHOR_PREFIX = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+", re.IGNORECASE)
+_INLINE_WRAPPERS = ("span", "font", "mark", "abbr", "small", "ins", "u", "cite", "bdi", "bdo", "time")
 
 
 @dataclass(frozen=True)
-class Article:
+class ParsedArticle:
     url: str
     title: str | None
     site: str | None
@@ -31,16 +112,34 @@ class Article:
     description: str | None
     text: str
     paragraphs: list[str] = field(default_factory=list)
+    # Only the first MAX_TEXT_CHARS of the article were read: say so next to the claims.
+    partial: bool = False
+    # Which read produced the text: "precise", "default" or "recall" (see the module docstring).
+    reading: str = "precise"
+    # The page's own last-modified date, kept apart from `published` so the card never mixes them.
+    modified: str | None = None
 
     @property
     def body_paragraphs(self) -> list[str]:
         """Paragraphs that read as prose: headings and the title are left out of claim-finding."""
-        return [p for p in self.paragraphs if p != self.title and _is_prose(p)]
+        return [p for p in self.paragraphs if p != self.title and is_prose(p)]
 
 
-def _is_prose(paragraph: str) -> bool:
-    words = paragraph.split()
-    return (len(words) >= 6 and bool(_SENTENCE_END.search(paragraph.rstrip()))) or len(words) >= 25
+def word_count(text: str) -> int:
+    """Words, counting two CJK characters as one word (those scripts do not separate words)."""
+    cjk = len(_CJK.findall(text))
+    return len(_LATIN_WORD.findall(_CJK.sub(" ", text))) + cjk // 2
+
+
+def is_prose(paragraph: str) -> bool:
+    """A paragraph of sentences rather than a heading, a caption, a menu or a byline."""
+    words = word_count(paragraph)
+    return (words >= 6 and bool(_SENTENCE_END.search(paragraph.rstrip()))) or words >= 25
+
+
+def is_notice(paragraph: str) -> bool:
+    """A reprint notice, cookie banner or subscription prompt: never a summary or a claim."""
+    return bool(_NOTICE.search(paragraph)) and word_count(paragraph) <= 80
 
 
 def _language(html: bytes) -> str | None:
@@ -48,33 +147,299 @@ def _language(html: bytes) -> str | None:
     return match.group(1).decode("ascii").lower() if match else None
 
 
-def parse_article(html: bytes | str, url: str) -> Article:
-    """Extract the article; raises FetchError('no_text') when the page has no readable story."""
-    raw = html.encode("utf-8", "replace") if isinstance(html, str) else html
+def _prose_chars(paragraphs: list[str]) -> float:
+    """How much readable prose a read produced (CJK characters weigh three)."""
+    total = 0.0
+    for paragraph in paragraphs:
+        if is_prose(paragraph):
+            cjk = len(_CJK.findall(paragraph))
+            total += len(paragraph) + 2 * cjk
+    return total
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Lines of trafilatura's output; table rows ("| a | b |") become one paragraph per cell."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("|") or line.endswith("|"):
+            out.extend(cell.strip() for cell in line.strip("|").split(" | ") if cell.strip(" |-"))
+        elif line:
+            out.append(line)
+    return out
+
+
+def _bound_tree(tree: HtmlElement) -> bool:
+    """Drop scripts and styles, and everything after the first MAX_PAGE_TEXT_CHARS of text.
+
+    Returns True when text was cut, so the article is flagged as partly read.
+    """
+    for element in tree.xpath("//script[not(contains(@type, 'ld+json'))]|//style|//noscript|//template"):
+        element.drop_tree()  # keeps the element's tail text
+    used = 0
+    for element in tree.iter():
+        used += len(element.text or "") + len(element.tail or "")
+        if used <= MAX_PAGE_TEXT_CHARS:
+            continue
+        element.tail = None
+        node: HtmlElement | None = element
+        while node is not None:
+            for sibling in list(node.itersiblings()):
+                node.getparent().remove(sibling)
+            node = node.getparent()
+        return True
+    return False
+
+
+def _unwrap_inline(tree: HtmlElement) -> None:
+    """Unwrap span/font/... inside paragraphs so their text (often link text) stays in the sentence."""
+    for paragraph in tree.iter("p", "li", "blockquote", "td", "dd"):
+        if any(child.tag in _INLINE_WRAPPERS for child in paragraph.iterdescendants()):
+            etree.strip_tags(paragraph, *_INLINE_WRAPPERS)
+
+
+# ---------------------------------------------------------------- structured metadata
+
+
+def _jsonld_items(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, list):
+        for item in value:
+            yield from _jsonld_items(item)
+    elif isinstance(value, dict):
+        yield value
+        if "@graph" in value:
+            yield from _jsonld_items(value["@graph"])
+
+
+def _types(item: dict[str, Any]) -> set[str]:
+    kind = item.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.lower() for k in kinds if isinstance(k, str)}
+
+
+def _names(value: Any) -> list[str]:
+    """Names from a JSON-LD author/publisher value: a string, an object with a name, or a list."""
+    if isinstance(value, str):
+        return [value] if value.strip() and not value.startswith("http") else []
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    return []
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+@dataclass
+class PageMetadata:
+    """What the page says about itself in JSON-LD and meta tags (None where it says nothing)."""
+
+    title: str | None = None
+    site: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    description: str | None = None
+    language: str | None = None
+    free: bool | None = None
+
+
+def page_metadata(tree: HtmlElement) -> PageMetadata:
+    meta = PageMetadata()
+    article: dict[str, Any] | None = None
+    website: str | None = None
+    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        try:
+            data = json.loads(script.text_content() or "", strict=False)
+        except ValueError:
+            continue
+        for item in _jsonld_items(data):
+            kinds = _types(item)
+            if article is None and kinds & _ARTICLE_TYPES and (item.get("headline") or item.get("datePublished")):
+                article = item
+            if website is None and kinds & {"website", "newsmediaorganization", "organization"}:
+                website = _text(item.get("name"))
+    tags: dict[str, str] = {}
+    for element in tree.xpath("//meta[@content]"):
+        key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        if key and key not in tags and element.get("content", "").strip():
+            tags[key] = element.get("content").strip()
+    if article is not None:
+        meta.title = _text(article.get("headline"))
+        meta.authors = _names(article.get("author"))
+        meta.published = _text(article.get("datePublished"))
+        meta.modified = _text(article.get("dateModified"))
+        meta.description = _text(article.get("description"))
+        meta.site = next(iter(_names(article.get("publisher"))), None)
+        meta.language = _text(article.get("inLanguage"))
+        free = article.get("isAccessibleForFree")
+        if isinstance(free, bool | str):
+            meta.free = free if isinstance(free, bool) else free.strip().lower() not in ("false", "no", "0")
+    meta.title = meta.title or tags.get("og:title")
+    meta.site = meta.site or tags.get("og:site_name") or website
+    meta.published = (meta.published or tags.get("article:published_time") or tags.get("og:published_time")
+                      or tags.get("datepublished") or tags.get("parsely-pub-date") or tags.get("pubdate"))
+    meta.modified = meta.modified or tags.get("article:modified_time") or tags.get("og:updated_time")
+    meta.description = meta.description or tags.get("og:description") or tags.get("description")
+    if not meta.authors:
+        meta.authors = _names(tags.get("author") or tags.get("article:author") or tags.get("parsely-author"))
+    return meta
+
+
+def clean_author(author: str | None) -> str | None:
+    """An author line without "By", a date glued on ("Carrie Arnold November" -> "Carrie Arnold") or repeats."""
+    if not author:
+        return None
+    names: list[str] = []
+    for part in re.split(r"\s*[;|]\s*|\s+and\s+|\s*&\s*", author):
+        name = _AUTHOR_TAIL.sub("", _AUTHOR_PREFIX.sub("", part.strip())).strip(" ,.-–—")
+        if name and not any(c.isdigit() for c in name) and name.casefold() not in (n.casefold() for n in names):
+            names.append(name)
+    return ", ".join(names) or None
+
+
+def _day(value: str | None, guessed: bool = False) -> str | None:
+    """An ISO date (YYYY-MM-DD) from an ISO datetime; other forms are passed through.
+
+    A guessed date on 1 January is dropped: it is what a bare copyright year ("© 2020") turns into,
+    and no date on the card is better than a wrong one.
+    """
+    if not value or (guessed and value.strip().endswith("-01-01")):
+        return None
+    match = re.match(r"\s*(\d{4}-\d{2}-\d{2})", value)
+    return match.group(1) if match else value.strip()
+
+
+def _site_name(candidates: list[str | None], url: str) -> str | None:
+    """The first real site name; "Hosted" (from hosted.ap.org) and other host-name labels are skipped."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    labels = {label.lower() for label in host.split(".")}
+    for candidate in candidates:
+        name = (candidate or "").strip()
+        if not name or name.lower() in _GENERIC_SITES or (name.lower() in labels and name.lower() != host):
+            continue
+        return name
+    return host or None
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class _Read:
+    name: str
+    document: Any
+    paragraphs: list[str]
+    notices: int
+    prose: float
+
+
+_READS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("precise", {"favor_precision": True, "include_tables": False}),
+    ("default", {"include_tables": False}),
+    ("recall", {"favor_recall": True, "include_tables": True}),
+)
+
+
+def _read(tree: HtmlElement, url: str, name: str, options: dict[str, Any]) -> _Read:
     document = trafilatura.bare_extraction(
-        raw,
+        copy.deepcopy(tree),
         url=url,
         with_metadata=True,
         include_comments=False,
-        include_tables=False,
         include_images=False,
-        favor_precision=True,
+        include_links=False,
         deduplicate=False,  # its cache is process-wide: a second read of the same page would come back empty
+        date_extraction_params={"original_date": True, "extensive_search": True},
+        **options,
     )
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
-    if len(text) < MIN_TEXT_CHARS:
-        raise FetchError("no_text", "the page has no readable article text (it may need JavaScript, or be a paywall "
-                                    "or an index page)")
-    paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
-    site = getattr(document, "sitename", None) or getattr(document, "hostname", None) or urlsplit(url).hostname
-    return Article(
+    paragraphs = _paragraphs(text)
+    kept = [p for p in paragraphs if not is_notice(p)]
+    return _Read(name, document, kept, len(paragraphs) - len(kept), _prose_chars(kept))
+
+
+def _minimum(paragraphs: list[str]) -> int:
+    joined = "".join(paragraphs)
+    return MIN_CJK_CHARS if len(_CJK.findall(joined)) > len(joined) / 3 else MIN_TEXT_CHARS
+
+
+def read_body(tree: HtmlElement, url: str) -> _Read | None:
+    """The best of the reads (see the module docstring), or None when none has enough prose."""
+    reads: list[_Read] = []
+    for name, options in _READS:
+        current = _read(tree, url, name, options)
+        reads.append(current)
+        if current.prose >= ENOUGH_PROSE_CHARS and current.notices == 0:
+            break
+    usable = [r for r in reads if r.prose >= _minimum(r.paragraphs)]
+    if not usable:
+        return None
+    best = usable[0]
+    for candidate in usable[1:]:
+        if candidate.prose > best.prose * BETTER_READ_RATIO:
+            best = candidate
+    best.notices = sum(r.notices for r in reads)
+    return best
+
+
+def parse_article(html: bytes | str, url: str) -> ParsedArticle:
+    """Extract the article.
+
+    Raises FetchError('paywall') when the page is a subscription wall or notice rather than an
+    article, and FetchError('no_text') when it has no readable story at all.
+    """
+    raw = html.encode("utf-8", "replace") if isinstance(html, str) else html
+    tree = load_html(raw)
+    if tree is None:
+        raise FetchError("no_text", "the page has no readable article text (it may need JavaScript, or be an "
+                                    "index page)")
+    meta = page_metadata(tree)
+    cut = _bound_tree(tree)
+    _unwrap_inline(tree)
+    best = read_body(tree, url)
+    if best is None:
+        page_text = " ".join(tree.xpath("//body//text()"))[:200_000]
+        if meta.free is False or _PAYWALL_NOTICE.search(page_text):
+            raise FetchError("paywall", "the page shows a subscription wall or a reprint notice instead of the "
+                                        "article, so there is nothing to check: paste the text or a free copy")
+        raise FetchError("no_text", "the page has no readable article text (it may need JavaScript, or be an "
+                                    "index page)")
+    paragraphs, partial = _bounded(best.paragraphs)
+    partial = partial or cut
+    document = best.document
+    site = _site_name([meta.site, getattr(document, "sitename", None)], url)
+    return ParsedArticle(
         url=url,
-        title=getattr(document, "title", None),
+        title=meta.title or getattr(document, "title", None),
         site=site,
-        author=getattr(document, "author", None),
-        published=getattr(document, "date", None),
-        language=getattr(document, "language", None) or _language(raw),
-        description=getattr(document, "description", None),
+        author=clean_author("; ".join(meta.authors) or getattr(document, "author", None)),
+        published=_day(meta.published) or _day(getattr(document, "date", None), guessed=True),
+        language=(meta.language or getattr(document, "language", None) or _language(raw) or "").lower()[:2] or None,
+        description=meta.description or getattr(document, "description", None),
         text="\n".join(paragraphs),
         paragraphs=paragraphs,
+        partial=partial,
+        reading=best.name,
+        modified=_day(meta.modified),
     )
+
+
+def _bounded(paragraphs: list[str]) -> tuple[list[str], bool]:
+    """The paragraphs within MAX_TEXT_CHARS, and whether any were left out."""
+    kept: list[str] = []
+    used = 0
+    for paragraph in paragraphs:
+        if used + len(paragraph) > MAX_TEXT_CHARS:
+            room = MAX_TEXT_CHARS - used
+            if room > 200:
+                cut = paragraph[:room]
+                kept.append(cut[: max(cut.rfind(". "), cut.rfind("。"), room // 2) + 1].rstrip())
+            return kept, True
+        kept.append(paragraph)
+        used += len(paragraph) + 1
+    return kept, False

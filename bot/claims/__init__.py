@@ -1,11 +1,11 @@
-"""Claim extraction: the ClaimExtractor interface, its two implementations and the choice between them."""
+"""ExtractedClaim extraction: the ClaimExtractor interface, its two implementations and the choice between them."""
 
 from __future__ import annotations
 
-from bot.claims.base import Claim, ClaimExtractor, Extraction
+from bot.claims.base import ClaimExtractor, ExtractedClaim, Extraction
 from bot.runtime.settings import Settings
 
-__all__ = ["Claim", "ClaimExtractor", "Extraction", "build_extractor"]
+__all__ = ["ClaimExtractor", "ExtractedClaim", "Extraction", "build_extractor"]
 
 
 def build_extractor(settings: Settings) -> ClaimExtractor:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.articles.fetch import FetchPolicy, Resolver, fetch, system_resolver
-from bot.articles.reading import Article, parse_article
+from bot.articles.reading import ParsedArticle, parse_article
 from bot.claims.base import ClaimExtractor, Extraction
 
 
 def check_source(source: str, extractor: ClaimExtractor, policy: FetchPolicy, max_claims: int,
-                 resolver: Resolver = system_resolver) -> tuple[Article, Extraction]:
+                 resolver: Resolver = system_resolver) -> tuple[ParsedArticle, Extraction]:
     """The same read-and-extract steps without Slack or a database: for `python app.py check`."""
     path = Path(source)
     if "://" not in source and path.is_file():

@@ -37,9 +37,7 @@ from bot.slack.claim_views import (
 from bot.slack.gateway import PostError, SlackGateway
 from bot.verdicts.scale import VerdictScale
 from storage.db import Database
-from storage.models import Article as ArticleRow
-from storage.models import Claim as ClaimRow
-from storage.models import LinkPost, utcnow
+from storage.models import Article, Claim, LinkPost, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +113,7 @@ class LinkJob:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             assert link is not None
-            article = session.get(ArticleRow, link.article_id, with_for_update=True)
+            article = session.get(Article, link.article_id, with_for_update=True)
             assert article is not None
             if link.status != "queued":
                 return "done"
@@ -136,7 +134,7 @@ class LinkJob:
     def _ensure_fetched(self, link_id: int, resume: bool) -> bool:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
-            article = session.get(ArticleRow, link.article_id) if link else None
+            article = session.get(Article, link.article_id) if link else None
             assert link is not None and article is not None
             if article.text is not None:
                 return True
@@ -149,7 +147,7 @@ class LinkJob:
             self._record_failure(link_id, error.code, error.message, resume)
             return False
         with self.db.session() as session:
-            article = session.get(ArticleRow, link.article_id)
+            article = session.get(Article, link.article_id)
             assert article is not None
             article.final_url = page.final_url
             article.title = parsed.title
@@ -164,7 +162,7 @@ class LinkJob:
     def _ensure_extracted(self, link_id: int) -> None:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
-            article = session.get(ArticleRow, link.article_id) if link else None
+            article = session.get(Article, link.article_id) if link else None
             assert article is not None
             if article.status != "fetched":
                 return
@@ -174,12 +172,12 @@ class LinkJob:
 
     def _store_extraction(self, article_id: int, extraction: Extraction) -> None:
         with self.db.session() as session:
-            article = session.get(ArticleRow, article_id, with_for_update=True)
+            article = session.get(Article, article_id, with_for_update=True)
             assert article is not None
             if article.status != "fetched":
                 return
             for position, claim in enumerate(extraction.claims, start=1):
-                session.add(ClaimRow(article_id=article_id, position=position, text=claim.text, quote=claim.quote,
+                session.add(Claim(article_id=article_id, position=position, text=claim.text, quote=claim.quote,
                                      speaker=claim.speaker, score=claim.score, status="open"))
             article.summary = extraction.summary
             article.extractor = extraction.extractor
@@ -190,7 +188,7 @@ class LinkJob:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             assert link is not None
-            article = session.get(ArticleRow, link.article_id)
+            article = session.get(Article, link.article_id)
             assert article is not None
             info = article_info(article)
             pending = [(c.id, claim_view(c, self.scale)) for c in article.claims if c.message_ts is None]
@@ -206,12 +204,12 @@ class LinkJob:
                 raise
             permalink = self.gateway.permalink(target, ts)
             with self.db.session() as session:
-                row = session.get(ClaimRow, claim_id)
+                row = session.get(Claim, claim_id)
                 assert row is not None
                 row.channel_id, row.message_ts, row.permalink = target, ts, permalink
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
-            article = session.get(ArticleRow, link.article_id) if link else None
+            article = session.get(Article, link.article_id) if link else None
             assert link is not None and article is not None
             if link.reply_ts:
                 return
@@ -223,7 +221,7 @@ class LinkJob:
         reply_ts = self.gateway.post(origin_channel, card, thread_ts=thread_ts, resume=resume)
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
-            article = session.get(ArticleRow, link.article_id) if link else None
+            article = session.get(Article, link.article_id) if link else None
             assert link is not None and article is not None
             link.reply_ts, link.status, link.finished_at = reply_ts, "done", utcnow()
             article.status = "published"
@@ -232,7 +230,7 @@ class LinkJob:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             assert link is not None
-            article = session.get(ArticleRow, link.article_id)
+            article = session.get(Article, link.article_id)
             assert article is not None
             owner = session.get(LinkPost, article.owner_link_post_id) if article.owner_link_post_id else None
             views = [claim_view(c, self.scale) for c in article.claims]
@@ -248,7 +246,7 @@ class LinkJob:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             assert link is not None
-            article = session.get(ArticleRow, link.article_id)
+            article = session.get(Article, link.article_id)
             assert article is not None
             article.status, article.error_code, article.error_message = "failed", code, reason
             if link.reply_ts:
