@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.runtime.composition import Services
-from bot.slack.claim_views import VOTE_ACTION_PREFIX
+from bot.slack.claim_views import MORE_CLAIMS_ACTION, VOTE_ACTION_PREFIX
 
 
 def register(app: App, services: Services) -> None:
@@ -22,3 +22,12 @@ def register(app: App, services: Services) -> None:
         services.record_button(claim_id=int(value), user=str(user),
                                verdict_key=str(action.get("action_id", ""))[len(VOTE_ACTION_PREFIX):],
                                action_ts=action.get("action_ts"))
+
+    @app.action(MORE_CLAIMS_ACTION)
+    def show_more_claims(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        value = str(action.get("value") or "")
+        user = (body.get("user") or {}).get("id")
+        if value.isdigit() and user:
+            services.link_job.request_more(int(value), str(user))
+            services.worker.wake()

@@ -12,7 +12,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -59,6 +73,15 @@ class Article(Base):
     text: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     extractor: Mapped[str | None] = mapped_column(String(64))
+    # What the reader found besides the text (see bot.articles.reading.ParsedArticle).
+    description: Mapped[str | None] = mapped_column(Text)
+    modified: Mapped[str | None] = mapped_column(String(64))
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reading: Mapped[str | None] = mapped_column(String(16))
+    # "page description" | "lead" | "model": the card says which the summary is.
+    summary_source: Mapped[str | None] = mapped_column(String(32))
+    # Check-worthy sentences found (shown or not): the card says "N of M candidates shown".
+    candidates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # pending -> fetched -> extracted -> published | failed
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     error_code: Mapped[str | None] = mapped_column(String(32))
@@ -106,7 +129,12 @@ class Claim(Base):
     text: Mapped[str] = mapped_column(Text)
     quote: Mapped[str] = mapped_column(Text)
     speaker: Mapped[str | None] = mapped_column(String(255))
+    # The sentence before the quote, when the claim leans on it ("He ...", "However, ...").
+    context: Mapped[str | None] = mapped_column(Text)
     score: Mapped[float] = mapped_column(Float)
+    # False for a candidate kept back when the article had more than MAX_CLAIMS_PER_ARTICLE: it is
+    # posted only when someone asks for the rest ("Show more" on the card).
+    shown: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # open | resolved | disputed  (verdict holds the decided verdict key when resolved)
     status: Mapped[str] = mapped_column(String(16), default="open")
     verdict: Mapped[str | None] = mapped_column(String(32))

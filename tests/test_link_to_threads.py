@@ -4,7 +4,9 @@ a pasted link becomes a :mag: mark, one top-level message per claim and an artic
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import Article, Claim, LinkPost
@@ -54,16 +56,20 @@ def test_pasted_link_opens_card_and_one_thread_per_claim(bot: RunningBot) -> Non
     assert 3 <= len(claims) <= 5
     with bot.services.db.session() as session:
         article = session.scalars(select(Article)).one()
-        stored = session.scalars(select(Claim).order_by(Claim.position)).all()
+        everything = session.scalars(select(Claim).order_by(Claim.position)).all()
+        stored = [c for c in everything if c.shown]
+        kept_back = [c for c in everything if not c.shown]
         assert article.title == "Report Indicates Iran Offered Money to Taliban to Kill US, Coalition Troops"
         assert article.site == "The Desk Example"
         assert article.status == "published"
         assert [c.message_ts for c in stored] == [m["ts"] for m in claims]
-        for claim in stored:
+        assert all(c.message_ts is None for c in kept_back)  # offered on the card, not posted
+        assert article.candidates == len(everything)
+        for claim in everything:
             # Every quote is verbatim article text, and the stray headline never becomes a claim.
             assert claim.quote in (article.text or "")
             assert "firmato" not in claim.quote and "talebani" not in claim.text
-            assert claim.permalink and claim.permalink.startswith("https://")
+            assert claim.permalink is None or claim.permalink.startswith("https://")
     assert STRAY_HEADLINE not in (article.text or "")
 
     first = claims[0]
@@ -75,7 +81,10 @@ def test_pasted_link_opens_card_and_one_thread_per_claim(bot: RunningBot) -> Non
 
     card_text = str(card["blocks"])
     assert "Report Indicates Iran Offered Money" in card_text
-    assert "Summary:" in card_text
+    assert "*Summary* (" in card_text
+    if kept_back:
+        assert f"{len(stored)} of {len(everything)} candidates shown" in card_text
+        assert f"Show {len(kept_back)} more" in card_text
     for claim in stored:
         assert claim.permalink in card_text.replace("%7C", "|")
     assert card["text"]  # plain-text fallback
@@ -107,7 +116,7 @@ def test_retried_event_and_repeated_link_post_nothing_new(bot: RunningBot) -> No
     assert "already being checked" in reply["text"]
     claims_in_db = count(bot, Claim)
     with bot.services.db.session() as session:
-        permalinks = session.scalars(select(Claim.permalink)).all()
+        permalinks = session.scalars(select(Claim.permalink).where(Claim.shown.is_(True))).all()
     assert all(p in str(reply["blocks"]).replace("%7C", "|") for p in permalinks)
     time.sleep(0.5)
     assert len(bot.slack.calls_to("chat.postMessage")) == posts_after_first + 1
@@ -125,3 +134,38 @@ def test_ack_is_fast_while_the_article_server_is_slow(bot: RunningBot) -> None:
     elapsed = time.monotonic() - started
     assert response.status_code == 200
     assert elapsed < 1.0, f"ack took {elapsed:.2f}s while the article server sleeps 10 s"
+
+
+def test_show_more_posts_the_kept_back_candidates_once(bot: RunningBot) -> None:
+    ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
+    card = wait_for_card(bot, NEWS_CHANNEL, ts)
+    with bot.services.db.session() as session:
+        kept_back = session.scalars(select(Claim).where(Claim.shown.is_(False))).all()
+        link_post_id = session.scalars(select(LinkPost.id)).one()
+    if not kept_back:
+        pytest.skip("the sample article has no candidates beyond the cap with this model")
+    shown_before = len(claim_posts(bot, NEWS_CHANNEL))
+    click = bot.sender.block_action_payload(user="U0EDITOR", channel=NEWS_CHANNEL, message_ts=card["ts"],
+                                            thread_ts=ts, action_id="more_claims", value=str(link_post_id))
+    assert bot.sender.action(click).status_code == 200
+    assert bot.sender.action({**click, "trigger_id": "again"}).status_code == 200  # a double click
+    bot.slack.wait_for(lambda: len(claim_posts(bot, NEWS_CHANNEL)) == shown_before + len(kept_back), 15)
+    note = bot.slack.wait_for(lambda: [m for m in bot.slack.thread(NEWS_CHANNEL, ts)
+                                       if "asked for the other candidates" in str(m.get("blocks"))], 10)
+    assert len(note) == 1 and "<@U0EDITOR>" in str(note[0]["blocks"])
+    updated = next(m for m in bot.slack.messages(NEWS_CHANNEL) if m["ts"] == card["ts"])
+    assert "Show " not in str(updated["blocks"])  # the card now lists every claim
+    with bot.services.db.session() as session:
+        assert all(c.message_ts for c in session.scalars(select(Claim)))
+    assert len(claim_posts(bot, NEWS_CHANNEL)) == shown_before + len(kept_back)
+
+
+def test_claim_messages_carry_speaker_and_context(bot: RunningBot) -> None:
+    pages = Path(__file__).resolve().parent / "fixtures" / "pages"
+    bot.articles.add("/poverty", (pages / "dense-report.html").read_bytes())
+    ts = bot.post_link(f"<{bot.article_url('/poverty')}>")
+    wait_for_card(bot, NEWS_CHANNEL, ts)
+    messages = [str(m["blocks"]) for m in claim_posts(bot, NEWS_CHANNEL)]
+    assert any("(said by the World Bank)" in m for m in messages)
+    leaning = [m for m in messages if "The bank estimated" in m]
+    assert leaning and "*Just before it:*" in leaning[0] and "extreme poverty rose" in leaning[0]

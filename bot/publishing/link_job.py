@@ -25,16 +25,19 @@ from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_
 from bot.articles.reading import parse_article
 from bot.claims import ClaimExtractor, Extraction
 from bot.publishing.rows import article_info, claim_view, stored_article
-from bot.runtime.job_kinds import LinkPostJob
+from bot.runtime.job_kinds import MORE_CLAIMS, LinkPostJob, MoreClaims
 from bot.runtime.worker import MAX_ATTEMPTS, JobContext, RetryLater
 from bot.slack.claim_views import (
+    CardFacts,
     article_card,
     claim_message,
     duplicate_notice,
     failure_notice,
+    more_claims_note,
     no_claims_notice,
 )
 from bot.slack.gateway import PostError, SlackGateway
+from bot.slack.messages import Message
 from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import Article, Claim, LinkPost, utcnow
@@ -156,6 +159,10 @@ class LinkJob:
             article.published = parsed.published
             article.language = parsed.language
             article.text = parsed.text
+            article.description = parsed.description
+            article.modified = parsed.modified
+            article.partial = parsed.partial
+            article.reading = parsed.reading
             article.status = "fetched"
         return True
 
@@ -176,10 +183,16 @@ class LinkJob:
             assert article is not None
             if article.status != "fetched":
                 return
-            for position, claim in enumerate(extraction.claims, start=1):
+            shown = [(claim, True) for claim in extraction.claims]
+            kept_back = [(claim, False) for claim in extraction.more]
+            for position, (claim, is_shown) in enumerate(shown + kept_back, start=1):
                 session.add(Claim(article_id=article_id, position=position, text=claim.text, quote=claim.quote,
-                                     speaker=claim.speaker, score=claim.score, status="open"))
+                                  speaker=claim.speaker, context=claim.context, score=claim.score, status="open",
+                                  shown=is_shown))
             article.summary = extraction.summary
+            article.summary_source = extraction.summary_source
+            article.candidates = max(extraction.candidates, len(shown) + len(kept_back))
+            article.partial = article.partial or extraction.partial
             article.extractor = extraction.extractor
             article.status = "extracted"
 
@@ -191,7 +204,7 @@ class LinkJob:
             article = session.get(Article, link.article_id)
             assert article is not None
             info = article_info(article)
-            pending = [(c.id, claim_view(c, self.scale)) for c in article.claims if c.message_ts is None]
+            pending = [(c.id, claim_view(c, self.scale)) for c in article.claims if c.shown and c.message_ts is None]
             target = self.options.factcheck_channel or link.channel_id
             origin_channel, thread_ts = link.channel_id, link.thread_ts
         for claim_id, view in pending:
@@ -213,11 +226,7 @@ class LinkJob:
             assert link is not None and article is not None
             if link.reply_ts:
                 return
-            views = [claim_view(c, self.scale) for c in article.claims]
-            if views:
-                card = article_card(link_id, info, article.summary or "", views, article.extractor or "embedded")
-            else:
-                card = no_claims_notice(link_id, info, article.summary or "")
+            card = self._card(link_id, article)
         reply_ts = self.gateway.post(origin_channel, card, thread_ts=thread_ts, resume=resume)
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
@@ -226,6 +235,47 @@ class LinkJob:
             link.reply_ts, link.status, link.finished_at = reply_ts, "done", utcnow()
             article.status = "published"
 
+    def _card(self, link_id: int, article: Article) -> Message:
+        """The card for an article as stored now (call inside a session)."""
+        info = article_info(article)
+        views = [claim_view(c, self.scale) for c in article.claims if c.shown]
+        if not views:
+            return no_claims_notice(link_id, info, article.summary or "", partial=article.partial)
+        kept_back = sum(1 for c in article.claims if not c.shown)
+        facts = CardFacts(summary_source=article.summary_source, candidates=article.candidates,
+                          kept_back=kept_back, partial=article.partial, extractor=article.extractor or "embedded")
+        return article_card(link_id, info, article.summary or "", views, facts)
+
+    def request_more(self, link_post_id: int, user: str) -> None:
+        """Someone asked for the candidates the card kept back: queue posting them (once)."""
+        with self.db.session() as session:
+            MORE_CLAIMS.enqueue(session, MoreClaims(link_post_id, user), f"more:{link_post_id}")
+
+    def post_more(self, context: JobContext[MoreClaims]) -> None:
+        """Post the kept-back candidates as claim messages, then show them on the card."""
+        link_id = context.payload.link_post_id
+        resume = context.attempts > 1
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            article = session.get(Article, link.article_id) if link else None
+            if link is None or article is None or not link.reply_ts or link.status != "done":
+                return
+            claim_ids = [c.id for c in article.claims if not c.shown]
+            for claim in article.claims:
+                claim.shown = True
+        self._publish(link_id, resume=True)
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            article = session.get(Article, link.article_id) if link else None
+            assert link is not None and article is not None and link.reply_ts
+            card = self._card(link_id, article)
+            channel, card_ts, thread_ts = link.channel_id, link.reply_ts, link.thread_ts
+            posted = [claim_view(c, self.scale) for c in article.claims if c.id in claim_ids]
+        self.gateway.update(channel, card_ts, card)
+        if posted:
+            self.gateway.post(channel, more_claims_note(link_id, context.payload.user, posted), thread_ts=thread_ts,
+                              resume=resume)
+
     def _reply_duplicate(self, link_id: int, resume: bool) -> None:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
@@ -233,7 +283,7 @@ class LinkJob:
             article = session.get(Article, link.article_id)
             assert article is not None
             owner = session.get(LinkPost, article.owner_link_post_id) if article.owner_link_post_id else None
-            views = [claim_view(c, self.scale) for c in article.claims]
+            views = [claim_view(c, self.scale) for c in article.claims if c.shown]
             info = article_info(article)
             channel, thread_ts = link.channel_id, link.thread_ts
             first = (owner.channel_id, owner.message_ts) if owner else None

@@ -133,6 +133,7 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
 
     worker.register(kinds.PROCESS_LINK, link_job.process_link)
     worker.register(kinds.POST_NOTICE, notices.too_many_links)
+    worker.register(kinds.MORE_CLAIMS, link_job.post_more)
     worker.register(kinds.REFRESH_CLAIM, claim_messages.refresh_claim)
     worker.register(kinds.NOTIFY_INELIGIBLE, claim_messages.notify_ineligible)
     worker.register(kinds.RECONCILE_SWEEP, reconciler.reconcile_sweep)

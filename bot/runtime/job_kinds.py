@@ -44,6 +44,14 @@ class LinkPostJob:
 
 
 @dataclasses.dataclass(frozen=True)
+class MoreClaims:
+    """Post the candidates an article's card kept back, asked for by `user`."""
+
+    link_post_id: int
+    user: str
+
+
+@dataclasses.dataclass(frozen=True)
 class TooManyLinks:
     """Tell the poster which of their links were left out."""
 
@@ -99,6 +107,7 @@ class HomeTab:
 
 PROCESS_LINK = JobKind("process_link", LinkPostJob)
 POST_NOTICE = JobKind("post_notice", TooManyLinks)
+MORE_CLAIMS = JobKind("more_claims", MoreClaims)
 REFRESH_CLAIM = JobKind("refresh_claim", ClaimRef)
 NOTIFY_INELIGIBLE = JobKind("notify_ineligible", IneligibleVoter)
 RECONCILE_SWEEP = JobKind("reconcile_sweep", Tick)
@@ -109,6 +118,6 @@ FACTCHECK_REQUEST = JobKind("factcheck_request", FactcheckRequest)
 PUBLISH_HOME = JobKind("publish_home", HomeTab)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
-    PROCESS_LINK, POST_NOTICE, REFRESH_CLAIM, NOTIFY_INELIGIBLE, RECONCILE_SWEEP, RECONCILE_CLAIM,
+    PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, REFRESH_CLAIM, NOTIFY_INELIGIBLE, RECONCILE_SWEEP, RECONCILE_CLAIM,
     WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST, PUBLISH_HOME,
 )

@@ -23,7 +23,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, link, quote_block
-from bot.slack.messages import Message, card_metadata, claim_metadata, notice_metadata, verdict_note_metadata
+from bot.slack.messages import (
+    Message,
+    card_metadata,
+    claim_metadata,
+    more_claims_metadata,
+    notice_metadata,
+    verdict_note_metadata,
+)
 from bot.verdicts.scale import VerdictScale
 
 
@@ -34,6 +41,24 @@ class ArticleInfo:
     site: str | None = None
     published: str | None = None
     author: str | None = None
+    modified: str | None = None
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What the card says about how the article was read besides its claims."""
+
+    summary_source: str | None = None  # "page description" | "lead" | "model"
+    candidates: int = 0  # check-worthy sentences found, shown or not
+    kept_back: int = 0  # candidates not posted yet ("Show more")
+    partial: bool = False  # only the first part of a very long article was read
+    extractor: str = "embedded"
+
+
+MORE_CLAIMS_ACTION = "more_claims"
+_SUMMARY_SOURCES = {"page description": "the page's own description", "lead": "the article's first sentences",
+                    "model": "written by the language model"}
+PARTIAL_NOTE = "This article is very long: I read only its first part, so later claims may be missing."
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,7 @@ class ClaimView:
     speaker: str | None = None
     status: str = "Open"
     details: Sequence[str] = field(default_factory=tuple)
+    context: str | None = None  # the sentence before the quote, when the claim leans on it
 
 
 def _article_label(article: ArticleInfo) -> str:
@@ -57,6 +83,8 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
     attribution = f" (said by {escape(claim.speaker)})" if claim.speaker else ""
     body = f"*Claim {claim.number}*{attribution}: {escape(clip(claim.text, 1200))}"
     quote = f"*Quote from the article:*\n{quote_block(clip(claim.quote, 1500))}"
+    if claim.context:
+        quote = f"*Just before it:* _{escape(clip(claim.context, 600))}_\n{quote}"
     status = f"*Status:* {claim.status}"
     if claim.details:
         status += "\n" + "\n".join(claim.details)
@@ -101,38 +129,63 @@ def ineligible_notice(user: str) -> Message:
 
 
 def article_card(
-    link_post_id: int, article: ArticleInfo, summary: str, claims: Sequence[ClaimView], extractor: str
+    link_post_id: int, article: ArticleInfo, summary: str, claims: Sequence[ClaimView], facts: CardFacts
 ) -> Message:
     """The thread reply under the pasted link: what the article is, what it says, where its claims are."""
-    facts = " · ".join(escape(part) for part in (article.site, article.published, article.author) if part)
+    dated = f"published {article.published}" if article.published else None
+    updated = f"updated {article.modified}" if article.modified and article.modified != article.published else None
+    about = " · ".join(escape(part) for part in (article.site, dated, updated, article.author) if part)
     lines = []
     for claim in claims:
         label = clip(claim.text, 180)
         lines.append(f"{claim.number}. {link(claim.permalink, label) if claim.permalink else escape(label)}")
     claims_text = "\n".join(lines)
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=clip(_article_label(article), 150)))]
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{facts + ' · ' if facts else ''}"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{about + ' · ' if about else ''}"
                                                                  f"{link(article.url, 'open article')}")]))
     if summary:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Summary:* {escape(clip(summary, 1500))}")))
+        source = _SUMMARY_SOURCES.get(facts.summary_source or "")
+        label = f"*Summary* ({source}):" if source else "*Summary:*"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{label} {escape(clip(summary, 1500))}")))
+    if facts.partial:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":scissors: {PARTIAL_NOTE}")]))
     blocks.append(DividerBlock())
-    heading = f"*{len(claims)} claim{'s' if len(claims) != 1 else ''} to check* (each has its own thread):"
+    total = max(facts.candidates, len(claims) + facts.kept_back)
+    shown = f"{len(claims)} of {total} candidates shown" if total > len(claims) else None
+    heading = (f"*{len(claims)} claim{'s' if len(claims) != 1 else ''} to check* (each has its own thread"
+               f"{'; ' + shown if shown else ''}):")
     blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"{heading}\n{claims_text}", SECTION_LIMIT))))
-    footer = f"Claims found by the {escape(extractor)} extractor. React on each claim to record a verdict."
+    if facts.kept_back:
+        button = ButtonElement(text=PlainTextObject(text=f"Show {facts.kept_back} more"), action_id=MORE_CLAIMS_ACTION,
+                               value=str(link_post_id))
+        blocks.append(ActionsBlock(block_id=f"more-{link_post_id}", elements=[button]))
+    footer = f"Claims found by the {escape(facts.extractor)} extractor. React on each claim to record a verdict."
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     plain_claims = "\n".join(f"{c.number}. {clip(c.text, 180)}" for c in claims)
-    text = f"{_article_label(article)}\n{summary}\nClaims to check:\n{plain_claims}"
-    metadata = card_metadata(link_post_id)
-    return Message(text=clip(text, 3000), blocks=as_dicts(*blocks), metadata=metadata)
+    counted = f" ({shown})" if shown else ""
+    text = f"{_article_label(article)}\n{summary}\nClaims to check{counted}:\n{plain_claims}"
+    return Message(text=clip(text, 3000), blocks=as_dicts(*blocks), metadata=card_metadata(link_post_id))
 
 
-def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str) -> Message:
+def more_claims_note(link_post_id: int, user: str, claims: Sequence[ClaimView]) -> Message:
+    """The thread note when someone asked for the candidates the card kept back."""
+    lines = [f"{c.number}. {link(c.permalink, clip(c.text, 180)) if c.permalink else escape(clip(c.text, 180))}"
+             for c in claims]
+    text = f"<@{user}> asked for the other candidates; {len(claims)} more claim threads:\n" + "\n".join(lines)
+    return Message(text=f"{len(claims)} more claims to check", blocks=as_dicts(
+        SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))),
+        metadata=more_claims_metadata(link_post_id))
+
+
+def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, partial: bool = False) -> Message:
     text = (f"I read {link(article.url, _article_label(article))} but found no check-worthy factual claims "
             "in it (no statements of fact, numbers or attributions worth verifying), so no claim threads "
             "were opened.")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if summary:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Summary: {escape(clip(summary, 1500))}")]))
+    if partial:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":scissors: {PARTIAL_NOTE}")]))
     metadata = card_metadata(link_post_id)
     plain = f"No check-worthy claims found in {_article_label(article)}."
     return Message(text=plain, blocks=as_dicts(*blocks), metadata=metadata)

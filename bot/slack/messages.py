@@ -16,6 +16,7 @@ VERDICT_NOTE_EVENT = "factcheck_verdict"
 WEEKLY_EVENT = "factcheck_weekly"
 REQUEST_EVENT = "factcheck_request"
 NOTICE_EVENT = "factcheck_notice"
+MORE_EVENT = "factcheck_more"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ def request_metadata(trigger: str) -> dict[str, Any]:
 
 def notice_metadata(channel: str, message_ts: str) -> dict[str, Any]:
     return _metadata(NOTICE_EVENT, channel=channel, ts=message_ts)
+
+
+def more_claims_metadata(link_post_id: int) -> dict[str, Any]:
+    return _metadata(MORE_EVENT, link_post_id=link_post_id)
 
 
 def same_metadata(found: Any, wanted: dict[str, Any]) -> bool:

@@ -95,7 +95,7 @@ class ClaimMessages:
                 stamp = int(utcnow().timestamp())
                 details = [f"Updated <!date^{stamp}^{{date_short_pretty}} at {{time}}|{utcnow():%Y-%m-%d %H:%M} UTC>"]
                 view = ClaimView(number=claim.position, text=claim.text, quote=claim.quote, speaker=claim.speaker,
-                                 status=line, details=details)
+                                 context=claim.context, status=line, details=details)
                 message = claim_message(claim.id, view, article_info(claim.article), self.scale)
                 announce = (claim.status, claim.verdict) != (claim.announced_status, claim.announced_verdict)
                 note = None
