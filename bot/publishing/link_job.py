@@ -24,6 +24,7 @@ from typing import Literal
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
 from bot.articles.reading import parse_article
 from bot.claims import ClaimExtractor, Extraction
+from bot.intake.links import MAX_URL_LENGTH
 from bot.publishing.rows import article_info, claim_view, stored_article
 from bot.runtime.job_kinds import LinkPostJob
 from bot.runtime.worker import MAX_ATTEMPTS, JobContext, RetryLater
@@ -39,7 +40,7 @@ from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import Article as ArticleRow
 from storage.models import Claim as ClaimRow
-from storage.models import LinkPost, utcnow
+from storage.models import LinkPost, column_length, fit_column, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +128,14 @@ class LinkJob:
             if owner is None or article.status == "failed" or owner.status == "failed":
                 article.owner_link_post_id = link.id
                 if article.status == "failed":
-                    # A new post of a link that failed before is a fresh try: the page may be fixed.
-                    article.status, article.text = "pending", None
                     article.error_code = article.error_message = None
+                    if article.claims:
+                        # It failed after its claims were stored (e.g. the bot was not in the claim
+                        # channel): keep them, and the messages already posted, and publish the rest.
+                        article.status = "extracted"
+                    else:
+                        # A fetch or extraction that failed is a fresh try: the page may be fixed.
+                        article.status, article.text = "pending", None
                 return "owner"
             return "wait"
 
@@ -151,12 +157,14 @@ class LinkJob:
         with self.db.session() as session:
             article = session.get(ArticleRow, link.article_id)
             assert article is not None
-            article.final_url = page.final_url
+            # Page metadata is outside input: clipped to its columns (PostgreSQL refuses longer values).
+            # A final URL too long to store is left out; the link as posted is shown instead.
+            article.final_url = page.final_url if len(page.final_url) <= MAX_URL_LENGTH else None
             article.title = parsed.title
-            article.site = parsed.site
-            article.author = parsed.author
-            article.published = parsed.published
-            article.language = parsed.language
+            article.site = fit_column(ArticleRow.site, parsed.site)
+            article.author = fit_column(ArticleRow.author, parsed.author)
+            article.published = fit_column(ArticleRow.published, parsed.published)
+            article.language = fit_column(ArticleRow.language, parsed.language)
             article.text = parsed.text
             article.status = "fetched"
         return True
@@ -178,11 +186,15 @@ class LinkJob:
             assert article is not None
             if article.status != "fetched":
                 return
+            stored = {claim.position for claim in article.claims}
             for position, claim in enumerate(extraction.claims, start=1):
+                if position in stored:
+                    continue  # stored by an earlier run that failed later: reuse it, never insert twice
                 session.add(ClaimRow(article_id=article_id, position=position, text=claim.text, quote=claim.quote,
-                                     speaker=claim.speaker, score=claim.score, status="open"))
+                                     speaker=fit_column(ClaimRow.speaker, claim.speaker), score=claim.score,
+                                     status="open"))
             article.summary = extraction.summary
-            article.extractor = extraction.extractor
+            article.extractor = fit_column(ArticleRow.extractor, extraction.extractor)
             article.status = "extracted"
 
     def _publish(self, link_id: int, resume: bool) -> None:
@@ -208,7 +220,8 @@ class LinkJob:
             with self.db.session() as session:
                 row = session.get(ClaimRow, claim_id)
                 assert row is not None
-                row.channel_id, row.message_ts, row.permalink = target, ts, permalink
+                row.channel_id, row.message_ts = target, ts
+                row.permalink = permalink if permalink and len(permalink) <= column_length(ClaimRow.permalink) else None
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             article = session.get(ArticleRow, link.article_id) if link else None
@@ -250,7 +263,8 @@ class LinkJob:
             assert link is not None
             article = session.get(ArticleRow, link.article_id)
             assert article is not None
-            article.status, article.error_code, article.error_message = "failed", code, reason
+            article.status, article.error_message = "failed", reason
+            article.error_code = fit_column(ArticleRow.error_code, code)
             if link.reply_ts:
                 return
             url, channel, thread_ts = article.canonical_url, link.channel_id, link.thread_ts

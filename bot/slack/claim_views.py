@@ -22,7 +22,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, link, quote_block
+from bot.intake.links import MAX_URL_LENGTH
+from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, fit_mrkdwn, link, quote_block
 from bot.slack.messages import Message, card_metadata, claim_metadata, notice_metadata, verdict_note_metadata
 from bot.verdicts.scale import VerdictScale
 
@@ -61,10 +62,10 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
     if claim.details:
         status += "\n" + "\n".join(claim.details)
     blocks = as_dicts(
-        SectionBlock(text=MarkdownTextObject(text=clip(body, SECTION_LIMIT))),
-        SectionBlock(text=MarkdownTextObject(text=clip(quote, SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(body, SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(quote, SECTION_LIMIT))),
         ContextBlock(elements=[MarkdownTextObject(text=f"Source: {source}")]),
-        SectionBlock(text=MarkdownTextObject(text=clip(status, SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(status, SECTION_LIMIT))),
         ContextBlock(elements=[MarkdownTextObject(text=f"Record a verdict by reacting: {scale.legend()}, "
                                                        "or with a button. Discuss the evidence in this thread.")]),
         verdict_buttons(claim_id, scale),
@@ -90,7 +91,7 @@ def verdict_buttons(claim_id: int, scale: VerdictScale) -> ActionsBlock:
 def verdict_note(claim_id: int, version: int, status_text: str, previous_text: str, voters_line: str) -> Message:
     """The short thread note posted when a claim's verdict actually changes."""
     text = f"{status_text} (was {previous_text})." + (f" {voters_line}" if voters_line else "")
-    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))),
+    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))),
                    metadata=verdict_note_metadata(claim_id, version))
 
 
@@ -114,10 +115,12 @@ def article_card(
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{facts + ' · ' if facts else ''}"
                                                                  f"{link(article.url, 'open article')}")]))
     if summary:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Summary:* {escape(clip(summary, 1500))}")))
+        # Clipped to 1,500 visible characters, then fitted after escaping: each & becomes 5 characters.
+        blocks.append(SectionBlock(text=MarkdownTextObject(
+            text=fit_mrkdwn(f"*Summary:* {escape(clip(summary, 1500))}", SECTION_LIMIT))))
     blocks.append(DividerBlock())
     heading = f"*{len(claims)} claim{'s' if len(claims) != 1 else ''} to check* (each has its own thread):"
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"{heading}\n{claims_text}", SECTION_LIMIT))))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(f"{heading}\n{claims_text}", SECTION_LIMIT))))
     footer = f"Claims found by the {escape(extractor)} extractor. React on each claim to record a verdict."
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     plain_claims = "\n".join(f"{c.number}. {clip(c.text, 180)}" for c in claims)
@@ -132,7 +135,8 @@ def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str) -> M
             "were opened.")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if summary:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Summary: {escape(clip(summary, 1500))}")]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=fit_mrkdwn(f"Summary: {escape(clip(summary, 1500))}", SECTION_LIMIT))]))
     metadata = card_metadata(link_post_id)
     plain = f"No check-worthy claims found in {_article_label(article)}."
     return Message(text=plain, blocks=as_dicts(*blocks), metadata=metadata)
@@ -143,7 +147,7 @@ def failure_notice(link_post_id: int, url: str, reason: str) -> Message:
     text = f":warning: I couldn't check {link(url, url)}: {escape(reason)}."
     metadata = card_metadata(link_post_id)
     return Message(text=f"I couldn't check {url}: {reason}.", blocks=as_dicts(
-        SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))), metadata=metadata)
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))), metadata=metadata)
 
 
 def duplicate_notice(link_post_id: int, article: ArticleInfo, claims: Sequence[ClaimView],
@@ -156,12 +160,20 @@ def duplicate_notice(link_post_id: int, article: ArticleInfo, claims: Sequence[C
     body = head + ("\nIts claim threads:\n" + "\n".join(lines) if lines else "\nIt had no check-worthy claims.")
     metadata = card_metadata(link_post_id)
     plain = f"This article is already being checked: {article.url}"
-    return Message(text=plain, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=clip(body, SECTION_LIMIT)))),
+    return Message(text=plain, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(body)))),
                    metadata=metadata)
 
 
-def too_many_links_notice(channel: str, message_ts: str, checked: int, dropped: int) -> Message:
-    text = (f"This message has {checked + dropped} links; I'm checking the first {checked} and left out "
-            f"{dropped}. Post the others separately (or use `/factcheck <url>`) to check them too.")
+def too_many_links_notice(channel: str, message_ts: str, checked: int, dropped: int, too_long: int = 0) -> Message:
+    """Which links of a message were left out: over the per-message cap, or too long to store."""
+    parts = []
+    if dropped:
+        parts.append(f"This message has {checked + dropped} links; I'm checking the first {checked} and left out "
+                     f"{dropped}. Post the others separately (or use `/factcheck <url>`) to check them too.")
+    if too_long:
+        parts.append(f"I left out {too_long} link{'s' if too_long != 1 else ''} longer than {MAX_URL_LENGTH:,} "
+                     "characters; post a shorter link to the same article to check it"
+                     + (f" (I'm checking the other {checked})." if checked else "."))
+    text = " ".join(parts)
     metadata = notice_metadata(channel, message_ts)
     return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=text))), metadata=metadata)
