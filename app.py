@@ -196,7 +196,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
 
             from handlers.http import wsgi_app
 
-            application = wsgi_app(app, settings.secret("slack_signing_secret"))
+            application = wsgi_app(app, settings.secret("slack_signing_secret"), health=services.db.check)
             server = create_server(application, host="0.0.0.0", port=settings.port, threads=settings.http_threads,
                                    connection_limit=1000)
             log.info("serving the Events API on http://0.0.0.0:%d/slack/events", settings.port)

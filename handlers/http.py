@@ -1,4 +1,5 @@
-"""The HTTP surface: Slack's Events API at /slack/events, plus /healthz for load balancers.
+"""The HTTP surface: Slack's Events API at /slack/events, plus /healthz for load balancers (200 "ok" when
+the database answers `SELECT 1` within 2 s, else 503 with the reason).
 
 Served by waitress, a multi-threaded production WSGI server (Bolt's built-in server is single-threaded
 and meant for development). Before Bolt sees a request, this layer rejects what should never reach it:
@@ -45,7 +46,11 @@ def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -
         return False  # Slack only sends UTF-8; anything else cannot be a genuine request
 
 
-def wsgi_app(app: App, signing_secret: str) -> WSGIApp:
+HealthCheck = Callable[[], "str | None"]
+
+
+def wsgi_app(app: App, signing_secret: str, health: HealthCheck | None = None) -> WSGIApp:
+    """The WSGI application; `health` returns None when the bot can work, else a plain reason (503)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     verifier = SignatureVerifier(signing_secret)
 
@@ -56,6 +61,9 @@ def wsgi_app(app: App, signing_secret: str) -> WSGIApp:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
         if path == "/healthz":
+            problem = health() if health is not None else None
+            if problem:
+                return answer(start_response, "503 Service Unavailable", f"{problem}\n")
             return answer(start_response, "200 OK", "ok\n")
         if path != EVENTS_PATH or environ.get("REQUEST_METHOD") != "POST":
             return slack(environ, start_response)

@@ -4,11 +4,18 @@ SQLite is the zero-setup default and PostgreSQL the production target; both are 
 On SQLite every transaction starts with BEGIN IMMEDIATE (and WAL plus a busy timeout): writers queue
 for the lock instead of failing with "database is locked" when a read transaction tries to upgrade.
 Migrations run on start under a lock so that several processes starting together do not race.
+
+Every wait on the database is bounded (`timeout`, DATABASE_TIMEOUT_SECONDS): a database that accepts
+connections but never answers, or a network that drops packets, must not hang Slack's acknowledgements,
+/healthz or start-up forever. On PostgreSQL that is libpq's connect_timeout, a server-side
+statement_timeout set on each new connection, TCP keepalives and tcp_user_timeout (a connection whose
+packets go unacknowledged is dropped), and the pool's checkout timeout; on SQLite the busy timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,26 +43,50 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a normalised URL (Settings normalises DATABASE_URL; see normalise_url)."""
+DEFAULT_TIMEOUT = 10.0
+HEALTH_TIMEOUT = 2.0
+
+
+def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
+    """An engine for a normalised URL (Settings normalises DATABASE_URL; see normalise_url).
+
+    `timeout` bounds, in seconds, connecting, each statement and waiting for a lock or a pooled connection.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _configure_sqlite(engine)
+        engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False},
+                               pool_timeout=timeout)
+        _configure_sqlite(engine, timeout)
         return engine
     # No pre-ping (a round trip before every transaction, on the ack path); connections are recycled
     # instead, and a connection that died anyway fails one transaction, which is retried (jobs) or
     # re-delivered by Slack (events).
-    return create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10)
+    seconds = max(1, math.ceil(timeout))  # libpq counts whole seconds
+    connect_args = {"connect_timeout": seconds, "keepalives": 1, "keepalives_idle": seconds,
+                    "keepalives_interval": max(1, seconds // 3), "keepalives_count": 3,
+                    "tcp_user_timeout": int(timeout * 1000)}
+    engine = create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10, pool_timeout=timeout,
+                           connect_args=connect_args)
+    statement_ms = int(timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SET, not the `options` connect argument: that would replace options given in DATABASE_URL.
+        dbapi_connection.execute(f"SET statement_timeout = {statement_ms}")
+        dbapi_connection.commit()
+
+    return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, timeout: float) -> None:
+    busy_ms = int(timeout * 1000)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the begin hook below issue BEGIN itself
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -68,9 +99,13 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """One engine and its session factory; `session()` is a unit of work that commits or rolls back."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.timeout = timeout
+        self.engine = make_engine(url, timeout)
+        self._probe: threading.Thread | None = None
+        self._probe_result: str | None = None
+        self._probe_lock = threading.Lock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Queuing this process's transactions on a lock, instead of
         # letting them collide on the file lock, avoids SQLite's busy-wait sleeps (1, 2, 5 ... 50 ms)
@@ -96,9 +131,44 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             if self.is_postgres:
+                # Schema changes on a big table, or waiting for another process's migration, may take
+                # longer than the statement timeout meant for the bot's own queries.
+                connection.execute(text("SET LOCAL statement_timeout = 0"))
                 connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def check(self, timeout: float = HEALTH_TIMEOUT) -> str | None:
+        """None when `SELECT 1` answers within `timeout` seconds, else a plain reason (for /healthz).
+
+        The probe runs in its own thread so a stalled database cannot hold the caller longer than
+        `timeout`; while one probe is still waiting, later checks wait on it instead of starting more.
+        A raw DBAPI connection is used so that SQLite's BEGIN IMMEDIATE (a write lock) is not taken.
+        """
+        with self._probe_lock:
+            if self._probe is None or not self._probe.is_alive():
+                self._probe = threading.Thread(target=self._run_probe, name="db-health", daemon=True)
+                self._probe.start()
+            probe = self._probe
+        probe.join(timeout)
+        if probe.is_alive():
+            return f"database did not answer within {timeout:g} s"
+        return self._probe_result
+
+    def _run_probe(self) -> None:
+        try:
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+                cursor.close()
+            finally:
+                connection.close()
+            self._probe_result = None
+        except Exception as exc:  # any failure is a "no" for the health check; the reason is logged
+            log.warning("database health check failed: %s", type(exc).__name__)
+            self._probe_result = f"database unavailable ({type(exc).__name__})"
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -35,6 +35,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def column_length(column: Any) -> int:
+    """The declared length of a String(n) column attribute (e.g. `Article.author`)."""
+    return int(column.property.columns[0].type.length)
+
+
+def fit_column(column: Any, value: str | None) -> str | None:
+    """A value from outside (a page's author, an LLM's speaker) clipped to its String(n) column.
+
+    SQLite stores any length; PostgreSQL refuses the whole row ("value too long"), which would fail the
+    job. Clipping at the edge keeps both backends the same.
+    """
+    if value is None:
+        return None
+    limit = column_length(column)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend."""
 

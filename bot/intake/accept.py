@@ -30,6 +30,7 @@ class LinkMessage:
     user_id: str | None
     urls: list[str]
     dropped: int = 0
+    too_long: int = 0
 
 
 def seen_event(session: Session, event_id: str | None) -> bool:
@@ -84,8 +85,8 @@ def accept_links(db: Database, message: LinkMessage, event_id: str | None = None
                 continue
             PROCESS_LINK.enqueue(session, LinkPostJob(link_post_id), f"link:{link_post_id}")
             created.append(link_post_id)
-        if message.dropped and created:
+        if (message.dropped and created) or message.too_long:
             notice = TooManyLinks(channel=message.channel_id, thread_ts=message.thread_ts or message.message_ts,
-                                  checked=len(message.urls), dropped=message.dropped)
+                                  checked=len(message.urls), dropped=message.dropped, too_long=message.too_long)
             POST_NOTICE.enqueue(session, notice, f"too_many_links:{message.channel_id}:{message.message_ts}")
     return created

@@ -33,8 +33,9 @@ def link_message_from_event(
     text = event.get("text") if isinstance(event.get("text"), str) else ""
     blocks = event.get("blocks") if isinstance(event.get("blocks"), list) else None
     found = find_article_links(text[:40_000], blocks, limit=max_links)
-    if not found.urls:
+    if not found.urls and not found.too_long:
         return None
     thread_ts = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
     return LinkMessage(team_id=team_id, channel_id=channel, message_ts=ts, thread_ts=thread_ts,
-                       user_id=str(event.get("user")), urls=found.urls, dropped=found.dropped)
+                       user_id=str(event.get("user")), urls=found.urls, dropped=found.dropped,
+                       too_long=found.too_long)

@@ -41,12 +41,19 @@ _MEDIA_EXTENSIONS = (
 )
 
 
+# The longest URL stored (the article columns are String(2048)). A longer link is left out, and the
+# poster told so, rather than letting the database refuse the whole message and its other links.
+MAX_URL_LENGTH = 2048
+
+
 @dataclass(frozen=True)
 class FoundLinks:
-    """Article URLs found in one message, in order, and how many more were left out by the cap."""
+    """Article URLs found in one message, in order, how many more were left out by the cap, and how
+    many were left out for being longer than MAX_URL_LENGTH."""
 
     urls: list[str]
     dropped: int = 0
+    too_long: int = 0
 
 
 def canonicalize(url: str) -> str | None:
@@ -129,8 +136,12 @@ def find_article_links(
 ) -> FoundLinks:
     """Distinct canonical article URLs in a message, at most `limit`, with the count left out."""
     seen: list[str] = []
+    too_long: set[str] = set()
     for raw in raw_urls(text, blocks):
         canonical = canonicalize(raw)
         if canonical and canonical not in seen and is_article_candidate(canonical):
+            if len(canonical) > MAX_URL_LENGTH:
+                too_long.add(canonical)
+                continue
             seen.append(canonical)
-    return FoundLinks(urls=seen[:limit], dropped=max(0, len(seen) - limit))
+    return FoundLinks(urls=seen[:limit], dropped=max(0, len(seen) - limit), too_long=len(too_long))

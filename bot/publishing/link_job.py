@@ -24,6 +24,7 @@ from typing import Literal
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
 from bot.articles.reading import parse_article
 from bot.claims import ClaimExtractor, Extraction
+from bot.intake.links import MAX_URL_LENGTH
 from bot.publishing.rows import article_info, claim_view, stored_article
 from bot.runtime.job_kinds import MORE_CLAIMS, LinkPostJob, MoreClaims
 from bot.runtime.worker import MAX_ATTEMPTS, JobContext, RetryLater
@@ -40,7 +41,7 @@ from bot.slack.gateway import PostError, SlackGateway
 from bot.slack.messages import Message
 from bot.verdicts.scale import VerdictScale
 from storage.db import Database
-from storage.models import Article, Claim, LinkPost, utcnow
+from storage.models import Article, Claim, LinkPost, column_length, fit_column, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +129,14 @@ class LinkJob:
             if owner is None or article.status == "failed" or owner.status == "failed":
                 article.owner_link_post_id = link.id
                 if article.status == "failed":
-                    # A new post of a link that failed before is a fresh try: the page may be fixed.
-                    article.status, article.text = "pending", None
                     article.error_code = article.error_message = None
+                    if article.claims:
+                        # It failed after its claims were stored (e.g. the bot was not in the claim
+                        # channel): keep them, and the messages already posted, and publish the rest.
+                        article.status = "extracted"
+                    else:
+                        # A fetch or extraction that failed is a fresh try: the page may be fixed.
+                        article.status, article.text = "pending", None
                 return "owner"
             return "wait"
 
@@ -152,12 +158,14 @@ class LinkJob:
         with self.db.session() as session:
             article = session.get(Article, link.article_id)
             assert article is not None
-            article.final_url = page.final_url
+            # Page metadata is outside input: clipped to its columns (PostgreSQL refuses longer values).
+            # A final URL too long to store is left out; the link as posted is shown instead.
+            article.final_url = page.final_url if len(page.final_url) <= MAX_URL_LENGTH else None
             article.title = parsed.title
-            article.site = parsed.site
-            article.author = parsed.author
-            article.published = parsed.published
-            article.language = parsed.language
+            article.site = fit_column(Article.site, parsed.site)
+            article.author = fit_column(Article.author, parsed.author)
+            article.published = fit_column(Article.published, parsed.published)
+            article.language = fit_column(Article.language, parsed.language)
             article.text = parsed.text
             article.description = parsed.description
             article.modified = parsed.modified
@@ -183,17 +191,20 @@ class LinkJob:
             assert article is not None
             if article.status != "fetched":
                 return
+            stored = {claim.position for claim in article.claims}
             shown = [(claim, True) for claim in extraction.claims]
             kept_back = [(claim, False) for claim in extraction.more]
             for position, (claim, is_shown) in enumerate(shown + kept_back, start=1):
+                if position in stored:
+                    continue  # stored by an earlier run that failed later: reuse it, never insert twice
                 session.add(Claim(article_id=article_id, position=position, text=claim.text, quote=claim.quote,
-                                  speaker=claim.speaker, context=claim.context, score=claim.score, status="open",
-                                  shown=is_shown))
+                                  speaker=fit_column(Claim.speaker, claim.speaker), context=claim.context,
+                                  score=claim.score, status="open", shown=is_shown))
             article.summary = extraction.summary
             article.summary_source = extraction.summary_source
             article.candidates = max(extraction.candidates, len(shown) + len(kept_back))
             article.partial = article.partial or extraction.partial
-            article.extractor = extraction.extractor
+            article.extractor = fit_column(Article.extractor, extraction.extractor)
             article.status = "extracted"
 
     def _publish(self, link_id: int, resume: bool) -> None:
@@ -219,7 +230,8 @@ class LinkJob:
             with self.db.session() as session:
                 row = session.get(Claim, claim_id)
                 assert row is not None
-                row.channel_id, row.message_ts, row.permalink = target, ts, permalink
+                row.channel_id, row.message_ts = target, ts
+                row.permalink = permalink if permalink and len(permalink) <= column_length(Claim.permalink) else None
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             article = session.get(Article, link.article_id) if link else None
@@ -298,7 +310,8 @@ class LinkJob:
             assert link is not None
             article = session.get(Article, link.article_id)
             assert article is not None
-            article.status, article.error_code, article.error_message = "failed", code, reason
+            article.status, article.error_message = "failed", reason
+            article.error_code = fit_column(Article.error_code, code)
             if link.reply_ts:
                 return
             url, channel, thread_ts = article.canonical_url, link.channel_id, link.thread_ts

@@ -15,5 +15,6 @@ class Notices:
     def too_many_links(self, context: JobContext[TooManyLinks]) -> None:
         """Say which links of a message were left out (posted once, found again if re-run)."""
         notice = context.payload
-        message = too_many_links_notice(notice.channel, notice.thread_ts, notice.checked, notice.dropped)
+        message = too_many_links_notice(notice.channel, notice.thread_ts, notice.checked, notice.dropped,
+                                        notice.too_long)
         self.gateway.post(notice.channel, message, thread_ts=notice.thread_ts, resume=context.attempts > 1)

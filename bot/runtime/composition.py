@@ -100,7 +100,7 @@ class Services:
 
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     """The database DATABASE_URL names, its schema brought up to date (the one factory for every command)."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_timeout_seconds)
     if migrate:
         db.migrate()
     return db

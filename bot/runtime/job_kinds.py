@@ -59,6 +59,7 @@ class TooManyLinks:
     thread_ts: str
     checked: int
     dropped: int
+    too_long: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

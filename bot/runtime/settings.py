@@ -44,6 +44,7 @@ class Settings(BaseSettings):
 
     # Storage
     database_url: str = "sqlite:///factcheck.db"
+    database_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     # Behaviour
     factcheck_channel: str | None = None

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
 from bot.runtime.job_kinds import JobKind
 from storage import jobs
 from storage.db import Database
@@ -47,6 +50,9 @@ class JobContext(Generic[P]):
 
 JobHandler = Callable[[JobContext[Any]], None]
 MAX_ATTEMPTS = 5
+# Pauses between attempts to record a job's outcome while the database is down (doubling, capped).
+BOOKKEEPING_FIRST_WAIT = 0.25
+BOOKKEEPING_MAX_WAIT = 2.0
 
 
 class Worker:
@@ -126,23 +132,49 @@ class Worker:
             context = JobContext(job_id=context.job_id, attempts=context.attempts, payload=job_kind.load(raw))
             handler(context)
         except RetryLater as retry:
-            with self._db.session() as session:
-                jobs.retry_later(session, context.job_id, worker_id, timedelta(seconds=retry.delay), str(retry))
+            job_id, delay, why = context.job_id, timedelta(seconds=retry.delay), str(retry)
+            self._bookkeep(job_id, lambda session: jobs.retry_later(session, job_id, worker_id, delay, why))
             return True
         except Exception as exc:  # a job must never take the worker down
             log.error("job %s (%s) failed on attempt %d: %s", context.job_id, kind, context.attempts,
                       "".join(traceback.format_exception_only(exc)).strip())
             log.debug("job failure", exc_info=True)
-            with self._db.session() as session:
-                if context.attempts >= MAX_ATTEMPTS:
-                    jobs.fail(session, context.job_id, worker_id, repr(exc))
+            job_id, attempts, error = context.job_id, context.attempts, repr(exc)
+
+            def give_back(session: Session) -> None:
+                if attempts >= MAX_ATTEMPTS:
+                    jobs.fail(session, job_id, worker_id, error)
                 else:
-                    backoff = timedelta(seconds=min(300, 2 ** context.attempts))
-                    jobs.retry_later(session, context.job_id, worker_id, backoff, repr(exc))
+                    backoff = timedelta(seconds=min(300, 2 ** attempts))
+                    jobs.retry_later(session, job_id, worker_id, backoff, error)
+
+            self._bookkeep(job_id, give_back)
             return True
-        with self._db.session() as session:
-            jobs.finish(session, context.job_id, worker_id)
+        self._bookkeep(context.job_id, lambda session: jobs.finish(session, context.job_id, worker_id))
         return True
+
+    def _bookkeep(self, job_id: int, action: Callable[[Session], None]) -> None:
+        """Record a job's outcome, retrying while the database is unreachable.
+
+        A job that failed because the database went away (a reset connection, a restart) must not stay
+        leased until its 5-minute lease expires: as soon as the database answers again the outcome is
+        written and the job is given back (or finished). Only shutdown stops the retrying, and then the
+        lease or the next start's reclaim hands the job back.
+        """
+        wait = BOOKKEEPING_FIRST_WAIT
+        while True:
+            try:
+                with self._db.session() as session:
+                    action(session)
+                return
+            except SQLAlchemyError as exc:
+                if self._stopping.is_set():
+                    log.error("could not record the outcome of job %s while stopping: %s", job_id, type(exc).__name__)
+                    return
+                log.warning("could not record the outcome of job %s (%s); retrying in %.1f s",
+                            job_id, type(exc).__name__, wait)
+                self._stopping.wait(wait)
+                wait = min(wait * 2, BOOKKEEPING_MAX_WAIT)
 
     def _loop(self, worker_id: str) -> None:
         while not self._stopping.is_set():

@@ -22,7 +22,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, link, quote_block
+from bot.intake.links import MAX_URL_LENGTH
+from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, fit_mrkdwn, link, quote_block
 from bot.slack.messages import (
     Message,
     card_metadata,
@@ -89,10 +90,10 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
     if claim.details:
         status += "\n" + "\n".join(claim.details)
     blocks = as_dicts(
-        SectionBlock(text=MarkdownTextObject(text=clip(body, SECTION_LIMIT))),
-        SectionBlock(text=MarkdownTextObject(text=clip(quote, SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(body, SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(quote, SECTION_LIMIT))),
         ContextBlock(elements=[MarkdownTextObject(text=f"Source: {source}")]),
-        SectionBlock(text=MarkdownTextObject(text=clip(status, SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(status, SECTION_LIMIT))),
         ContextBlock(elements=[MarkdownTextObject(text=f"Record a verdict by reacting: {scale.legend()}, "
                                                        "or with a button. Discuss the evidence in this thread.")]),
         verdict_buttons(claim_id, scale),
@@ -118,7 +119,7 @@ def verdict_buttons(claim_id: int, scale: VerdictScale) -> ActionsBlock:
 def verdict_note(claim_id: int, version: int, status_text: str, previous_text: str, voters_line: str) -> Message:
     """The short thread note posted when a claim's verdict actually changes."""
     text = f"{status_text} (was {previous_text})." + (f" {voters_line}" if voters_line else "")
-    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))),
+    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))),
                    metadata=verdict_note_metadata(claim_id, version))
 
 
@@ -146,7 +147,9 @@ def article_card(
     if summary:
         source = _SUMMARY_SOURCES.get(facts.summary_source or "")
         label = f"*Summary* ({source}):" if source else "*Summary:*"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{label} {escape(clip(summary, 1500))}")))
+        # Clipped to 1,500 visible characters, then fitted after escaping: each & becomes 5 characters.
+        blocks.append(SectionBlock(text=MarkdownTextObject(
+            text=fit_mrkdwn(f"{label} {escape(clip(summary, 1500))}", SECTION_LIMIT))))
     if facts.partial:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":scissors: {PARTIAL_NOTE}")]))
     blocks.append(DividerBlock())
@@ -154,7 +157,7 @@ def article_card(
     shown = f"{len(claims)} of {total} candidates shown" if total > len(claims) else None
     heading = (f"*{len(claims)} claim{'s' if len(claims) != 1 else ''} to check* (each has its own thread"
                f"{'; ' + shown if shown else ''}):")
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"{heading}\n{claims_text}", SECTION_LIMIT))))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(f"{heading}\n{claims_text}", SECTION_LIMIT))))
     if facts.kept_back:
         button = ButtonElement(text=PlainTextObject(text=f"Show {facts.kept_back} more"), action_id=MORE_CLAIMS_ACTION,
                                value=str(link_post_id))
@@ -173,7 +176,7 @@ def more_claims_note(link_post_id: int, user: str, claims: Sequence[ClaimView]) 
              for c in claims]
     text = f"<@{user}> asked for the other candidates; {len(claims)} more claim threads:\n" + "\n".join(lines)
     return Message(text=f"{len(claims)} more claims to check", blocks=as_dicts(
-        SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))),
         metadata=more_claims_metadata(link_post_id))
 
 
@@ -183,7 +186,8 @@ def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, p
             "were opened.")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if summary:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Summary: {escape(clip(summary, 1500))}")]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=fit_mrkdwn(f"Summary: {escape(clip(summary, 1500))}", SECTION_LIMIT))]))
     if partial:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":scissors: {PARTIAL_NOTE}")]))
     metadata = card_metadata(link_post_id)
@@ -196,7 +200,7 @@ def failure_notice(link_post_id: int, url: str, reason: str) -> Message:
     text = f":warning: I couldn't check {link(url, url)}: {escape(reason)}."
     metadata = card_metadata(link_post_id)
     return Message(text=f"I couldn't check {url}: {reason}.", blocks=as_dicts(
-        SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))), metadata=metadata)
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))), metadata=metadata)
 
 
 def duplicate_notice(link_post_id: int, article: ArticleInfo, claims: Sequence[ClaimView],
@@ -209,12 +213,20 @@ def duplicate_notice(link_post_id: int, article: ArticleInfo, claims: Sequence[C
     body = head + ("\nIts claim threads:\n" + "\n".join(lines) if lines else "\nIt had no check-worthy claims.")
     metadata = card_metadata(link_post_id)
     plain = f"This article is already being checked: {article.url}"
-    return Message(text=plain, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=clip(body, SECTION_LIMIT)))),
+    return Message(text=plain, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(body)))),
                    metadata=metadata)
 
 
-def too_many_links_notice(channel: str, message_ts: str, checked: int, dropped: int) -> Message:
-    text = (f"This message has {checked + dropped} links; I'm checking the first {checked} and left out "
-            f"{dropped}. Post the others separately (or use `/factcheck <url>`) to check them too.")
+def too_many_links_notice(channel: str, message_ts: str, checked: int, dropped: int, too_long: int = 0) -> Message:
+    """Which links of a message were left out: over the per-message cap, or too long to store."""
+    parts = []
+    if dropped:
+        parts.append(f"This message has {checked + dropped} links; I'm checking the first {checked} and left out "
+                     f"{dropped}. Post the others separately (or use `/factcheck <url>`) to check them too.")
+    if too_long:
+        parts.append(f"I left out {too_long} link{'s' if too_long != 1 else ''} longer than {MAX_URL_LENGTH:,} "
+                     "characters; post a shorter link to the same article to check it"
+                     + (f" (I'm checking the other {checked})." if checked else "."))
+    text = " ".join(parts)
     metadata = notice_metadata(channel, message_ts)
     return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=text))), metadata=metadata)

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.desk.listing import ClaimPage, ListedClaim
 from bot.desk.query import ClaimQuery
 from bot.desk.weekly_report import WeeklyReport
-from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, link
+from bot.slack.blocks import HOME_BLOCKS, SECTION_LIMIT, as_dicts, clip, escape, fit_mrkdwn, link
 from bot.slack.messages import Message, request_metadata, weekly_metadata
 from bot.verdicts.scale import VerdictScale
 
@@ -71,7 +71,7 @@ def claims_list(query: ClaimQuery, page: ClaimPage, scale: VerdictScale, now: da
     if not page.claims:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing here. " + USAGE_TAIL)))
     for claim in page.claims:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(_claim_line(claim, scale, now),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_claim_line(claim, scale, now),
                                                                       SECTION_LIMIT))))
     if page.page < page.pages:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
@@ -124,7 +124,7 @@ def weekly_summary(summary: WeeklyReport, scale: VerdictScale, now: datetime, ch
         entry = link(claim.permalink, clip(claim.text, 150)) if claim.permalink else escape(clip(claim.text, 150))
         groups.setdefault(label, []).append(f"• {entry}")
     for label, entries in groups.items():
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*{label}*\n" + "\n".join(entries),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(f"*{label}*\n" + "\n".join(entries),
                                                                       SECTION_LIMIT))))
     hidden = summary.resolved_count - len(summary.resolved)
     if hidden > 0:
@@ -137,7 +137,7 @@ def weekly_summary(summary: WeeklyReport, scale: VerdictScale, now: datetime, ch
             text=f"*Oldest open claim* ({age(oldest.created_at, now)} old): {entry}")))
     if summary.contributors:
         people = ", ".join(f"<@{user}> ({count})" for user, count in summary.contributors[:30])
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(f"Votes this week: {people}", 2000))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(f"Votes this week: {people}", 2000))]))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No votes this week.")]))
     text = (f"{_week_title(summary)}: {summary.opened} opened, {summary.resolved_count} resolved, "
@@ -153,11 +153,11 @@ def home_view(page: ClaimPage, summary: WeeklyReport, scale: VerdictScale, now: 
                          SectionBlock(text=MarkdownTextObject(text=counts)), DividerBlock(),
                          SectionBlock(text=MarkdownTextObject(text=f"*Open claims* ({total}), oldest first"))]
     for claim in page.claims:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(_claim_line(claim, scale, now),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_claim_line(claim, scale, now),
                                                                       SECTION_LIMIT))))
     if not page.claims:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No open claims. Paste an article link in a "
                                                                 "channel I'm in to start.")))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Updated {now:%Y-%m-%d %H:%M} UTC · "
                                                                  "`/claims help` for filters")]))
-    return {"type": "home", "blocks": as_dicts(*blocks[:100])}
+    return {"type": "home", "blocks": as_dicts(*blocks, max_blocks=HOME_BLOCKS)}

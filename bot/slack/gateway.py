@@ -3,11 +3,14 @@
 Business logic calls named operations (post, update, reactions_on, publish_home, channel_members, ...)
 and gets plain values or a `SlackRefused` with Slack's error code; it never sees slack_sdk.
 
-The Web API client retries what Slack asks it to (429 with Retry-After, 5xx) through slack_sdk's
-retry handlers. What it must not do blindly is re-send chat.postMessage after a lost response: the
-first request may have been posted. So every post carries message metadata naming what it is (claim
-id, link post id); after a connection error, and before any post made by a job that is being resumed,
-the channel is searched for a bot message with the same metadata and that one is used instead.
+The Web API clients retry what Slack asks them to (429 with Retry-After; 5xx for idempotent calls)
+through slack_sdk's retry handlers. What must not happen blindly is re-sending chat.postMessage after a
+lost response or a 5xx: Slack may have posted before failing to answer. So every post carries message
+metadata naming what it is (claim id, link post id); after a connection error, a 5xx, and before any
+post made by a job that is being resumed, the channel is searched for a bot message with the same
+metadata and that one is used instead. The posting client therefore has no 5xx retry handler.
+
+Cosmetic calls (the :mag: reaction) never stop the work: whatever Slack answers is logged and ignored.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
+from bot.slack.blocks import fit_message_text
 from bot.slack.messages import Message, same_metadata
 
 log = logging.getLogger(__name__)
@@ -57,18 +61,22 @@ def _code(exc: SlackApiError) -> str:
 
 
 def _posting_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
-    """A WebClient for posting: retries 429s and 5xx, but not lost connections (see module doc)."""
+    """A WebClient for posting: retries 429s only (Slack did nothing), never 5xx or lost connections.
+
+    A 5xx may come after the message was posted, so `SlackGateway.post` handles it like a lost answer.
+    """
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5), ServerErrorRetryHandler(max_retry_count=3)],
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)],
     )
 
 
 def _idempotent_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
-    """A WebClient for idempotent calls (reads, reactions, updates): connection errors are retried too."""
+    """A WebClient for idempotent calls (reads, reactions, updates): 5xx and connection errors retried."""
     client = _posting_client(token, base_url, timeout)
+    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
     return client
 
@@ -106,12 +114,14 @@ class SlackGateway:
         return self._identity
 
     def mark_seen(self, channel: str, ts: str) -> None:
-        """React so people see the bot is on it; a missing or archived message is not an error."""
+        """React so people see the bot is on it. Cosmetic: no answer of Slack's may stop the work."""
         try:
             self._idempotent.reactions_add(channel=channel, timestamp=ts, name=SEEN_REACTION)
         except SlackApiError as exc:
-            if _code(exc) not in _HARMLESS_REACTION_ERRORS:
-                raise SlackRefused(_code(exc), "to add a reaction") from exc
+            level = logging.DEBUG if _code(exc) in _HARMLESS_REACTION_ERRORS else logging.WARNING
+            log.log(level, "could not mark %s/%s as seen: %s; going on", channel, ts, _code(exc))
+        except (SlackClientError, OSError) as exc:
+            log.warning("could not mark %s/%s as seen (%s); going on", channel, ts, type(exc).__name__)
 
     def post(self, channel: str, message: Message, *, thread_ts: str | None = None, resume: bool = False) -> str:
         """Post once and return the ts; with resume=True first look for an earlier copy of this post."""
@@ -120,8 +130,8 @@ class SlackGateway:
             if existing:
                 log.info("found earlier post %s in %s; not posting again", existing, channel)
                 return existing
-        arguments: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks,
-                                     "unfurl_links": False, "unfurl_media": False}
+        arguments: dict[str, Any] = {"channel": channel, "text": fit_message_text(message.text),
+                                     "blocks": message.blocks, "unfurl_links": False, "unfurl_media": False}
         if thread_ts:
             arguments["thread_ts"] = thread_ts
         if message.metadata:
@@ -130,13 +140,17 @@ class SlackGateway:
             try:
                 return str(self.web_client.chat_postMessage(**arguments)["ts"])
             except SlackApiError as exc:
-                raise PostError(_code(exc), channel) from exc
+                if exc.response.status_code < 500:
+                    raise PostError(_code(exc), channel) from exc
+                # Slack may have posted and then failed to answer: look before posting again.
+                log.warning("chat.postMessage to %s: HTTP %d; checking whether it was posted",
+                            channel, exc.response.status_code)
             except (SlackClientError, OSError) as exc:
                 log.warning("chat.postMessage to %s: no answer (%s); checking whether it was posted",
                             channel, type(exc).__name__)
-                existing = self._await_posted(channel, message, thread_ts)
-                if existing:
-                    return existing
+            existing = self._await_posted(channel, message, thread_ts)
+            if existing:
+                return existing
         raise PostError("no_response", channel)
 
     def _await_posted(self, channel: str, message: Message, thread_ts: str | None) -> str | None:
@@ -172,7 +186,8 @@ class SlackGateway:
         return None
 
     def update(self, channel: str, ts: str, message: Message) -> None:
-        arguments: dict[str, Any] = {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks}
+        arguments: dict[str, Any] = {"channel": channel, "ts": ts, "text": fit_message_text(message.text),
+                                     "blocks": message.blocks}
         if message.metadata:
             arguments["metadata"] = message.metadata
         try:
@@ -188,7 +203,8 @@ class SlackGateway:
             return None
 
     def post_ephemeral(self, channel: str, user: str, message: Message, thread_ts: str | None = None) -> None:
-        arguments: dict[str, Any] = {"channel": channel, "user": user, "text": message.text, "blocks": message.blocks}
+        arguments: dict[str, Any] = {"channel": channel, "user": user, "text": fit_message_text(message.text),
+                                     "blocks": message.blocks}
         if thread_ts:
             arguments["thread_ts"] = thread_ts
         try:

@@ -13,7 +13,8 @@ if connection is None:
     from bot.runtime.settings import load_settings
     from storage.db import make_engine
 
-    engine = make_engine(load_settings().database_url)
+    settings = load_settings()
+    engine = make_engine(settings.database_url, settings.database_timeout_seconds)
     with engine.begin() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.harness.block_kit import VIEW_BLOCKS, block_errors, refusal
 from tests.harness.httpserver import LocalServer, QuietHandler
 from tests.harness.rich_text import rich_text_for
 
@@ -171,6 +172,8 @@ class _SlackHandler(QuietHandler):
         if fault is not None and fault.kind == "delay" and not fault.act_first:
             time.sleep(fault.seconds)
         if fault is not None and fault.kind == "status":
+            if fault.act_first:
+                owner.dispatch(method, params, token)  # Slack acted, then failed to answer
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             self._json(
                 fault.status, fault.body or {"ok": False, "error": _status_error(fault.status)}, headers
@@ -329,16 +332,21 @@ class SlackStandIn(LocalServer):
         retry_after: float | None = _UNSET,
         times: int = 1,
         body: dict[str, Any] | None = None,
+        *,
+        act_first: bool = False,
     ) -> None:
         """Answer the next `times` calls with an HTTP error and do nothing (like Slack's 429 / 5xx).
 
+        With `act_first=True` the action happens first (a message is posted) and only then the error
+        is answered, as Slack sometimes does with a 500 or 503.
         429 carries `Retry-After: 1` unless told otherwise; other statuses carry it only when given.
         `method="*"` matches any method.
         """
         if retry_after is _UNSET:
             retry_after = 1 if status == 429 else None
         self._add_fault(
-            method, Fault("status", times=times, status=status, retry_after=retry_after, body=body)
+            method,
+            Fault("status", times=times, status=status, retry_after=retry_after, body=body, act_first=act_first),
         )
 
     def error_next(
@@ -653,8 +661,9 @@ class SlackStandIn(LocalServer):
             return {"ok": False, "error": "not_in_channel"}
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             return {"ok": False, "error": "no_text"}
-        if "blocks" in params and not isinstance(params["blocks"], list):
-            return {"ok": False, "error": "invalid_blocks"}
+        refused = refusal(params)
+        if refused:
+            return refused
         ts = self._next_ts()
         message: dict[str, Any] = {
             "type": "message",
@@ -686,6 +695,9 @@ class SlackStandIn(LocalServer):
             return {"ok": False, "error": "message_not_found"}
         if message.get("bot_id") != self.bot_id:
             return {"ok": False, "error": "cant_update_message"}
+        refused = refusal(params)
+        if refused:
+            return refused
         for key in ("text", "blocks", "metadata", "attachments"):
             if key in params:
                 message[key] = params[key]
@@ -752,6 +764,9 @@ class SlackStandIn(LocalServer):
             return {"ok": False, "error": error}
         if params.get("user") not in channel.members:
             return {"ok": False, "error": "user_not_in_channel"}
+        refused = refusal(params)
+        if refused:
+            return refused
         ts = self._next_ts()
         self.ephemerals.append({**params, "channel": channel.id, "message_ts": ts})
         return {"ok": True, "message_ts": ts}
@@ -989,6 +1004,9 @@ class SlackStandIn(LocalServer):
             return {"ok": False, "error": "invalid_arguments"}
         if user not in self.users and not user.startswith(("U", "W")):
             return {"ok": False, "error": "user_not_found"}
+        errors = block_errors(view.get("blocks", []), VIEW_BLOCKS)
+        if errors:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
         self.home_views[user] = view
         published = {
             "id": f"V{len(self.home_views):08d}",
