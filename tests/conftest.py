@@ -151,9 +151,10 @@ class BotServer:
         self.services = build_services(settings, resolver=local_resolver)
         self.app = create_app(self.services)
         application = wsgi_app(self.app, settings.secret("slack_signing_secret"))
-        self.server = create_server(application, host="127.0.0.1", port=0, threads=8)
+        self.map: dict[int, Any] = {}  # waitress's socket map: the listener, the trigger, every connection
+        self.server = create_server(application, map=self.map, host="127.0.0.1", port=0, threads=8)
         self.port = self.server.socket.getsockname()[1]
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name=f"waitress-{self.port}")
         self.slack = slack
         self.articles = articles
 
@@ -164,12 +165,19 @@ class BotServer:
         return RunningBot(self.services, url, SlackEventSender(url, SIGNING_SECRET), self.slack, self.articles)
 
     def __exit__(self, *exc: object) -> None:
-        # Close every connection too (keep-alive ones would keep waitress's loop running), then stop.
-        for channel in list(self.server._map.values()):
-            channel.close()
-        self.server.close()
+        # Stop waitress from inside its own loop: the trigger wakes the loop at once (no 1 s select
+        # timeout), the thunk closes the listener, every keep-alive connection and the trigger itself in
+        # the loop's thread (closing them from this thread raced the loop's select: "Bad file
+        # descriptor"), and the loop ends because its map is empty. Then its request threads, then ours.
+        from waitress import wasyncore
+
+        if self.thread.is_alive():
+            self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.map))
+            self.thread.join(timeout=5)
+        else:
+            wasyncore.close_all(self.map)
+        self.server.task_dispatcher.shutdown(timeout=5)
         self.services.stop(timeout=5)
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture
