@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.articles.fetch import system_resolver
 from bot.runtime.composition import Services, build_services
@@ -24,6 +22,7 @@ from bot.runtime.settings import Settings, load_settings
 from handlers import create_app
 from handlers.http import wsgi_app
 from tests.harness.article_server import ArticleServer
+from tests.harness.databases import database
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.signing import SlackEventSender
 from tests.harness.slack_api import SlackStandIn
@@ -36,25 +35,10 @@ REPORTER = "U0MARIA"
 SAMPLE_HTML = Path(__file__).resolve().parent.parent / "samples" / "bagram-bounty.html"
 
 
-def _postgres_url(base: str) -> str:
-    return base if "+psycopg" in base else base.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'factcheck.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_postgres_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    yield f"{_postgres_url(base)}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with database(os.environ.get("TEST_DATABASE_URL"), tmp_path, "factcheck") as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,41 +5,14 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.models import Article, Claim, LinkPost
 from tests.conftest import FACTCHECK_CHANNEL, NEWS_CHANNEL, SAMPLE_HTML, RunningBot
+from tests.harness.posts import claim_posts, row_count
+from tests.harness.waiting import wait_for_card, wait_idle
 
 STRAY_HEADLINE = "Afghanistan, firmato accordo di pace tra Stati Uniti e talebani"
-
-
-def link_posts_finished(bot: RunningBot, channel: str, ts: str) -> bool:
-    """The reply is posted a moment before the link post's record says so: wait for the record too."""
-    with bot.services.db.session() as session:
-        statuses = session.scalars(select(LinkPost.status).where(LinkPost.channel_id == channel,
-                                                                 LinkPost.message_ts == ts)).all()
-    return "queued" not in statuses
-
-
-def wait_for_card(bot: RunningBot, channel: str, ts: str, timeout: float = 20.0) -> dict:
-    """The bot's reply in the thread of message ts (card or notice)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        replies = [m for m in bot.slack.thread(channel, ts) if m.get("bot_id") and m["ts"] != ts]
-        if replies and link_posts_finished(bot, channel, ts):
-            return replies[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"no reply in the thread of {ts}; calls: {[c.method for c in bot.slack.calls]}")
-
-
-def claim_posts(bot: RunningBot, channel: str) -> list[dict]:
-    return [m for m in bot.slack.messages(channel)
-            if m.get("bot_id") and not m.get("thread_ts") and "Claim " in (m.get("text") or "")]
-
-
-def count(bot: RunningBot, model: type) -> int:
-    with bot.services.db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_pasted_link_opens_card_and_one_thread_per_claim(bot: RunningBot) -> None:
@@ -50,7 +23,7 @@ def test_pasted_link_opens_card_and_one_thread_per_claim(bot: RunningBot) -> Non
     reactions = bot.slack.calls_to("reactions.add")
     assert reactions and reactions[0].params["name"] == "mag" and reactions[0].params["timestamp"] == ts
 
-    claims = claim_posts(bot, NEWS_CHANNEL)
+    claims = claim_posts(bot.slack, NEWS_CHANNEL)
     assert 3 <= len(claims) <= 5
     with bot.services.db.session() as session:
         article = session.scalars(select(Article)).one()
@@ -85,8 +58,8 @@ def test_claims_go_to_factcheck_channel_when_configured(bot_factory) -> None:
     bot = bot_factory(factcheck_channel=FACTCHECK_CHANNEL)
     ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
     wait_for_card(bot, NEWS_CHANNEL, ts)
-    assert claim_posts(bot, FACTCHECK_CHANNEL)
-    assert not claim_posts(bot, NEWS_CHANNEL)
+    assert claim_posts(bot.slack, FACTCHECK_CHANNEL)
+    assert not claim_posts(bot.slack, NEWS_CHANNEL)
 
 
 def test_retried_event_and_repeated_link_post_nothing_new(bot: RunningBot) -> None:
@@ -99,20 +72,20 @@ def test_retried_event_and_repeated_link_post_nothing_new(bot: RunningBot) -> No
     assert first.status_code == retry.status_code == redelivered.status_code == 200
     wait_for_card(bot, NEWS_CHANNEL, ts)
     posts_after_first = len(bot.slack.calls_to("chat.postMessage"))
-    assert count(bot, LinkPost) == 1
+    assert row_count(bot, LinkPost) == 1
 
     # The same article posted again (other tracking tags) points to the existing threads.
     again = bot.post_link(f"seen this? <{url}?utm_campaign=social#comments>")
     reply = wait_for_card(bot, NEWS_CHANNEL, again)
     assert "already being checked" in reply["text"]
-    claims_in_db = count(bot, Claim)
+    claims_in_db = row_count(bot, Claim)
     with bot.services.db.session() as session:
         permalinks = session.scalars(select(Claim.permalink)).all()
     assert all(p in str(reply["blocks"]).replace("%7C", "|") for p in permalinks)
-    time.sleep(0.5)
+    wait_idle(bot)  # every job the four deliveries caused has run
     assert len(bot.slack.calls_to("chat.postMessage")) == posts_after_first + 1
-    assert count(bot, Claim) == claims_in_db
-    assert count(bot, Article) == 1
+    assert row_count(bot, Claim) == claims_in_db
+    assert row_count(bot, Article) == 1
 
 
 def test_ack_is_fast_while_the_article_server_is_slow(bot: RunningBot) -> None:
