@@ -38,15 +38,14 @@ from bench.common import (
     ROOT,
     SAMPLE_HTML,
     SIGNING_SECRET,
-    Process,
-    bot_env,
-    database,
-    free_port,
+    bench_env,
     machine,
     median,
     percentile,
     spread,
 )
+from tests.harness.databases import database
+from tests.harness.processes import Process, free_port
 
 VOTE_EMOJI = ["white_check_mark", "x", "warning", "question"]
 
@@ -268,9 +267,9 @@ class BotState:
     def __init__(self, url: str) -> None:
         from sqlalchemy import create_engine
 
-        from bench.common import _psycopg_url
+        from storage.db import normalise_url
 
-        self.engine = create_engine(_psycopg_url(url) if url.startswith("postgres") else url)
+        self.engine = create_engine(normalise_url(url))
 
     def scalar(self, sql: str, **params: Any) -> int:
         from sqlalchemy import text
@@ -479,14 +478,14 @@ def main() -> int:
             channel = f"{NEWS_CHANNEL}{index or ''}"
             slack.add_channel(channel, f"newsroom{index}", members=[REPORTER])
             db_url = stack.enter_context(database(args.database_url, Path(tmp), f"ack{index}"))
-            env = bot_env(slack_api_url=slack.api_url, database_url=db_url, port=free_port(),
-                          article_hostport=f"127.0.0.1:{articles.port}", WORKER_THREADS=str(args.worker_threads),
-                          HTTP_THREADS=str(args.http_threads), BOT_VARIANT=variant)
+            env = bench_env(slack_api_url=slack.api_url, database_url=db_url, port=free_port(),
+                            article_hostport=f"127.0.0.1:{articles.port}", WORKER_THREADS=str(args.worker_threads),
+                            HTTP_THREADS=str(args.http_threads), BOT_VARIANT=variant)
             process = Process([sys.executable, str(script)], env, int(env["PORT"]), Path(tmp) / f"{name}.log")
             targets.append(Target(name, stack.enter_context(process), channel, BotState(db_url), Ledger()))
         bare_port = free_port()
-        bare_env = bot_env(slack_api_url=slack.api_url, database_url="sqlite://", port=bare_port,
-                           article_hostport="", HTTP_THREADS=str(args.http_threads))
+        bare_env = bench_env(slack_api_url=slack.api_url, database_url="sqlite://", port=bare_port,
+                             article_hostport="", HTTP_THREADS=str(args.http_threads))
         bare = Process([sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare_port), slack.api_url],
                        bare_env, bare_port, Path(tmp) / "bare.log")
         targets.insert(1, Target("bare", stack.enter_context(bare), NEWS_CHANNEL))

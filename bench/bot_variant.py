@@ -67,8 +67,7 @@ def _engine_without_ping(url: str) -> Any:
     from sqlalchemy import create_engine
 
     if url.startswith(("postgresql", "postgres")):
-        url = url.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1)
-        return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=300)
+        return create_engine(storage_db.normalise_url(url), pool_size=10, max_overflow=10, pool_recycle=300)
     return _original_make_engine(url)
 
 

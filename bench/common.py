@@ -1,6 +1,7 @@
-"""Shared helpers for the benchmark scripts: machine facts, statistics, the bot as a real process,
-deterministic synthetic articles, and database URLs (SQLite in a temp dir, or a dedicated PostgreSQL
-schema that is dropped at the end).
+"""Shared helpers for the benchmark scripts: machine facts, statistics, the bot's environment for a
+bench run, and deterministic synthetic articles. The bot as a real process (tests.harness.processes:
+Process, bot_process, free_port), the database per run (tests.harness.databases.database) and waiting
+(tests.harness.waiting) are the tests' own helpers: the scripts import them from there.
 
 Scripts run from the repository root as `python bench/<name>.py`; each puts the root on sys.path
 before importing this module.
@@ -13,15 +14,11 @@ import datetime as dt
 import os
 import platform
 import random
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+from tests.harness.processes import bot_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_HTML = ROOT / "samples" / "bagram-bounty.html"
@@ -75,13 +72,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-# -- processes ---------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# -- the bot process ---------------------------------------------------------------------------------------------
 
 
 def rss_mb(pid: int) -> float:
@@ -92,107 +83,11 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def wait_http(url: str, timeout: float = 60.0, process: subprocess.Popen[bytes] | None = None,
-              log_path: Path | None = None) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            break
-        try:
-            if httpx.get(url, timeout=0.5).status_code < 500:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    tail = log_path.read_text()[-3000:] if log_path and log_path.exists() else ""
-    raise RuntimeError(f"{url} did not come up in {timeout:.0f} s\n{tail}")
-
-
-class Process:
-    """A Python child process (the bot, the bare Bolt app) serving HTTP on a port, stopped with SIGTERM."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], port: int, log_path: Path, health: str = "/healthz"):
-        self.argv, self.env, self.port, self.log_path, self.health = argv, env, port, log_path, health
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.popen is not None
-        return self.popen.pid
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/slack/events"
-
-    def start(self, timeout: float = 60.0) -> Process:
-        log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_http(f"http://127.0.0.1:{self.port}{self.health}", timeout, self.popen, self.log_path)
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait(timeout=10)
-
-    def __enter__(self) -> Process:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def bot_env(*, slack_api_url: str, database_url: str, port: int, article_hostport: str, **extra: str) -> dict[str, str]:
-    """Environment for `python app.py` in HTTP mode pointed at the local servers."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_"))}
-    env.update({
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack_api_url,
-        "DATABASE_URL": database_url, "PORT": str(port), "FETCH_ALLOWED_PRIVATE_HOSTS": article_hostport,
-        "CLAIM_EXTRACTOR": "embedded", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
-        "RECONCILE_INTERVAL_MINUTES": "1440",
-    })
-    env.update(extra)
-    return env
-
-
-def bot_process(env: dict[str, str], log_path: Path) -> Process:
-    return Process([sys.executable, str(ROOT / "app.py")], env, int(env["PORT"]), log_path)
-
-
-# -- databases -----------------------------------------------------------------------------------------------
-
-
-def _psycopg_url(url: str) -> str:
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    return url if "+psycopg" in url else url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-@contextlib.contextmanager
-def database(url: str | None, workdir: Path, name: str = "bench") -> Iterator[str]:
-    """SQLite in workdir when url is None; else a fresh schema in the PostgreSQL database, dropped at the end."""
-    if not url:
-        yield f"sqlite:///{workdir / (name + '.db')}"
-        return
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_psycopg_url(url))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{_psycopg_url(url)}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def bench_env(**values: str | int) -> dict[str, str]:
+    """tests.harness.processes.bot_env with the bench's token and secret, quiet logs, the embedded extractor
+    and no periodic reconciliation during a run; values (bot_env's arguments or variables) win."""
+    settings = {"CLAIM_EXTRACTOR": "embedded", "LOG_LEVEL": "WARNING", "RECONCILE_INTERVAL_MINUTES": "1440"}
+    return bot_env(**{"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET, **settings, **values})  # type: ignore[arg-type]
 
 
 # -- synthetic articles ---------------------------------------------------------------------------------------

@@ -40,9 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.orm import Session
 
-from bench.common import database, machine, median, ms, spread
+from bench.common import machine, median, ms, spread
 from storage.db import Database
 from storage.models import Article, Claim, VerdictChange, Vote
+from tests.harness.databases import database
 
 CHANNELS = [f"C0CHAN{i:03d}" for i in range(50)]
 VERDICTS = ["true", "false", "misleading", "unverifiable"]

@@ -38,16 +38,15 @@ from bench.common import (
     REPORTER,
     SAMPLE_HTML,
     SIGNING_SECRET,
-    bot_env,
-    bot_process,
-    database,
-    free_port,
+    bench_env,
     machine,
     median,
     ms,
     spread,
     synthetic_article,
 )
+from tests.harness.databases import database
+from tests.harness.processes import bot_process, free_port
 
 MODES = ("embedded", "openai")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“])")
@@ -269,11 +268,11 @@ def main() -> int:
         articles.routes = Routes()
         llm.responder = quoting_responder
         hostport = f"127.0.0.1:{articles.port}"
-        embedded_env = bot_env(slack_api_url=slack.api_url, database_url=emb_url, port=free_port(),
-                               article_hostport=hostport)
-        openai_env = bot_env(slack_api_url=slack.api_url, database_url=llm_url, port=free_port(),
-                             article_hostport=hostport, CLAIM_EXTRACTOR="openai", OPENAI_API_KEY="sk-bench",
-                             OPENAI_BASE_URL=llm.base_url, OPENAI_MODEL="bench-model")
+        embedded_env = bench_env(slack_api_url=slack.api_url, database_url=emb_url, port=free_port(),
+                                 article_hostport=hostport)
+        openai_env = bench_env(slack_api_url=slack.api_url, database_url=llm_url, port=free_port(),
+                               article_hostport=hostport, CLAIM_EXTRACTOR="openai", OPENAI_API_KEY="sk-bench",
+                               OPENAI_BASE_URL=llm.base_url, OPENAI_MODEL="bench-model")
         bots = {"embedded": bot_process(embedded_env, Path(tmp) / "embedded.log"),
                 "openai": bot_process(openai_env, Path(tmp) / "openai.log")}
         for bot in bots.values():

@@ -26,14 +26,13 @@ from bench.common import (
     REPORTER,
     SAMPLE_HTML,
     SIGNING_SECRET,
-    bot_env,
-    bot_process,
-    database,
-    free_port,
+    bench_env,
     machine,
     rss_mb,
     synthetic_article,
 )
+from tests.harness.databases import database
+from tests.harness.processes import bot_process, free_port
 
 CHANNELS = [f"C0MEM{i:02d}" for i in range(10)]
 
@@ -83,8 +82,8 @@ def main() -> int:
         for channel in CHANNELS:
             slack.add_channel(channel, channel.lower(), members=[REPORTER])
         articles.routes = Pages()
-        env = bot_env(slack_api_url=slack.api_url, database_url=db_url, port=free_port(),
-                      article_hostport=f"127.0.0.1:{articles.port}")
+        env = bench_env(slack_api_url=slack.api_url, database_url=db_url, port=free_port(),
+                        article_hostport=f"127.0.0.1:{articles.port}")
         bot = bot_process(env, Path(tmp) / "bot.log")
         with bot:
             time.sleep(1.0)

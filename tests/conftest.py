@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.articles.fetch import system_resolver
 from bot.runtime.composition import Services, build_services
@@ -24,6 +22,7 @@ from bot.runtime.settings import Settings, load_settings
 from handlers import create_app
 from handlers.http import wsgi_app
 from tests.harness.article_server import ArticleServer
+from tests.harness.databases import database
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.signing import SlackEventSender
 from tests.harness.slack_api import SlackStandIn
@@ -36,25 +35,10 @@ REPORTER = "U0MARIA"
 SAMPLE_HTML = Path(__file__).resolve().parent.parent / "samples" / "bagram-bounty.html"
 
 
-def _postgres_url(base: str) -> str:
-    return base if "+psycopg" in base else base.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'factcheck.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_postgres_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    yield f"{_postgres_url(base)}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with database(os.environ.get("TEST_DATABASE_URL"), tmp_path, "factcheck") as url:
+        yield url
 
 
 @pytest.fixture
@@ -151,9 +135,10 @@ class BotServer:
         self.services = build_services(settings, resolver=local_resolver)
         self.app = create_app(self.services)
         application = wsgi_app(self.app, settings.secret("slack_signing_secret"))
-        self.server = create_server(application, host="127.0.0.1", port=0, threads=8)
+        self.map: dict[int, Any] = {}  # waitress's socket map: the listener, the trigger, every connection
+        self.server = create_server(application, map=self.map, host="127.0.0.1", port=0, threads=8)
         self.port = self.server.socket.getsockname()[1]
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, daemon=True, name=f"waitress-{self.port}")
         self.slack = slack
         self.articles = articles
 
@@ -164,12 +149,19 @@ class BotServer:
         return RunningBot(self.services, url, SlackEventSender(url, SIGNING_SECRET), self.slack, self.articles)
 
     def __exit__(self, *exc: object) -> None:
-        # Close every connection too (keep-alive ones would keep waitress's loop running), then stop.
-        for channel in list(self.server._map.values()):
-            channel.close()
-        self.server.close()
+        # Stop waitress from inside its own loop: the trigger wakes the loop at once (no 1 s select
+        # timeout), the thunk closes the listener, every keep-alive connection and the trigger itself in
+        # the loop's thread (closing them from this thread raced the loop's select: "Bad file
+        # descriptor"), and the loop ends because its map is empty. Then its request threads, then ours.
+        from waitress import wasyncore
+
+        if self.thread.is_alive():
+            self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.map))
+            self.thread.join(timeout=5)
+        else:
+            wasyncore.close_all(self.map)
+        self.server.task_dispatcher.shutdown(timeout=5)
         self.services.stop(timeout=5)
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from bot.runtime.job_kinds import WEEKLY_SUMMARY, Tick
 from bot.runtime.worker import JobContext
 from storage.models import Article, Claim, VerdictChange, Vote, WeeklySummaryPost
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
-from tests.test_link_to_threads import wait_for_card
+from tests.harness.waiting import assert_quiet, wait_for_card, wait_idle
 
 EDITOR = "U0EDITOR"
 PRIVATE = "C0PRIVATE"
@@ -62,10 +62,19 @@ def test_parser_never_fails_other_than_with_a_usage_error(text: str) -> None:
     assert query.status in ("open", "disputed", "resolved", "all") and query.page >= 1
 
 
-@given(st.lists(st.sampled_from(["open", "all", "disputed", "since:3d", "page 2", "<#C0ABCDEFG|x>",
-                                 "<@U0ABCDEFG|y>", "RESOLVED"]), max_size=6))
+# What each argument sets in the query; a later argument overrides an earlier one for the same field.
+EFFECTS: dict[str, dict[str, Any]] = {
+    "open": {"status": "open"}, "all": {"status": "all"}, "disputed": {"status": "disputed"},
+    "RESOLVED": {"status": "resolved"}, "since:3d": {"since": NOW - timedelta(days=3)}, "page 2": {"page": 2},
+    "<#C0ABCDEFG|x>": {"channel_id": "C0ABCDEFG", "channel_name": "x"},
+    "<@U0ABCDEFG|y>": {"user_id": "U0ABCDEFG", "user_name": "y"},
+}
+
+
+@given(st.lists(st.sampled_from(list(EFFECTS)), max_size=6))
 def test_valid_arguments_combine_in_any_order(tokens: list[str]) -> None:
-    assert isinstance(parse(" ".join(tokens), NOW), ClaimQuery)
+    expected = ClaimQuery(**{field: value for token in tokens for field, value in EFFECTS[token].items()})
+    assert parse(" ".join(tokens), NOW) == expected
 
 
 # -- seeding ------------------------------------------------------------------------------------
@@ -186,7 +195,7 @@ def test_factcheck_without_a_usable_url_explains_usage(bot: RunningBot, text: st
     response = bot.sender.command("/factcheck", text)
     assert response.status_code == 200
     assert "/factcheck https://example.org/story" in response.json()["text"]
-    time.sleep(0.3)
+    assert_quiet(bot.slack, 0.3)
     assert bot.slack.calls_to("chat.postMessage") == []
 
 
@@ -274,7 +283,7 @@ def test_missed_week_is_posted_when_the_bot_comes_back(bot: RunningBot) -> None:
     bot.services.worker.wake()
     bot.slack.wait_for(lambda: summaries(bot), 10)
     desk.summary_tick(JobContext(job_id=0, attempts=1, payload=Tick()))  # a later tick or a restart: nothing new
-    time.sleep(0.5)
+    wait_idle(bot)  # whatever the second tick enqueued has run
     assert len(summaries(bot)) == 1 and "2026-W47" in summaries(bot)[0]["text"]
 
 
@@ -324,7 +333,12 @@ def test_claimreview_export_has_the_required_fields(bot: RunningBot) -> None:
     false_review = next(r for r in reviews if r["claimReviewed"] == "Exported 0")
     assert false_review["reviewRating"]["ratingValue"] == 1 and false_review["reviewRating"]["alternateName"] == "False"
     assert "ratingValue" not in next(r for r in reviews if r["claimReviewed"] == "Unsure 0")["reviewRating"]
-    assert ids
+    # Resolved claims only, by resolution time (Exported 0 and Unsure 0 both at 13:00, then by id).
+    assert [r["claimReviewed"] for r in reviews] == ["Exported 0", "Unsure 0", "Exported 1"]
+    assert {r["datePublished"] for r in reviews} == {"2026-11-24"}
+    with bot.services.db.session() as session:
+        permalinks = [session.get(Claim, claim_id).permalink for claim_id in ids]
+    assert [r["url"] for r in reviews if r["claimReviewed"].startswith("Exported")] == permalinks
 
 
 def test_csv_export_has_every_claim_and_its_history(bot: RunningBot) -> None:

@@ -6,26 +6,27 @@ deterministic claims), so the number of posts expected is known exactly.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import BOT_TOKEN, NEWS_CHANNEL, SIGNING_SECRET, RunningBot, llm_settings, scripted_llm
 from tests.harness.article_server import ArticleServer
 from tests.harness.openai_server import OpenAIStandIn
+from tests.harness.posts import bot_replies, claim_posts
+from tests.harness.processes import bot_env, bot_process, free_port
 from tests.harness.signing import SlackEventSender
 from tests.harness.slack_api import SlackStandIn
-from tests.test_link_to_threads import claim_posts, wait_for_card
+from tests.harness.waiting import assert_quiet, wait_for_card, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-def bot_posts(slack: SlackStandIn, channel: str = NEWS_CHANNEL) -> list[dict]:
-    return [m for m in slack.messages(channel) if m.get("bot_id")]
+SAMPLE = (ROOT / "samples" / "bagram-bounty.html").read_bytes()
+
+
+def top_level_posts(slack: SlackStandIn) -> list[dict]:
+    """The bot's messages outside threads in the news channel: its claim messages."""
+    return [m for m in slack.bot_messages(NEWS_CHANNEL) if not m.get("thread_ts")]
 
 
 @pytest.fixture
@@ -43,8 +44,8 @@ def test_rate_limits_and_server_errors_are_retried_as_slack_asks(llm_bot: Runnin
     ts = llm_bot.post_link(f"<{llm_bot.article_url('/bagram-bounty')}>")
     wait_for_card(llm_bot, NEWS_CHANNEL, ts)
     calls = slack.calls_to("chat.postMessage")
-    assert len(claim_posts(llm_bot, NEWS_CHANNEL)) == 3
-    assert len(bot_posts(slack)) == 4  # three claims and the card, each once
+    assert len(claim_posts(slack, NEWS_CHANNEL)) == 3
+    assert len(slack.bot_messages(NEWS_CHANNEL)) == 4  # three claims and the card, each once
     assert len(calls) == 6  # two refused attempts, then four posts
     assert calls[1].time - calls[0].time >= 0.9  # waited as Retry-After asked
 
@@ -54,10 +55,10 @@ def test_lost_response_is_not_posted_twice(llm_bot: RunningBot) -> None:
     slack.lose_response_next("chat.postMessage")  # the first claim is posted, its answer lost
     ts = llm_bot.post_link(f"<{llm_bot.article_url('/bagram-bounty')}>")
     wait_for_card(llm_bot, NEWS_CHANNEL, ts)
-    time.sleep(0.3)
-    assert len(claim_posts(llm_bot, NEWS_CHANNEL)) == 3
-    assert len(bot_posts(slack)) == 4
-    texts = [m["text"] for m in claim_posts(llm_bot, NEWS_CHANNEL)]
+    assert_quiet(slack, 0.3, "chat.postMessage")  # no late second try of the claim whose answer was lost
+    assert len(claim_posts(slack, NEWS_CHANNEL)) == 3
+    assert len(slack.bot_messages(NEWS_CHANNEL)) == 4
+    texts = [m["text"] for m in claim_posts(slack, NEWS_CHANNEL)]
     assert len(set(texts)) == 3
 
 
@@ -66,70 +67,22 @@ def test_slow_answer_that_times_out_is_not_posted_twice(llm_bot: RunningBot) -> 
     slack.delay_next("chat.postMessage", 1.5)  # longer than the client's 1 s timeout; Slack still posts it
     ts = llm_bot.post_link(f"<{llm_bot.article_url('/bagram-bounty')}>")
     wait_for_card(llm_bot, NEWS_CHANNEL, ts, timeout=30)
-    time.sleep(0.5)
-    assert len(claim_posts(llm_bot, NEWS_CHANNEL)) == 3
-    assert len(bot_posts(slack)) == 4
+    assert_quiet(slack, 0.5, "chat.postMessage")  # no late second try of the claim that timed out
+    assert len(claim_posts(slack, NEWS_CHANNEL)) == 3
+    assert len(slack.bot_messages(NEWS_CHANNEL)) == 4
 
 
 # -- whole processes --------------------------------------------------------------------------------
-
-
-class BotProcess:
-    """`python app.py` as a real process, HTTP mode, pointed at the local servers."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> BotProcess:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env,
-                                        stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{self.env['PORT']}/healthz"
-        deadline = time.monotonic() + 30
-        import httpx
-
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url, timeout=0.5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError(f"bot did not start:\n{self.log_path.read_text()}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def terminate(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def process_env(database_url: str, slack: SlackStandIn, articles: ArticleServer, llm: OpenAIStandIn,
                 tmp_path: Path) -> dict[str, str]:
     scripted_llm(llm)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_"))}
-    env.update({
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-        "SLACK_TIMEOUT": "2", "DATABASE_URL": database_url, "PORT": str(free_port()),
-        "FETCH_ALLOWED_PRIVATE_HOSTS": f"127.0.0.1:{articles.port}", "CLAIM_EXTRACTOR": "openai",
-        "OPENAI_API_KEY": "sk-test-secret-abcdef", "OPENAI_BASE_URL": llm.base_url, "OPENAI_MODEL": "test-model",
-        "WORKER_THREADS": "2", "LOG_LEVEL": "DEBUG", "PYTHONUNBUFFERED": "1",
-    })
-    return env
+    return bot_env(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url,
+                   database_url=database_url, port=free_port(), article_hostport=f"127.0.0.1:{articles.port}",
+                   SLACK_TIMEOUT="2", CLAIM_EXTRACTOR="openai", OPENAI_API_KEY="sk-test-secret-abcdef",
+                   OPENAI_BASE_URL=llm.base_url, OPENAI_MODEL="test-model", WORKER_THREADS="2", LOG_LEVEL="DEBUG")
 
 
 def send_link(env: dict[str, str], slack: SlackStandIn, url: str) -> str:
@@ -140,55 +93,48 @@ def send_link(env: dict[str, str], slack: SlackStandIn, url: str) -> str:
     return ts
 
 
-def wait_until(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_killed_while_fetching_finishes_after_restart_once(process_env, slack, articles, tmp_path) -> None:
-    articles.add("/slow-story", (ROOT / "samples" / "bagram-bounty.html").read_bytes(), delay=2.0)
-    bot = BotProcess(process_env, tmp_path / "bot.log").start()
+    articles.add("/slow-story", SAMPLE, delay=2.0)
+    bot = bot_process(process_env, tmp_path / "bot.log").start()
     ts = send_link(process_env, slack, f"http://127.0.0.1:{articles.port}/slow-story")
     wait_until(lambda: articles.hits("/slow-story") >= 1, 10, "the fetch to start")
     bot.kill()  # SIGKILL in the middle of the fetch: the event was acknowledged, the work not done
-    assert not [m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]
+    assert not bot_replies(slack, NEWS_CHANNEL, ts)
 
-    restarted = BotProcess(process_env, tmp_path / "bot.log").start()
-    wait_until(lambda: [m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")], 30, "the card")
-    time.sleep(0.5)
+    restarted = bot_process(process_env, tmp_path / "bot.log").start()
+    wait_until(lambda: bot_replies(slack, NEWS_CHANNEL, ts), 30, "the card")
+    assert_quiet(slack, 0.5, "chat.postMessage")
     restarted.terminate()
-    assert len([m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]) == 1
-    assert len([m for m in bot_posts(slack) if not m.get("thread_ts")]) == 3
+    assert len(bot_replies(slack, NEWS_CHANNEL, ts)) == 1
+    assert len(top_level_posts(slack)) == 3
 
 
 def test_killed_while_posting_resumes_without_duplicates(process_env, slack, articles, tmp_path) -> None:
     slack.delay_next("chat.postMessage", 0.05)  # first claim: quick
-    bot = BotProcess(process_env, tmp_path / "bot.log").start()
+    bot = bot_process(process_env, tmp_path / "bot.log").start()
     slack.delay_next("chat.postMessage", 0.05)
     slack.delay_next("chat.postMessage", 1.5)  # second claim: in flight when the process dies
     ts = send_link(process_env, slack, f"http://127.0.0.1:{articles.port}/bagram-bounty")
     wait_until(lambda: len(slack.calls_to("chat.postMessage")) >= 2, 20, "the second claim post")
     bot.kill()
-    time.sleep(1.7)  # Slack finishes posting the second claim; the bot never recorded it
+    # Slack finishes the post in flight (the bot never recorded it): every call received has its message.
+    wait_until(lambda: len(slack.bot_messages(NEWS_CHANNEL)) >= len(slack.calls_to("chat.postMessage")), 10,
+               "the post in flight to land")
 
-    restarted = BotProcess(process_env, tmp_path / "bot.log").start()
-    wait_until(lambda: [m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")], 30, "the card")
-    time.sleep(0.5)
+    restarted = bot_process(process_env, tmp_path / "bot.log").start()
+    wait_until(lambda: bot_replies(slack, NEWS_CHANNEL, ts), 30, "the card")
+    assert_quiet(slack, 0.5, "chat.postMessage")
     restarted.terminate()
-    claims = [m for m in bot_posts(slack) if not m.get("thread_ts")]
+    claims = top_level_posts(slack)
     assert len(claims) == 3, [m["text"][:60] for m in claims]
     assert len({m["metadata"]["event_payload"]["claim_id"] for m in claims}) == 3
 
 
 def test_sigterm_stops_cleanly_and_secrets_stay_out_of_logs(process_env, slack, articles, tmp_path) -> None:
     log_path = tmp_path / "bot.log"
-    bot = BotProcess(process_env, log_path).start()
+    bot = bot_process(process_env, log_path).start()
     ts = send_link(process_env, slack, f"http://127.0.0.1:{articles.port}/bagram-bounty")
-    wait_until(lambda: [m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")], 30, "the card")
+    wait_until(lambda: bot_replies(slack, NEWS_CHANNEL, ts), 30, "the card")
     assert bot.terminate() == 0
     log = log_path.read_text()
     assert "shutting down (SIGTERM)" in log
@@ -201,13 +147,13 @@ def test_two_processes_on_one_database_post_everything_once(process_env, slack, 
     import threading
 
     second_env = dict(process_env, PORT=str(free_port()))
-    first = BotProcess(process_env, tmp_path / "first.log").start()
-    second = BotProcess(second_env, tmp_path / "second.log").start()
+    first = bot_process(process_env, tmp_path / "first.log").start()
+    second = bot_process(second_env, tmp_path / "second.log").start()
     senders = [SlackEventSender(f"http://127.0.0.1:{env['PORT']}/slack/events", SIGNING_SECRET)
                for env in (process_env, second_env)]
     posted = []
     for index in range(3):
-        articles.add(f"/story-{index}", (ROOT / "samples" / "bagram-bounty.html").read_bytes())
+        articles.add(f"/story-{index}", SAMPLE)
         url = f"http://127.0.0.1:{articles.port}/story-{index}"
         ts = slack.post_human_message(NEWS_CHANNEL, f"<{url}>", user="U0MARIA")
         event = senders[0].message_event(channel=NEWS_CHANNEL, user="U0MARIA", text=f"<{url}>", ts=ts)
@@ -222,23 +168,23 @@ def test_two_processes_on_one_database_post_everything_once(process_env, slack, 
         posted.append(ts)
 
     def cards() -> int:
-        return sum(len([m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]) for ts in posted)
+        return sum(len(bot_replies(slack, NEWS_CHANNEL, ts)) for ts in posted)
 
     wait_until(lambda: cards() >= 3, 40, "three cards")
-    time.sleep(1.0)
+    assert_quiet(slack, 1.0, "chat.postMessage")  # neither process posts anything twice, even late
     first.terminate()
     second.terminate()
     assert cards() == 3
     # The same claims (same quotes) from three URLs: three articles, nine claim threads, none twice.
-    claims = [m for m in bot_posts(slack) if not m.get("thread_ts")]
+    claims = top_level_posts(slack)
     assert len(claims) == 9
     assert len({m["metadata"]["event_payload"]["claim_id"] for m in claims}) == 9
     assert len(slack.calls_to("reactions.add")) >= 3
 
 
 def test_sigterm_mid_job_finishes_or_hands_back_the_work(process_env, slack, articles, tmp_path) -> None:
-    articles.add("/slowish", (ROOT / "samples" / "bagram-bounty.html").read_bytes(), delay=2.0)
-    bot = BotProcess(process_env, tmp_path / "bot.log").start()
+    articles.add("/slowish", SAMPLE, delay=2.0)
+    bot = bot_process(process_env, tmp_path / "bot.log").start()
     ts = send_link(process_env, slack, f"http://127.0.0.1:{articles.port}/slowish")
     wait_until(lambda: articles.hits("/slowish") >= 1, 10, "the fetch to start")
     started = time.monotonic()
@@ -246,12 +192,12 @@ def test_sigterm_mid_job_finishes_or_hands_back_the_work(process_env, slack, art
     assert time.monotonic() - started < 30  # within Heroku's 30 s grace period
 
     def replies() -> list[dict]:
-        return [m for m in slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]
+        return bot_replies(slack, NEWS_CHANNEL, ts)
 
     if not replies():  # handed back rather than finished: the next process takes it at once
-        restarted = BotProcess(process_env, tmp_path / "bot.log").start()
+        restarted = bot_process(process_env, tmp_path / "bot.log").start()
         wait_until(lambda: replies(), 30, "the card after restart")
         restarted.terminate()
-    time.sleep(0.5)
+    # Every process has exited: nothing more can be posted, so the counts are final.
     assert len(replies()) == 1
-    assert len([m for m in bot_posts(slack) if not m.get("thread_ts")]) == 3
+    assert len(top_level_posts(slack)) == 3

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.slack.blocks import TEXT_LIMIT, escape, fit_mrkdwn, link
-from bot.slack.claim_views import ArticleInfo, ClaimView, article_card, claim_message
+from bot.slack.claim_views import ArticleInfo, CardFacts, ClaimView, article_card, claim_message
 from bot.slack.gateway import SlackGateway
 from handlers import create_app
 from handlers.http import wsgi_app
@@ -45,9 +45,10 @@ from tests.conftest import (
 )
 from tests.harness.block_kit import block_errors
 from tests.harness.openai_server import OpenAIStandIn
+from tests.harness.posts import claim_posts
 from tests.harness.slack_api import SlackStandIn
+from tests.harness.waiting import wait_for_card
 from tests.test_desk import EDITOR, claims_answer, seed
-from tests.test_link_to_threads import claim_posts, wait_for_card
 
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 
@@ -111,7 +112,8 @@ def test_overlong_link_is_shown_as_its_label_not_refused(slack: SlackStandIn) ->
     assert all(len(t) <= TEXT_LIMIT and no_broken_markup(t) for t in texts)
     assert any("A &amp; B &lt;story&gt;" in t for t in texts)
     card = article_card(3, article, "s & " * 2000, [ClaimView(number=n, text="c & " * 100, quote="q",
-                                                               permalink=url) for n in range(1, 26)], "embedded")
+                                                               permalink=url) for n in range(1, 26)],
+                        CardFacts(summary_source="lead", candidates=40, kept_back=15, partial=True))
     gateway.post(NEWS_CHANNEL, card)
 
 
@@ -169,17 +171,18 @@ def test_link_can_be_checked_again_after_the_bot_is_invited(bot_factory, slack: 
     notice = wait_for_card(bot, NEWS_CHANNEL, first)
     assert "invite me" in notice["text"]
     with bot.services.db.session() as session:
-        stored = len(session.scalars(select(Claim)).all())
+        stored = len(session.scalars(select(Claim).where(Claim.shown.is_(True))).all())
+        candidates = len(session.scalars(select(Claim)).all())
     assert stored >= 3
     closed.members.append(slack.bot_user_id)  # /invite @factcheck
     second = bot.post_link(f"again, now that you're in: <{url}>")
     card = wait_for_card(bot, NEWS_CHANNEL, second, timeout=20)
     assert "claims to check" in json.dumps(card["blocks"]) and "went wrong" not in card["text"]
-    posted = claim_posts(bot, "C0CLOSED")
+    posted = claim_posts(bot.slack, "C0CLOSED")
     assert len(posted) == stored and len({m["text"] for m in posted}) == stored
     with bot.services.db.session() as session:
-        assert len(session.scalars(select(Claim)).all()) == stored
-        assert all(c.message_ts for c in session.scalars(select(Claim)))
+        assert len(session.scalars(select(Claim)).all()) == candidates  # nothing stored twice
+        assert all(c.message_ts for c in session.scalars(select(Claim).where(Claim.shown.is_(True))))
 
 
 # -- 8: column lengths ------------------------------------------------------------------------------
@@ -225,7 +228,7 @@ def test_server_error_after_posting_does_not_post_twice(bot_factory, llm: OpenAI
     ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
     wait_for_card(bot, NEWS_CHANNEL, ts, timeout=30)
     time.sleep(0.3)
-    texts = [m["text"] for m in claim_posts(bot, NEWS_CHANNEL)]
+    texts = [m["text"] for m in claim_posts(bot.slack, NEWS_CHANNEL)]
     assert len(texts) == 3 and len(set(texts)) == 3
     assert len(bot_posts(bot.slack)) == 4  # three claims and the card, each exactly once
 
@@ -441,7 +444,7 @@ def test_job_whose_database_connection_was_reset_resumes_when_the_database_is_ba
         with bot.services.db.session() as session:
             assert session.scalars(select(Job.status).where(Job.kind == "process_link")).all() == ["done"]
             assert session.scalars(select(LinkPost.status)).all() == ["done"]
-        assert len(claim_posts(bot, NEWS_CHANNEL)) >= 3
+        assert len(claim_posts(bot.slack, NEWS_CHANNEL)) >= 3
     finally:
         server.__exit__(None, None, None)
         proxy.close()

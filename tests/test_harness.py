@@ -26,6 +26,7 @@ from tests.harness.httpserver import LocalServer, QuietHandler
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.signing import SlackEventSender, sign
 from tests.harness.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, SlackStandIn
+from tests.harness.waiting import assert_quiet
 
 SECRET = "harness-signing-secret"
 NEWS = "C0NEWS"
@@ -323,6 +324,18 @@ def test_wait_helpers_and_their_failure_messages(slack: SlackStandIn) -> None:
         slack.wait_for_calls("chat.postMessage", 2, timeout=0.2)
     slack.reset_calls()
     assert slack.calls == [] and slack.messages(NEWS)
+
+
+def test_assert_quiet_passes_a_quiet_window_and_fails_at_the_first_unexpected_post(slack: SlackStandIn) -> None:
+    client = client_for(slack)
+    client.chat_postMessage(channel=NEWS, text="before")  # before the window: not its business
+    assert_quiet(slack, 0.2)
+    client.reactions_add(channel=NEWS, timestamp=slack.messages(NEWS)[0]["ts"], name="mag")
+    threading.Timer(0.1, lambda: client.chat_postMessage(channel=NEWS, text="late")).start()
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match=r"expected no more chat.postMessage for 5s, got: .*'late'"):
+        assert_quiet(slack, 5, "chat.postMessage")
+    assert time.monotonic() - started < 2  # failed when the post came, not at the end of the window
 
 
 def test_response_urls_are_recorded(slack: SlackStandIn) -> None:

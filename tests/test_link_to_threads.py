@@ -7,41 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.models import Article, Claim, LinkPost
 from tests.conftest import FACTCHECK_CHANNEL, NEWS_CHANNEL, SAMPLE_HTML, RunningBot
+from tests.harness.posts import claim_posts, row_count
+from tests.harness.waiting import wait_for_card, wait_idle
 
 STRAY_HEADLINE = "Afghanistan, firmato accordo di pace tra Stati Uniti e talebani"
-
-
-def link_posts_finished(bot: RunningBot, channel: str, ts: str) -> bool:
-    """The reply is posted a moment before the link post's record says so: wait for the record too."""
-    with bot.services.db.session() as session:
-        statuses = session.scalars(select(LinkPost.status).where(LinkPost.channel_id == channel,
-                                                                 LinkPost.message_ts == ts)).all()
-    return "queued" not in statuses
-
-
-def wait_for_card(bot: RunningBot, channel: str, ts: str, timeout: float = 20.0) -> dict:
-    """The bot's reply in the thread of message ts (card or notice)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        replies = [m for m in bot.slack.thread(channel, ts) if m.get("bot_id") and m["ts"] != ts]
-        if replies and link_posts_finished(bot, channel, ts):
-            return replies[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"no reply in the thread of {ts}; calls: {[c.method for c in bot.slack.calls]}")
-
-
-def claim_posts(bot: RunningBot, channel: str) -> list[dict]:
-    return [m for m in bot.slack.messages(channel)
-            if m.get("bot_id") and not m.get("thread_ts") and "Claim " in (m.get("text") or "")]
-
-
-def count(bot: RunningBot, model: type) -> int:
-    with bot.services.db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_pasted_link_opens_card_and_one_thread_per_claim(bot: RunningBot) -> None:
@@ -52,7 +25,7 @@ def test_pasted_link_opens_card_and_one_thread_per_claim(bot: RunningBot) -> Non
     reactions = bot.slack.calls_to("reactions.add")
     assert reactions and reactions[0].params["name"] == "mag" and reactions[0].params["timestamp"] == ts
 
-    claims = claim_posts(bot, NEWS_CHANNEL)
+    claims = claim_posts(bot.slack, NEWS_CHANNEL)
     assert 3 <= len(claims) <= 5
     with bot.services.db.session() as session:
         article = session.scalars(select(Article)).one()
@@ -94,8 +67,8 @@ def test_claims_go_to_factcheck_channel_when_configured(bot_factory) -> None:
     bot = bot_factory(factcheck_channel=FACTCHECK_CHANNEL)
     ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
     wait_for_card(bot, NEWS_CHANNEL, ts)
-    assert claim_posts(bot, FACTCHECK_CHANNEL)
-    assert not claim_posts(bot, NEWS_CHANNEL)
+    assert claim_posts(bot.slack, FACTCHECK_CHANNEL)
+    assert not claim_posts(bot.slack, NEWS_CHANNEL)
 
 
 def test_retried_event_and_repeated_link_post_nothing_new(bot: RunningBot) -> None:
@@ -108,20 +81,20 @@ def test_retried_event_and_repeated_link_post_nothing_new(bot: RunningBot) -> No
     assert first.status_code == retry.status_code == redelivered.status_code == 200
     wait_for_card(bot, NEWS_CHANNEL, ts)
     posts_after_first = len(bot.slack.calls_to("chat.postMessage"))
-    assert count(bot, LinkPost) == 1
+    assert row_count(bot, LinkPost) == 1
 
     # The same article posted again (other tracking tags) points to the existing threads.
     again = bot.post_link(f"seen this? <{url}?utm_campaign=social#comments>")
     reply = wait_for_card(bot, NEWS_CHANNEL, again)
     assert "already being checked" in reply["text"]
-    claims_in_db = count(bot, Claim)
+    claims_in_db = row_count(bot, Claim)
     with bot.services.db.session() as session:
         permalinks = session.scalars(select(Claim.permalink).where(Claim.shown.is_(True))).all()
     assert all(p in str(reply["blocks"]).replace("%7C", "|") for p in permalinks)
-    time.sleep(0.5)
+    wait_idle(bot)  # every job the four deliveries caused has run
     assert len(bot.slack.calls_to("chat.postMessage")) == posts_after_first + 1
-    assert count(bot, Claim) == claims_in_db
-    assert count(bot, Article) == 1
+    assert row_count(bot, Claim) == claims_in_db
+    assert row_count(bot, Article) == 1
 
 
 def test_ack_is_fast_while_the_article_server_is_slow(bot: RunningBot) -> None:
@@ -144,12 +117,12 @@ def test_show_more_posts_the_kept_back_candidates_once(bot: RunningBot) -> None:
         link_post_id = session.scalars(select(LinkPost.id)).one()
     if not kept_back:
         pytest.skip("the sample article has no candidates beyond the cap with this model")
-    shown_before = len(claim_posts(bot, NEWS_CHANNEL))
+    shown_before = len(claim_posts(bot.slack, NEWS_CHANNEL))
     click = bot.sender.block_action_payload(user="U0EDITOR", channel=NEWS_CHANNEL, message_ts=card["ts"],
                                             thread_ts=ts, action_id="more_claims", value=str(link_post_id))
     assert bot.sender.action(click).status_code == 200
     assert bot.sender.action({**click, "trigger_id": "again"}).status_code == 200  # a double click
-    bot.slack.wait_for(lambda: len(claim_posts(bot, NEWS_CHANNEL)) == shown_before + len(kept_back), 15)
+    bot.slack.wait_for(lambda: len(claim_posts(bot.slack, NEWS_CHANNEL)) == shown_before + len(kept_back), 15)
     note = bot.slack.wait_for(lambda: [m for m in bot.slack.thread(NEWS_CHANNEL, ts)
                                        if "asked for the other candidates" in str(m.get("blocks"))], 10)
     assert len(note) == 1 and "<@U0EDITOR>" in str(note[0]["blocks"])
@@ -157,7 +130,7 @@ def test_show_more_posts_the_kept_back_candidates_once(bot: RunningBot) -> None:
     assert "Show " not in str(updated["blocks"])  # the card now lists every claim
     with bot.services.db.session() as session:
         assert all(c.message_ts for c in session.scalars(select(Claim)))
-    assert len(claim_posts(bot, NEWS_CHANNEL)) == shown_before + len(kept_back)
+    assert len(claim_posts(bot.slack, NEWS_CHANNEL)) == shown_before + len(kept_back)
 
 
 def test_claim_messages_carry_speaker_and_context(bot: RunningBot) -> None:
@@ -165,7 +138,7 @@ def test_claim_messages_carry_speaker_and_context(bot: RunningBot) -> None:
     bot.articles.add("/poverty", (pages / "dense-report.html").read_bytes())
     ts = bot.post_link(f"<{bot.article_url('/poverty')}>")
     wait_for_card(bot, NEWS_CHANNEL, ts)
-    messages = [str(m["blocks"]) for m in claim_posts(bot, NEWS_CHANNEL)]
+    messages = [str(m["blocks"]) for m in claim_posts(bot.slack, NEWS_CHANNEL)]
     assert any("(said by the World Bank)" in m for m in messages)
     leaning = [m for m in messages if "The bank estimated" in m]
     assert leaning and "*Just before it:*" in leaning[0] and "extreme poverty rose" in leaning[0]

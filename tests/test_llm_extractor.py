@@ -13,7 +13,8 @@ from bot.claims.embedded import EmbeddedExtractor
 from bot.claims.llm import OpenAIExtractor
 from tests.conftest import NEWS_CHANNEL, SAMPLE_HTML
 from tests.harness.openai_server import OpenAIStandIn
-from tests.test_link_to_threads import claim_posts, wait_for_card
+from tests.harness.posts import claim_posts
+from tests.harness.waiting import wait_for_card
 
 GROUNDED = {
     "claim": "Iran paid the Haqqani network a bounty for the December 2019 Bagram attack.",
@@ -119,7 +120,7 @@ def test_llm_path_through_slack(bot_factory, llm: OpenAIStandIn) -> None:
                       openai_model="test-model")
     ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
     card = wait_for_card(bot, NEWS_CHANNEL, ts)
-    posts = claim_posts(bot, NEWS_CHANNEL)
+    posts = claim_posts(bot.slack, NEWS_CHANNEL)
     assert len(posts) == 2
     assert "Iran paid the Haqqani network" in posts[0]["text"]
     assert "openai:test-model" in str(card["blocks"])

@@ -7,19 +7,16 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select
 
 from storage.models import LinkPost, SlackEvent
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
-
-
-def rows(bot: RunningBot, model: type) -> int:
-    with bot.services.db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+from tests.harness.posts import claim_posts, row_count
+from tests.harness.waiting import assert_quiet, wait_for_card, wait_idle
 
 
 def settle(bot: RunningBot) -> None:
-    time.sleep(0.4)
+    """Nothing is posted: not in the window below, and not before it."""
+    assert_quiet(bot.slack, 0.4)
     assert bot.slack.calls_to("chat.postMessage") == []
 
 
@@ -44,7 +41,7 @@ def test_unsigned_or_stale_requests_are_rejected_before_any_work(bot: RunningBot
     else:
         response = bot.sender.raw(body, timestamp=str(now + 6 * 60))
     assert response.status_code == 401
-    assert rows(bot, SlackEvent) == 0 and rows(bot, LinkPost) == 0
+    assert row_count(bot, SlackEvent) == 0 and row_count(bot, LinkPost) == 0
     settle(bot)
 
 
@@ -79,14 +76,14 @@ def test_malformed_bodies_do_not_crash(bot: RunningBot, body: bytes) -> None:
 def test_messages_that_are_not_a_person_sharing_a_link_are_ignored(bot: RunningBot, overrides: dict) -> None:
     response = bot.sender.event(link_event(bot, **overrides))
     assert response.status_code == 200
-    assert rows(bot, LinkPost) == 0
+    assert row_count(bot, LinkPost) == 0
     settle(bot)
 
 
 def test_events_from_another_workspace_are_ignored(bot: RunningBot) -> None:
     response = bot.sender.event(link_event(bot), team_id="T0OTHER")
     assert response.status_code == 200
-    assert rows(bot, LinkPost) == 0
+    assert row_count(bot, LinkPost) == 0
     settle(bot)
 
 
@@ -108,16 +105,14 @@ def test_huge_message_is_handled_quickly(bot: RunningBot) -> None:
 
 
 def test_links_in_a_claim_thread_are_discussion_not_new_articles(bot: RunningBot) -> None:
-    from tests.test_link_to_threads import claim_posts, wait_for_card
-
     ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
     wait_for_card(bot, NEWS_CHANNEL, ts)
-    claim = claim_posts(bot, NEWS_CHANNEL)[0]
+    claim = claim_posts(bot.slack, NEWS_CHANNEL)[0]
     bot.articles.add("/evidence", b"<html></html>")
     bot.post_link(f"source: <{bot.article_url('/evidence')}>", thread_ts=claim["ts"])
-    time.sleep(0.4)
+    wait_idle(bot)  # a link taken for a new article would be a job, recorded before the ack
     assert bot.articles.hits("/evidence") == 0
-    assert rows(bot, LinkPost) == 1
+    assert row_count(bot, LinkPost) == 1
 
 
 def test_a_link_posted_in_an_ordinary_thread_is_answered_in_that_thread(bot: RunningBot) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.conftest import NEWS_CHANNEL, RunningBot
-from tests.test_link_to_threads import claim_posts, wait_for_card
+from tests.harness.posts import bot_replies, claim_posts
+from tests.harness.waiting import assert_quiet, wait_for_card, wait_until
 
 NO_CLAIMS_PAGE = """<html lang="en"><head><title>Tasting notes</title></head><body><article>
 <h1>Tasting notes</h1>
@@ -22,10 +21,10 @@ EMPTY_PAGE = "<html><head><title>App</title></head><body><div id='root'></div><s
 def reply_for(bot: RunningBot, path: str) -> dict:
     ts = bot.post_link(f"<{bot.article_url(path)}>")
     reply = wait_for_card(bot, NEWS_CHANNEL, ts)
-    time.sleep(0.3)  # anything else the bot would (wrongly) post has time to arrive
-    replies = [m for m in bot.slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]
+    assert_quiet(bot.slack, 0.3, "chat.postMessage")  # nothing else (wrongly) posted after the reply
+    replies = bot_replies(bot.slack, NEWS_CHANNEL, ts)
     assert len(replies) == 1, replies
-    assert not claim_posts(bot, NEWS_CHANNEL)
+    assert not claim_posts(bot.slack, NEWS_CHANNEL)
     return reply
 
 
@@ -74,13 +73,8 @@ def test_too_many_links_are_capped_and_the_bot_says_so(bot: RunningBot) -> None:
         bot.articles.add(f"/n{index}", b"", status=404)
     links = " ".join(f"<{bot.article_url(f'/n{i}')}>" for i in range(6))
     ts = bot.post_link(f"lots: {links}")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        replies = [m for m in bot.slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]
-        if len(replies) >= 4:
-            break
-        time.sleep(0.05)
-    texts = [m["text"] for m in bot.slack.thread(NEWS_CHANNEL, ts) if m.get("bot_id")]
+    wait_until(lambda: len(bot_replies(bot.slack, NEWS_CHANNEL, ts)) >= 4, 15, "four replies")
+    texts = [m["text"] for m in bot_replies(bot.slack, NEWS_CHANNEL, ts)]
     assert sum("couldn't check" in t for t in texts) == 3
     assert sum("checking the first 3" in t and "left out 3" in t for t in texts) == 1
     assert all(bot.articles.hits(f"/n{i}") == 0 for i in range(3, 6))

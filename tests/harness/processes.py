@@ -1,0 +1,104 @@
+"""The bot (or any Python server) as a real child process: free ports, its environment, start/stop.
+
+One copy for the tests (crashes, SIGTERM, two processes on one database) and for bench/ (latency and
+memory of `python app.py`). Nothing here imports the bot, so bench scripts can use it before the bot's
+own modules are loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.harness.waiting import wait_http
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+APP = ROOT / "app.py"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for a child process that binds it itself)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bot_env(*, bot_token: str, signing_secret: str, slack_api_url: str, database_url: str, port: int,
+            article_hostport: str, **settings: str) -> dict[str, str]:
+    """Environment for `python app.py` in HTTP mode pointed at the local servers.
+
+    Inherited SLACK_*, OPENAI_* and DATABASE_* variables are dropped (a developer's real tokens never
+    reach a test bot); `settings` are further variables (LOG_LEVEL="DEBUG", CLAIM_EXTRACTOR="openai", ...)
+    and win over the defaults.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_"))}
+    env.update({
+        "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": signing_secret, "SLACK_API_URL": slack_api_url,
+        "DATABASE_URL": database_url, "PORT": str(port), "FETCH_ALLOWED_PRIVATE_HOSTS": article_hostport,
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(settings)
+    return env
+
+
+class Process:
+    """A Python child process serving HTTP on a port; its output goes to log_path (appended, so a
+    restarted process writes after the one before). Use as a context manager or start()/stop()."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log_path: Path,
+                 health: str = "/healthz") -> None:
+        self.argv, self.env, self.port, self.log_path, self.health = argv, env, port, log_path, health
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None, "not started"
+        return self.popen.pid
+
+    @property
+    def url(self) -> str:
+        """Where Slack would send events."""
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+    def start(self, timeout: float = 60.0) -> Process:
+        """Start and wait until the health endpoint answers; raises (with the log's tail) if it never does."""
+        with self.log_path.open("ab") as log:
+            self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{self.port}{self.health}", timeout, self.popen, self.log_path)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no chance to clean up."""
+        assert self.popen is not None, "not started"
+        self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM (as Heroku sends) and wait; returns the exit status."""
+        assert self.popen is not None, "not started"
+        self.popen.send_signal(signal.SIGTERM)
+        return self.popen.wait(timeout=timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within timeout; nothing if not running."""
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        try:
+            self.terminate(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def __enter__(self) -> Process:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def bot_process(env: dict[str, str], log_path: Path) -> Process:
+    """`python app.py` with env (see bot_env), on the port env names."""
+    return Process([sys.executable, str(APP)], env, int(env["PORT"]), log_path)
