@@ -235,6 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        # storage.db (SQLAlchemy, Alembic) is imported only by the commands that use the database, so
+        # `check` starts fast; its one-line "DATABASE_URL: ..." error is recognised here the same way.
+        database = sys.modules.get("storage.db")
+        if database is None or not isinstance(error, database.DatabaseUnavailable):
+            raise
+        print(f"database error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ the database answers `SELECT 1` within 2 s, else 503 with the reason).
 Served by waitress, a multi-threaded production WSGI server (Bolt's built-in server is single-threaded
 and meant for development). Before Bolt sees a request, this layer rejects what should never reach it:
 bodies over 1 MB (413), requests without a valid, fresh Slack signature (401, before any parsing or
-work), and signed bodies that are not the JSON or form payload Slack sends (400). Bolt verifies the
+work), and signed bodies that are not the JSON or form payload Slack sends (400, with the reason:
+not UTF-8, not JSON, nested deeper than Slack ever nests, too many form fields). Bolt verifies the
 signature again; this layer only makes sure malformed input gets a clean answer instead of a 500.
 """
 
@@ -25,17 +26,56 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY = 1024 * 1024
 
 
-def _well_formed(body: bytes, content_type: str) -> bool:
+# Slack's deepest payloads (nested rich_text lists inside blocks inside a message) stay well under this;
+# anything deeper is not from Slack, and deep structures are where recursive code (json, copy, Bolt's
+# own walks) fails with RecursionError, which would otherwise surface as a 500.
+MAX_DEPTH = 64
+
+
+def _depth_within(value: object, limit: int) -> bool:
+    """Whether a parsed JSON value nests at most `limit` containers deep (iterative: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
+
+
+def _json_object(text: str) -> str | None:
+    """None if `text` is a JSON object Bolt can take, else the reason it cannot."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return "JSON nested too deeply"
+    except ValueError:  # JSONDecodeError, and integers past Python's 4300-digit conversion limit
+        return "not valid JSON"
+    if not isinstance(value, dict):
+        return "not a JSON object"
+    if not _depth_within(value, MAX_DEPTH):
+        return f"JSON nested too deeply (more than {MAX_DEPTH} levels)"
+    return None
+
+
+def _malformed(body: bytes, content_type: str) -> str | None:
+    """None if the body is the JSON or form payload Slack sends, else why not, in a few words."""
     try:
         text = body.decode("utf-8")
-        if content_type.startswith("application/json"):
-            return isinstance(json.loads(text), dict)
-        form = parse_qs(text, keep_blank_values=True)
-        if "payload" in form:
-            return isinstance(json.loads(form["payload"][-1]), dict)
-        return True
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return False
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    if content_type.startswith("application/json"):
+        return _json_object(text)
+    try:
+        form = parse_qs(text, keep_blank_values=True, max_num_fields=1000)
+    except ValueError:
+        return "too many form fields"
+    if "payload" in form:
+        return _json_object(form["payload"][-1])
+    return None
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -> bool:
@@ -76,8 +116,9 @@ def wsgi_app(app: App, signing_secret: str, health: HealthCheck | None = None) -
         body = environ["wsgi.input"].read(length) if length else b""
         if not _signed(verifier, body, environ):
             return answer(start_response, "401 Unauthorized", "invalid request\n")
-        if not _well_formed(body, environ.get("CONTENT_TYPE") or ""):
-            return answer(start_response, "400 Bad Request", "malformed payload\n")
+        problem = _malformed(body, environ.get("CONTENT_TYPE") or "")
+        if problem:
+            return answer(start_response, "400 Bad Request", f"malformed payload: {problem}\n")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return slack(environ, start_response)

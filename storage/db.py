@@ -10,12 +10,17 @@ connections but never answers, or a network that drops packets, must not hang Sl
 /healthz or start-up forever. On PostgreSQL that is libpq's connect_timeout, a server-side
 statement_timeout set on each new connection, TCP keepalives and tcp_user_timeout (a connection whose
 packets go unacknowledged is dropped), and the pool's checkout timeout; on SQLite the busy timeout.
+
+A DATABASE_URL that cannot be used is reported as `DatabaseUnavailable`, one line that names the variable
+and hides the password, instead of a 30- to 120-line SQLAlchemy traceback. A `connect_timeout` in the URL
+overrides the connect deadline.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +29,33 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 727_274_001
+_EXPECTED = "expected sqlite:///FILE or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+
+
+class DatabaseUnavailable(Exception):
+    """DATABASE_URL cannot be used (malformed, or the database cannot be reached). The message is one
+    line that starts with the variable's name and never contains the password."""
+
+
+def _safe(url: str) -> str:
+    """The URL as it may be shown to an operator: password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the URL given"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def normalise_url(url: str) -> str:
@@ -51,21 +76,33 @@ def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     """An engine for a normalised URL (Settings normalises DATABASE_URL; see normalise_url).
 
     `timeout` bounds, in seconds, connecting, each statement and waiting for a lock or a pooled connection.
+    Raises DatabaseUnavailable (one line naming DATABASE_URL) for a URL that cannot be used.
     """
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False},
-                               pool_timeout=timeout)
-        _configure_sqlite(engine, timeout)
-        return engine
-    # No pre-ping (a round trip before every transaction, on the ack path); connections are recycled
-    # instead, and a connection that died anyway fails one transaction, which is retried (jobs) or
-    # re-delivered by Slack (events).
-    seconds = max(1, math.ceil(timeout))  # libpq counts whole seconds
-    connect_args = {"connect_timeout": seconds, "keepalives": 1, "keepalives_idle": seconds,
-                    "keepalives_interval": max(1, seconds // 3), "keepalives_count": 3,
-                    "tcp_user_timeout": int(timeout * 1000)}
-    engine = create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10, pool_timeout=timeout,
-                           connect_args=connect_args)
+    try:
+        parsed = make_url(url)
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False},
+                                   pool_timeout=timeout)
+            _configure_sqlite(engine, timeout)
+            return engine
+        # No pre-ping (a round trip before every transaction, on the ack path); connections are recycled
+        # instead, and a connection that died anyway fails one transaction, which is retried (jobs) or
+        # re-delivered by Slack (events).
+        seconds = max(1, math.ceil(timeout))  # libpq counts whole seconds
+        connect_args: dict[str, Any] = {"keepalives": 1, "keepalives_idle": seconds,
+                                        "keepalives_interval": max(1, seconds // 3), "keepalives_count": 3,
+                                        "tcp_user_timeout": int(timeout * 1000)}
+        if "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = seconds
+        engine = create_engine(url, pool_recycle=300, pool_size=10, max_overflow=10, pool_timeout=timeout,
+                               connect_args=connect_args)
+    except ArgumentError:  # includes NoSuchModuleError: an unknown scheme
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        known = re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,30}", scheme)
+        what = f"{scheme!r} is not a supported database" if known else "not a database URL"
+        raise DatabaseUnavailable(f"DATABASE_URL: {what} ({_EXPECTED})") from None
+    except ImportError as exc:  # a known dialect whose driver is not installed (mysql://, ...)
+        raise DatabaseUnavailable(f"DATABASE_URL: no driver for {_safe(url)} ({exc.name}); {_EXPECTED}") from None
     statement_ms = int(timeout * 1000)
 
     @event.listens_for(engine, "connect")
@@ -125,11 +162,20 @@ class Database:
         with self._local_writer, self._sessions() as session, session.begin():
             yield session
 
+    def connect(self) -> Connection:
+        """A connection, or DatabaseUnavailable in one line: the first thing start-up does with the
+        database, so a wrong host, port, password or database name is reported here, plainly."""
+        try:
+            return self.engine.connect()
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(f"DATABASE_URL: cannot connect to {_safe(self.url)}: {_first_line(exc)}") \
+                from None
+
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent; safe with several processes)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self.connect() as connection, connection.begin():
             if self.is_postgres:
                 # Schema changes on a big table, or waiting for another process's migration, may take
                 # longer than the statement timeout meant for the bot's own queries.

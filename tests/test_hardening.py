@@ -21,14 +21,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from bot.slack.blocks import TEXT_LIMIT, escape, fit_mrkdwn, link
 from bot.slack.claim_views import ArticleInfo, CardFacts, ClaimView, article_card, claim_message
 from bot.slack.gateway import SlackGateway
 from handlers import create_app
 from handlers.http import wsgi_app
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable
 from storage.models import Article, Claim, Job, LinkPost
 from tests.conftest import (
     BOT_TOKEN,
@@ -330,7 +329,8 @@ def test_database_that_never_answers_fails_start_up_and_health_in_bounded_time(s
     db = Database(f"postgresql+psycopg://postgres@127.0.0.1:{silent.port}/test", timeout=1.0)
     started = time.monotonic()
     finished, result = _in_thread(db.migrate, timeout=8)
-    assert finished and isinstance(result, OperationalError), result
+    assert finished and isinstance(result, DatabaseUnavailable), result
+    assert str(result).startswith("DATABASE_URL: cannot connect")
     print(f"MEASURED start-up against a silent database: failed after {time.monotonic() - started:.2f} s")
     assert time.monotonic() - started < 4
     started = time.monotonic()

@@ -10,11 +10,18 @@ so the fetcher is an SSRF boundary:
 * the connection goes to the address that was checked (the URL is pinned to the IP, with the Host
   header and TLS SNI set to the name), so DNS rebinding between check and connect does not work;
 * redirects are followed by hand, each hop checked the same way;
-* connect and total deadlines; the body is counted while it streams and cut at the cap;
+* connect and total deadlines; the body is decoded here, not by httpx, with the cap applied while
+  inflating (zlib's max_length), so a compression bomb never expands past the cap in memory; one layer
+  of gzip or deflate at most (stacked or unknown encodings are refused);
 * only HTML is read.
 
+IPv6 addresses that carry an IPv4 address (IPv4-mapped, -compatible and -translated, NAT64, 6to4,
+Teredo) are judged by that IPv4 address: `64:ff9b::127.0.0.1` reaches 127.0.0.1 through a NAT64 gateway.
+
 Hosts listed in FETCH_ALLOWED_PRIVATE_HOSTS (`host` or `host:port`) skip the address check: an
-intranet CMS, or the tests' local article server.
+intranet CMS, or the tests' local article server. Listed addresses (`10.0.0.5`, `10.0.0.5:8080`) admit
+only themselves: a name resolving to a listed and an unlisted private address is fetched from the listed
+one, never from the other.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -38,6 +46,10 @@ USER_AGENT = (
     "+https://github.com/factcheck-desk/factcheck-desk)"
 )
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Content-Encodings we decode ourselves, and so the only ones we ask for (never br or zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+_GZIP = ("gzip", "x-gzip")
+_DEFLATE = ("deflate",)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -91,10 +103,37 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address delivers to, when it is one of the forms that carry one.
+
+    Python's `is_global` judges these by their IPv6 prefix and calls `::127.0.0.1` and
+    `64:ff9b::a9fe:a9fe` (NAT64 to the cloud metadata address) global, so they are unwrapped here.
+    """
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64_WELL_KNOWN or address in _IPV4_COMPATIBLE or address in _IPV4_TRANSLATED:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: IPAddress) -> bool:
-    """Whether an address is on the public internet, looking through IPv4-mapped/compatible forms."""
+    """Whether an address is on the public internet, judging IPv6 forms that carry IPv4 by that IPv4."""
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if address in _NAT64_LOCAL_USE:
+            # RFC 8215 local-use NAT64: a gateway inside the network, and the IPv4 address sits at an
+            # offset only that network knows (prefix /48 to /96). Never public.
+            return False
+        embedded = embedded_ipv4(address)
         if embedded is not None:
             return is_public_address(embedded)
         if address.scope_id:
@@ -102,14 +141,18 @@ def is_public_address(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def _allowed(policy: FetchPolicy, host: str, port: int, addresses: Iterable[str]) -> bool:
-    names = {host.lower(), *addresses}
-    return any(name in policy.allowed_private_hosts or f"{name}:{port}" in policy.allowed_private_hosts
-               for name in names) or any(f"[{a}]:{port}" in policy.allowed_private_hosts for a in addresses)
+def _listed(policy: FetchPolicy, name: str, port: int) -> bool:
+    allowed = policy.allowed_private_hosts
+    return name in allowed or f"{name}:{port}" in allowed or f"[{name}]:{port}" in allowed
 
 
 def check_destination(url: str, policy: FetchPolicy, resolver: Resolver = system_resolver) -> tuple[str, int, str]:
-    """Validate one hop; return (host, port, address to connect to) or raise FetchError."""
+    """Validate one hop; return (host, port, address to connect to) or raise FetchError.
+
+    The address returned is always one that passed the check: a listed host name admits whatever it
+    resolves to (the operator vouched for the name); otherwise every answer must be public, except
+    answers listed by address, and the connection goes to one of those that passed.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -128,14 +171,20 @@ def check_destination(url: str, policy: FetchPolicy, resolver: Resolver = system
     addresses = resolver(host, port)
     if not addresses:
         raise FetchError("dns", f"the site's name ({host}) could not be found")
-    if _allowed(policy, host, port, addresses):
+    if _listed(policy, host.lower(), port):
         return host, port, addresses[0]
-    for raw in addresses:
-        if not is_public_address(ipaddress.ip_address(raw.split("%")[0])):
-            log.warning("refused fetch of %s: %s resolves to non-public %s", url, host, raw)
-            raise FetchError("blocked", "that address is on a private or internal network, "
-                                        "which the bot does not fetch")
-    return host, port, addresses[0]
+    listed = [a for a in addresses if _listed(policy, a, port)]
+    unlisted = [a for a in addresses if a not in listed]
+    private = [a for a in unlisted if not is_public_address(ipaddress.ip_address(a.split("%")[0]))]
+    if private and not listed:
+        # A public name with any internal answer is refused outright: that is what rebinding looks like.
+        log.warning("refused fetch of %s: %s resolves to non-public %s", url, host, private[0])
+        raise FetchError("blocked", "that address is on a private or internal network, "
+                                    "which the bot does not fetch")
+    usable = [a for a in addresses if a not in private]
+    if private:
+        log.warning("fetch of %s: skipping %s's unlisted non-public answers %s", url, host, ", ".join(private))
+    return host, port, usable[0]
 
 
 def _pinned_request(client: httpx.Client, url: str, host: str, port: int, address: str) -> httpx.Request:
@@ -209,7 +258,7 @@ def fetch(
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
-        "Accept-Encoding": "gzip, deflate",
+        "Accept-Encoding": ACCEPT_ENCODING,
         "Accept-Language": "en;q=1.0, *;q=0.5",
     }
     current = url
@@ -242,6 +291,89 @@ def fetch(
         raise FetchError("redirects", f"the link redirects more than {policy.max_redirects} times")
 
 
+def _too_large(limit: int) -> FetchError:
+    return FetchError("too_large", f"the page is larger than {limit / (1024 * 1024):g} MB, too big to read")
+
+
+class ContentDecoder:
+    """Undo one layer of Content-Encoding with the size cap applied while inflating, not after.
+
+    httpx inflates each network chunk whole before the caller can count it: about 64 KB of gzip at
+    1000:1 is 64 MB in one piece, and `gzip, gzip` multiplies the ratios (an 848-byte body held 400 MB
+    and took the bot from 118 MB to 981 MB). Here zlib's `max_length` bounds every piece to `STEP`
+    bytes and the running total to `limit + 1` (`decoded`), so memory stays near the cap whatever the
+    page sends. Only one layer of gzip or deflate is read: a second layer has no use on a web page
+    except to multiply a bomb, and anything else (br, zstd, compress) would go undecoded into the parser.
+    """
+
+    STEP = 64 * 1024
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1:
+            raise FetchError("encoding", f"the page is compressed more than once ({', '.join(codings)}), "
+                                         "which the bot does not unpack")
+        self.coding = codings[0] if codings else None
+        if self.coding is not None and self.coding not in (*_GZIP, *_DEFLATE):
+            raise FetchError("encoding", f"the page is compressed in a way the bot does not read ({self.coding})")
+        self.limit = limit
+        self.decoded = 0  # bytes handed out so far; never more than limit + 1
+        self._raw_deflate = False
+        self._inflater = self._new_inflater()
+
+    def _new_inflater(self) -> zlib._Decompress | None:
+        if self.coding is None:
+            return None
+        if self.coding in _GZIP:
+            return zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip, or zlib sent under the gzip name
+        return zlib.decompressobj(-zlib.MAX_WBITS if self._raw_deflate else zlib.MAX_WBITS)
+
+    def _count(self, piece: bytes) -> bytes:
+        self.decoded += len(piece)
+        if self.decoded > self.limit:
+            raise _too_large(self.limit)
+        return piece
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decoded pieces of one chunk of raw body; raises FetchError past the cap or on broken data."""
+        if self._inflater is None:
+            if data:
+                yield self._count(data)
+            return
+        while data:
+            room = min(self.STEP, self.limit - self.decoded + 1)
+            try:
+                piece = self._inflater.decompress(data, room)
+            except zlib.error as exc:
+                if self.coding in _DEFLATE and not self._raw_deflate and self.decoded == 0:
+                    # "deflate" is meant to be zlib-wrapped; some servers send raw deflate instead.
+                    self._raw_deflate = True
+                    self._inflater = self._new_inflater()
+                    continue
+                raise FetchError("decoding", "the page's compression is broken") from exc
+            data = self._inflater.unconsumed_tail
+            if self._inflater.eof:
+                rest = self._inflater.unused_data
+                data = b""
+                if self.coding in _GZIP and rest.startswith(b"\x1f\x8b"):
+                    # Another gzip member (allowed by RFC 1952); still under the same running cap.
+                    self._inflater = self._new_inflater()
+                    data = rest
+            if piece:
+                yield self._count(piece)
+
+    def finish(self) -> Iterator[bytes]:
+        """Whatever zlib still holds once the body has ended (all input was fed, so this is small)."""
+        if self._inflater is not None and not self._inflater.eof:
+            try:
+                piece = self._inflater.flush()
+            except zlib.error as exc:
+                raise FetchError("decoding", "the page's compression is broken") from exc
+            if piece:
+                yield self._count(piece)
+
+
 def _read_body(
     url: str,
     final_url: str,
@@ -254,23 +386,19 @@ def _read_body(
     if content_type and content_type not in HTML_TYPES:
         raise FetchError("not_html", f"the link is {_describe_type(content_type)}, and only web pages can be read")
     declared = response.headers.get("content-length", "")
-    limit_mb = policy.max_bytes / (1024 * 1024)
-    too_big = FetchError("too_large", f"the page is larger than {limit_mb:g} MB, too big to read")
     if declared.isdigit() and int(declared) > policy.max_bytes:
-        raise too_big
+        raise _too_large(policy.max_bytes)
+    # Refused before a byte of the body is read: stacked and unknown encodings.
+    decoder = ContentDecoder(response.headers.get("content-encoding", ""), policy.max_bytes)
     chunks: list[bytes] = []
-    size = 0
     try:
-        for chunk in response.iter_bytes():
+        # iter_raw: the bytes as sent; decoding happens in ContentDecoder, under the cap.
+        for raw in response.iter_raw():
             remaining()
-            size += len(chunk)
-            if size > policy.max_bytes:
-                raise too_big
-            chunks.append(chunk)
+            chunks.extend(decoder.feed(raw))
+        chunks.extend(decoder.finish())
     except httpx.TimeoutException as exc:
         raise FetchError("timeout", "the site took too long to send the page") from exc
-    except httpx.DecodingError as exc:
-        raise FetchError("decoding", "the page's compression is broken") from exc
     except httpx.HTTPError as exc:
         raise FetchError("connect", "the connection broke while reading the page") from exc
     body = b"".join(chunks)

@@ -146,10 +146,9 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         from storage.db import normalise_url
 
-        value = normalise_url(value)
-        if not re.match(r"^(sqlite|postgresql\+psycopg)://", value):
-            raise ValueError("must start with sqlite:/// or postgresql:// (e.g. postgresql://user@host:5432/db)")
-        return value
+        return normalise_url(value)
+
+
 
     @cached_property
     def verdict_scale(self) -> VerdictScale:
@@ -186,4 +185,5 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
-        raise ConfigError(f"{name}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None

@@ -125,8 +125,8 @@ class ArticleServer(LocalServer):
 
     handler_class = _ArticleHandler
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        super().__init__(host)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()

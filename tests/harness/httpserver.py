@@ -52,13 +52,15 @@ class LocalServer:
     """Start/stop and URL plumbing shared by every stand-in; subclasses provide `handler_class`.
 
     Use as a context manager (`with SlackStandIn() as slack:`) or call `start()`/`stop()`. The port is
-    chosen by the OS (port 0), so tests can run in parallel without clashing.
+    chosen by the OS (port 0), so tests can run in parallel without clashing; `port` asks for a given one
+    (two servers on different loopback addresses sharing a port, for the fetcher's address tests).
     """
 
     handler_class: type[BaseHTTPRequestHandler]
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
+        self.requested_port = port
         self._server: QuietServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -68,7 +70,7 @@ class LocalServer:
             return self
         # Each server instance gets its own handler subclass, so handlers find their owner without globals.
         handler = type("Handler", (self.handler_class,), {"owner": self})
-        self._server = QuietServer((self.host, 0), handler)
+        self._server = QuietServer((self.host, self.requested_port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
