@@ -1,0 +1,87 @@
+"""Candidate search in the database the bot already uses: SQLite FTS5 or PostgreSQL full text.
+
+Why the database and not an in-process index: the store is shared by every process (web, workers) and
+survives restarts; the claim triggers of migration 0005 keep it in step without anyone calling us.
+Why only the rarest query words: FTS5 and ts_rank score every row that matches the OR query, so the
+cost grows with the posting lists of the query's words; a tweet's rarest few words carry nearly all of
+the evidence and keep a query on a million claims within milliseconds (bench/claim_matching.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Candidate:
+    claim_id: int
+    document: str
+    position: int  # 0 = best by the database's full-text rank
+
+
+def _filters(exclude_article_id: int | None, visible_channels: Collection[str] | None) -> tuple[str, dict[str, object]]:
+    clauses: list[str] = []
+    params: dict[str, object] = {}
+    if exclude_article_id is not None:
+        clauses.append("c.article_id <> :exclude_article_id")
+        params["exclude_article_id"] = exclude_article_id
+    if visible_channels is not None:
+        clauses.append("c.channel_id IN :channels")
+        params["channels"] = sorted(visible_channels)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def search(session: Session, terms: Sequence[str], *, limit: int, exclude_article_id: int | None = None,
+           visible_channels: Collection[str] | None = None) -> list[Candidate]:
+    """Claims whose search document contains any of `terms` (plain [a-z0-9] words), best first.
+
+    Visibility and the article exclusion are applied inside the query, before the limit, so that
+    invisible claims can neither be returned nor crowd out visible ones.
+    """
+    if not terms or (visible_channels is not None and not visible_channels):
+        return []
+    where, params = _filters(exclude_article_id, visible_channels)
+    params["limit"] = limit
+    if session.get_bind().dialect.name == "postgresql":
+        params["query"] = " | ".join(terms)
+        sql = ("SELECT s.claim_id, s.document FROM claim_search s JOIN claims c ON c.id = s.claim_id, "
+               "to_tsquery('english', :query) q WHERE s.tsv @@ q" + where +
+               " ORDER BY ts_rank(s.tsv, q) DESC, s.claim_id LIMIT :limit")
+    else:
+        params["query"] = " OR ".join(f'"{t}"' for t in terms)
+        sql = ("SELECT f.rowid, s.document FROM claim_search_fts f JOIN claims c ON c.id = f.rowid "
+               "JOIN claim_search s ON s.claim_id = f.rowid WHERE claim_search_fts MATCH :query" + where +
+               " ORDER BY bm25(claim_search_fts), f.rowid LIMIT :limit")
+    statement = text(sql)
+    if visible_channels is not None:
+        statement = statement.bindparams(bindparam("channels", expanding=True))
+    rows = session.execute(statement, params).all()
+    return [Candidate(int(row[0]), row[1], i) for i, row in enumerate(rows)]
+
+
+def upsert(session: Session, claim_id: int, document: str) -> None:
+    """Set the search document of a claim (the full-text index follows by trigger or generated column)."""
+    if session.get_bind().dialect.name == "postgresql":
+        sql = ("INSERT INTO claim_search (claim_id, document) VALUES (:id, :doc) "
+               "ON CONFLICT (claim_id) DO UPDATE SET document = EXCLUDED.document")
+    else:
+        # Not INSERT OR REPLACE: REPLACE deletes without firing delete triggers, leaving FTS stale.
+        sql = ("INSERT INTO claim_search (claim_id, document) VALUES (:id, :doc) "
+               "ON CONFLICT (claim_id) DO UPDATE SET document = excluded.document")
+    session.execute(text(sql), {"id": claim_id, "doc": document})
+
+
+def sample_documents(session: Session, size: int) -> tuple[int, list[str]]:
+    """(number of indexed claims, up to `size` of their documents chosen at random) for the IDF model."""
+    total = int(session.execute(text("SELECT count(*) FROM claim_search")).scalar_one())
+    if total <= size:
+        rows = session.execute(text("SELECT document FROM claim_search")).scalars().all()
+    else:
+        rows = session.execute(
+            text("SELECT document FROM claim_search ORDER BY random() LIMIT :n"), {"n": size}
+        ).scalars().all()
+    return total, list(rows)

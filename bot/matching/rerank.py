@@ -1,0 +1,105 @@
+"""Re-ranking full-text candidates: character n-gram and word TF-IDF cosine, plus the full-text rank.
+
+Why re-rank at all: the databases' full-text ranking (FTS5 bm25, PostgreSQL ts_rank) only sees whole
+stemmed words and, for speed, is given only the query's rarest words; the candidates it returns are
+then scored with the measures that worked best on the CheckThat! 2020 training queries
+(bench/claim_matching.py). The IDF comes from the stored claims (a sample of up to `SAMPLE` of them),
+so it follows whatever the desk has checked rather than a fixed outside corpus.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from bot.matching.text import char_ngrams, words
+
+SAMPLE = 20_000
+
+
+@dataclass
+class IdfModel:
+    """Document frequencies of words and character n-grams over (a sample of) the stored claims."""
+
+    documents: int = 0
+    word_df: Counter[str] = field(default_factory=Counter)
+    gram_df: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def fit(cls, normalised_texts: Iterable[str]) -> IdfModel:
+        model = cls()
+        for text in normalised_texts:
+            model.documents += 1
+            model.word_df.update(set(words(text)))
+            model.gram_df.update(char_ngrams(text).keys())
+        return model
+
+    def word_idf(self, word: str) -> float:
+        return math.log((self.documents + 1) / (self.word_df.get(word, 0) + 1)) + 1.0
+
+    def gram_idf(self, gram: str) -> float:
+        return math.log((self.documents + 1) / (self.gram_df.get(gram, 0) + 1)) + 1.0
+
+
+Vector = dict[str, float]
+
+
+def _tfidf(counts: Mapping[str, int], idf: Mapping[str, float]) -> Vector:
+    vector = {key: (1.0 + math.log(count)) * idf[key] for key, count in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {key: v / norm for key, v in vector.items()}
+
+
+def cosine(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(k, 0.0) for k, v in a.items())
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the three signals are combined (chosen on train/ queries; see bench/claim_matching.py)."""
+
+    chars: float = 0.6
+    words: float = 0.3
+    fts: float = 0.1
+    # The full-text rank enters as 1 / (1 + position / fts_decay).
+    fts_decay: float = 10.0
+    # When embeddings are configured: weight of the embedding cosine, the rest scaled to 1 - embedding.
+    embedding: float = 0.5
+
+
+class Reranker:
+    """Scores (query, candidate) pairs. Vectors are cached per text: the same claims come back often."""
+
+    def __init__(self, model: IdfModel, weights: Weights | None = None, cache_size: int = 50_000) -> None:
+        self.model = model
+        self.weights = weights or Weights()
+        self._cache: dict[str, tuple[Vector, Vector]] = {}
+        self._cache_size = cache_size
+
+    def vectors(self, normalised: str) -> tuple[Vector, Vector]:
+        cached = self._cache.get(normalised)
+        if cached is not None:
+            return cached
+        grams = char_ngrams(normalised)
+        gram_vector = _tfidf(grams, {g: self.model.gram_idf(g) for g in grams})
+        word_counts = Counter(words(normalised))
+        word_vector = _tfidf(word_counts, {w: self.model.word_idf(w) for w in word_counts})
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[normalised] = (gram_vector, word_vector)
+        return gram_vector, word_vector
+
+    def score(self, query: str, candidate: str, fts_position: int, embedding: float | None = None) -> float:
+        """Combined similarity in [0, 1] of normalised query and candidate texts."""
+        q_grams, q_words = self.vectors(query)
+        c_grams, c_words = self.vectors(candidate)
+        w = self.weights
+        lexical = (w.chars * cosine(q_grams, c_grams) + w.words * cosine(q_words, c_words)
+                   + w.fts / (1.0 + fts_position / w.fts_decay))
+        if embedding is None:
+            return lexical
+        return (1.0 - w.embedding) * lexical + w.embedding * max(0.0, embedding)
