@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Row, bindparam, text
 from sqlalchemy.orm import Session
 
 
@@ -46,21 +47,40 @@ def search(session: Session, terms: Sequence[str], *, limit: int, exclude_articl
         return []
     where, params = _filters(exclude_article_id, visible_channels)
     params["limit"] = limit
+    # The full-text engine ranks its matches first, on its own (no join per matching row, which is what
+    # costs at a million claims); the best `pool` of them are then joined and filtered. When filters
+    # remove so many that fewer than `limit` remain, the query is repeated with the filters applied to
+    # every match: slower, but visibility never costs recall.
+    params["pool"] = limit * 4 if where else limit
     if session.get_bind().dialect.name == "postgresql":
         params["query"] = " | ".join(terms)
-        sql = ("SELECT s.claim_id, s.document FROM claim_search s JOIN claims c ON c.id = s.claim_id, "
-               "to_tsquery('english', :query) q WHERE s.tsv @@ q" + where +
-               " ORDER BY ts_rank(s.tsv, q) DESC, s.claim_id LIMIT :limit")
+        ranked = ("SELECT s.claim_id, ts_rank(s.tsv, q) AS r FROM claim_search s, "
+                  "to_tsquery('english', :query) q WHERE s.tsv @@ q")
+        order = "r DESC, claim_id"
     else:
         params["query"] = " OR ".join(f'"{t}"' for t in terms)
-        sql = ("SELECT f.rowid, s.document FROM claim_search_fts f JOIN claims c ON c.id = f.rowid "
-               "JOIN claim_search s ON s.claim_id = f.rowid WHERE claim_search_fts MATCH :query" + where +
-               " ORDER BY bm25(claim_search_fts), f.rowid LIMIT :limit")
+        ranked = ("SELECT f.rowid AS claim_id, f.rank AS r FROM claim_search_fts f "
+                  "WHERE claim_search_fts MATCH :query")
+        order = "r, claim_id"
+    outer_order = order.replace("claim_id", "m.claim_id")
+    sql = (f"SELECT m.claim_id, s.document FROM ({ranked} ORDER BY {order} LIMIT :pool) m "
+           f"JOIN claims c ON c.id = m.claim_id JOIN claim_search s ON s.claim_id = m.claim_id WHERE 1=1{where} "
+           f"ORDER BY {outer_order} LIMIT :limit")
+    rows = _run(session, sql, params, visible_channels)
+    if where and len(rows) < limit:
+        sql = (f"SELECT m.claim_id, s.document FROM ({ranked}) m JOIN claims c ON c.id = m.claim_id "
+               f"JOIN claim_search s ON s.claim_id = m.claim_id WHERE 1=1{where} "
+               f"ORDER BY {outer_order} LIMIT :limit")
+        rows = _run(session, sql, params, visible_channels)
+    return [Candidate(int(row[0]), row[1], i) for i, row in enumerate(rows)]
+
+
+def _run(session: Session, sql: str, params: dict[str, object],
+         visible_channels: Collection[str] | None) -> Sequence[Row[Any]]:
     statement = text(sql)
     if visible_channels is not None:
         statement = statement.bindparams(bindparam("channels", expanding=True))
-    rows = session.execute(statement, params).all()
-    return [Candidate(int(row[0]), row[1], i) for i, row in enumerate(rows)]
+    return session.execute(statement, params).all()
 
 
 def upsert(session: Session, claim_id: int, document: str) -> None:

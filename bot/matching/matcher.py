@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # Chosen on the CheckThat! 2020 train/ queries (bench/claim_matching.py --choose-threshold): the score
 # that best separates "the top result is the claim checked before" from "the best result when the
 # claim checked before is absent". Reported once on dev/ in README.md.
-DEFAULT_THRESHOLD = 0.30
+DEFAULT_THRESHOLD = 0.37
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,15 @@ class Match:
 class ClaimMatcher:
     """Find stored claims that state the same thing as a new one. Thread-safe; keep one per process."""
 
-    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, candidates: int = 50, query_terms: int = 12,
+    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, candidates: int = 30, query_terms: int = 20,
+                 min_query_terms: int = 4, posting_budget: int = 5_000,
                  weights: Weights | None = None, embedder: Embedder | None = None, embed_all_below: int = 5_000,
                  statistics_ttl: float = 3600.0, sample_size: int = SAMPLE) -> None:
         self.threshold = threshold
         self.candidates = candidates
         self.query_terms = query_terms
+        self.min_query_terms = min_query_terms
+        self.posting_budget = posting_budget
         self.weights = weights or Weights()
         self.embedder = embedder
         self.embed_all_below = embed_all_below
@@ -130,32 +133,47 @@ class ClaimMatcher:
             self._fitted_total = total
             self._fitted_max_id = int(max_id)
 
-    def _current_reranker(self, session: Session) -> Reranker:
-        """The reranker, re-fitted when stale: after the TTL, or when the store grew by a tenth.
+    def _current_reranker(self, session: Session) -> tuple[Reranker, bool]:
+        """The reranker, re-fitted when stale, and whether claims were added since it was fitted.
 
-        Growth is read from max(claim_id), one index lookup, instead of count(*), a full scan.
+        Stale means: after the TTL, or once the store grew by a tenth (small stores: by anything, as
+        re-fitting them is cheap). Growth is read from max(claim_id), one index lookup, not count(*).
         """
         reranker = self._reranker
         if reranker is not None and time.monotonic() - self._fitted_at < self.statistics_ttl:
-            max_id = session.execute(select(func.max(ClaimSearchDocument.claim_id))).scalar() or 0
-            if max_id - self._fitted_max_id <= max(0.1 * self._fitted_total, 0 if self._fitted_total < 1000 else 100):
-                return reranker
+            max_id = int(session.execute(select(func.max(ClaimSearchDocument.claim_id))).scalar() or 0)
+            grown = max_id - self._fitted_max_id
+            if grown <= 0 or (self._fitted_total >= 1000 and grown <= 0.1 * self._fitted_total):
+                return reranker, grown > 0
         self.refresh_statistics(session)
         assert self._reranker is not None
-        return self._reranker
+        return self._reranker, False
 
-    def query_terms_for(self, reranker: Reranker, normalised: str) -> list[str]:
+    def query_terms_for(self, reranker: Reranker, normalised: str, grown: bool = True) -> list[str]:
         """The query's rarest words (by stored-corpus IDF), at most `query_terms` of them.
 
-        When the model was fitted on every stored claim, a word it never saw cannot match anything and
-        is left out rather than crowding out words that can.
+        Beyond the `min_query_terms` rarest, a word is only added while the claims containing the words
+        chosen so far (estimated from the sample) stay within `posting_budget`: the full-text engine
+        scores every claim that contains any query word, so this bounds a query's cost on a large store
+        and changes nothing on a small one.
+
+        When the model was fitted on every stored claim and none was added since (`grown` False), a word
+        it never saw cannot match anything and is left out rather than crowding out words that can.
         """
         model = reranker.model
-        exact = model.documents >= self._fitted_total
+        exact = model.documents >= self._fitted_total and not grown
         unique = dict.fromkeys(words(normalised))
         terms = [w for w in unique if not (exact and model.word_df.get(w, 0) == 0)]
         terms.sort(key=model.word_idf, reverse=True)
-        return terms[: self.query_terms]
+        scale = self._fitted_total / max(1, model.documents)
+        chosen: list[str] = []
+        postings = 0.0
+        for term in terms[: self.query_terms]:
+            postings += model.word_df.get(term, 0) * scale
+            if len(chosen) >= self.min_query_terms and postings > self.posting_budget:
+                break
+            chosen.append(term)
+        return chosen
 
     def find(self, session: Session, text: str, *, exclude_article_id: int | None = None,
              visible_channels: Collection[str] | None = None, limit: int = 5,
@@ -171,8 +189,8 @@ class ClaimMatcher:
         normalised = normalise(text)
         if not normalised:
             return []
-        reranker = self._current_reranker(session)
-        terms = self.query_terms_for(reranker, normalised)
+        reranker, grown = self._current_reranker(session)
+        terms = self.query_terms_for(reranker, normalised, grown)
         found = search_index.search(session, terms, limit=self.candidates, exclude_article_id=exclude_article_id,
                                     visible_channels=visible_channels)
         candidates = {c.claim_id: c for c in found}

@@ -27,6 +27,11 @@ class IdfModel:
     word_df: Counter[str] = field(default_factory=Counter)
     gram_df: Counter[str] = field(default_factory=Counter)
 
+    # IDF tables, computed once by fit(): a dict lookup per n-gram is what the re-ranking's time goes to.
+    word_table: dict[str, float] = field(default_factory=dict)
+    gram_table: dict[str, float] = field(default_factory=dict)
+    unseen: float = 1.0
+
     @classmethod
     def fit(cls, normalised_texts: Iterable[str]) -> IdfModel:
         model = cls()
@@ -34,20 +39,27 @@ class IdfModel:
             model.documents += 1
             model.word_df.update(set(words(text)))
             model.gram_df.update(char_ngrams(text).keys())
+        base = model.documents + 1
+        model.unseen = math.log(base) + 1.0
+        model.word_table = {w: math.log(base / (df + 1)) + 1.0 for w, df in model.word_df.items()}
+        model.gram_table = {g: math.log(base / (df + 1)) + 1.0 for g, df in model.gram_df.items()}
         return model
 
     def word_idf(self, word: str) -> float:
-        return math.log((self.documents + 1) / (self.word_df.get(word, 0) + 1)) + 1.0
+        return self.word_table.get(word, self.unseen)
 
     def gram_idf(self, gram: str) -> float:
-        return math.log((self.documents + 1) / (self.gram_df.get(gram, 0) + 1)) + 1.0
+        return self.gram_table.get(gram, self.unseen)
 
 
 Vector = dict[str, float]
 
 
+_LOG = [0.0, *(1.0 + math.log(n) for n in range(1, 64))]
+
+
 def _tfidf(counts: Mapping[str, int], idf: Mapping[str, float]) -> Vector:
-    vector = {key: (1.0 + math.log(count)) * idf[key] for key, count in counts.items()}
+    vector = {key: (_LOG[count] if count < 64 else 1.0 + math.log(count)) * idf[key] for key, count in counts.items()}
     norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
     return {key: v / norm for key, v in vector.items()}
 
@@ -55,7 +67,8 @@ def _tfidf(counts: Mapping[str, int], idf: Mapping[str, float]) -> Vector:
 def cosine(a: Vector, b: Vector) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
+    get = b.get
+    return sum([v * get(k, 0.0) for k, v in a.items()])
 
 
 @dataclass(frozen=True)
@@ -85,9 +98,11 @@ class Reranker:
         if cached is not None:
             return cached
         grams = char_ngrams(normalised)
-        gram_vector = _tfidf(grams, {g: self.model.gram_idf(g) for g in grams})
+        table, unseen = self.model.gram_table, self.model.unseen
+        gram_vector = _tfidf(grams, {g: table.get(g, unseen) for g in grams})
         word_counts = Counter(words(normalised))
-        word_vector = _tfidf(word_counts, {w: self.model.word_idf(w) for w in word_counts})
+        table = self.model.word_table
+        word_vector = _tfidf(word_counts, {w: table.get(w, unseen) for w in word_counts})
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
         self._cache[normalised] = (gram_vector, word_vector)

@@ -58,13 +58,10 @@ def char_ngrams(normalised: str, low: int = 3, high: int = 5) -> Counter[str]:
     "vaccinated"/"vaccine", hashtags glued together, misspellings), and the reference baseline shows
     character 3-5-grams beat word BM25 on this task.
     """
-    grams: Counter[str] = Counter()
+    grams: list[str] = []
     for word in normalised.split():
         padded = f" {word} "
         size = len(padded)
-        for n in range(low, high + 1):
-            if size < n:
-                break
-            for i in range(size - n + 1):
-                grams[padded[i:i + n]] += 1
-    return grams
+        for n in range(low, min(high, size) + 1):
+            grams.extend([padded[i:i + n] for i in range(size - n + 1)])
+    return Counter(grams)
