@@ -187,8 +187,8 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=0, help="first fill the store with this many synthetic claims")
     parser.add_argument("--candidates", type=int, default=30)
     parser.add_argument("--query-terms", type=int, default=20)
-    parser.add_argument("--min-query-terms", type=int, default=4)
     parser.add_argument("--posting-budget", type=int, default=5_000)
+    parser.add_argument("--pair-terms", type=int, default=6)
     parser.add_argument("--keep-sqlite", type=Path, default=None,
                         help="SQLite file to keep between runs (filled once; delete it yourself afterwards)")
     parser.add_argument("--weights", default=None, help="chars,words,fts[,decay] (default: rerank.Weights)")
@@ -202,7 +202,7 @@ def main() -> None:
         values = [float(v) for v in args.weights.split(",")]
         weights = Weights(values[0], values[1], values[2], *(values[3:4] or [10.0]))
     matcher = ClaimMatcher(candidates=args.candidates, query_terms=args.query_terms,
-                           min_query_terms=args.min_query_terms, posting_budget=args.posting_budget, weights=weights)
+                           posting_budget=args.posting_budget, pair_terms=args.pair_terms, weights=weights)
     claims = read_tsv(args.claims)
     queries = read_tsv(args.queries)
     if args.max_queries:

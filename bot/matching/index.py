@@ -36,14 +36,16 @@ def _filters(exclude_article_id: int | None, visible_channels: Collection[str] |
     return "".join(f" AND {c}" for c in clauses), params
 
 
-def search(session: Session, terms: Sequence[str], *, limit: int, exclude_article_id: int | None = None,
+def search(session: Session, groups: Sequence[Sequence[str]], *, limit: int, exclude_article_id: int | None = None,
            visible_channels: Collection[str] | None = None) -> list[Candidate]:
-    """Claims whose search document contains any of `terms` (plain [a-z0-9] words), best first.
+    """Claims whose search document contains all the words of any of `groups`, best first.
+
+    Words are plain [a-z0-9] (bot.matching.text), so they need no quoting beyond FTS5's double quotes.
 
     Visibility and the article exclusion are applied inside the query, before the limit, so that
     invisible claims can neither be returned nor crowd out visible ones.
     """
-    if not terms or (visible_channels is not None and not visible_channels):
+    if not groups or (visible_channels is not None and not visible_channels):
         return []
     where, params = _filters(exclude_article_id, visible_channels)
     params["limit"] = limit
@@ -53,12 +55,12 @@ def search(session: Session, terms: Sequence[str], *, limit: int, exclude_articl
     # every match: slower, but visibility never costs recall.
     params["pool"] = limit * 4 if where else limit
     if session.get_bind().dialect.name == "postgresql":
-        params["query"] = " | ".join(terms)
+        params["query"] = " | ".join("(" + " & ".join(group) + ")" for group in groups)
         ranked = ("SELECT s.claim_id, ts_rank(s.tsv, q) AS r FROM claim_search s, "
                   "to_tsquery('english', :query) q WHERE s.tsv @@ q")
         order = "r DESC, claim_id"
     else:
-        params["query"] = " OR ".join(f'"{t}"' for t in terms)
+        params["query"] = " OR ".join("(" + " AND ".join(f'"{t}"' for t in group) + ")" for group in groups)
         ranked = ("SELECT f.rowid AS claim_id, f.rank AS r FROM claim_search_fts f "
                   "WHERE claim_search_fts MATCH :query")
         order = "r, claim_id"

@@ -54,14 +54,16 @@ class ClaimMatcher:
     """Find stored claims that state the same thing as a new one. Thread-safe; keep one per process."""
 
     def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, candidates: int = 30, query_terms: int = 20,
-                 min_query_terms: int = 4, posting_budget: int = 5_000,
+                 posting_budget: int = 5_000, pair_terms: int = 6,
+                 single_term_postings: int = 300,
                  weights: Weights | None = None, embedder: Embedder | None = None, embed_all_below: int = 5_000,
                  statistics_ttl: float = 3600.0, sample_size: int = SAMPLE) -> None:
         self.threshold = threshold
         self.candidates = candidates
         self.query_terms = query_terms
-        self.min_query_terms = min_query_terms
         self.posting_budget = posting_budget
+        self.pair_terms = pair_terms
+        self.single_term_postings = single_term_postings
         self.weights = weights or Weights()
         self.embedder = embedder
         self.embed_all_below = embed_all_below
@@ -152,11 +154,6 @@ class ClaimMatcher:
     def query_terms_for(self, reranker: Reranker, normalised: str, grown: bool = True) -> list[str]:
         """The query's rarest words (by stored-corpus IDF), at most `query_terms` of them.
 
-        Beyond the `min_query_terms` rarest, a word is only added while the claims containing the words
-        chosen so far (estimated from the sample) stay within `posting_budget`: the full-text engine
-        scores every claim that contains any query word, so this bounds a query's cost on a large store
-        and changes nothing on a small one.
-
         When the model was fitted on every stored claim and none was added since (`grown` False), a word
         it never saw cannot match anything and is left out rather than crowding out words that can.
         """
@@ -165,15 +162,42 @@ class ClaimMatcher:
         unique = dict.fromkeys(words(normalised))
         terms = [w for w in unique if not (exact and model.word_df.get(w, 0) == 0)]
         terms.sort(key=model.word_idf, reverse=True)
+        return terms[: self.query_terms]
+
+    def query_groups_for(self, reranker: Reranker, normalised: str, grown: bool = True,
+                         dialect: str = "sqlite") -> list[list[str]]:
+        """The full-text query: claims containing all the words of any group are candidates.
+
+        While the claims containing the query's rarest words (estimated from the sample) fit
+        `posting_budget`, the query is simply any of those words; on a small store that is all of them
+        and nothing is lost. Beyond the budget the backends differ, because their costs do:
+        * SQLite: FTS5 ranks from its own index, so the cost is the length of the posting lists read;
+          words are added rarest first only while the budget allows (at least 4).
+        * PostgreSQL: ts_rank reads every matching claim's tsvector from the heap, so the number of
+          matches is the cost; the query asks for two of the `pair_terms` rarest words at once, or any
+          single word found in fewer than `single_term_postings` claims. The GIN index intersects the
+          posting lists and only claims that share real evidence with the query are ranked.
+        """
+        model = reranker.model
+        terms = self.query_terms_for(reranker, normalised, grown)
         scale = self._fitted_total / max(1, model.documents)
-        chosen: list[str] = []
-        postings = 0.0
-        for term in terms[: self.query_terms]:
-            postings += model.word_df.get(term, 0) * scale
-            if len(chosen) >= self.min_query_terms and postings > self.posting_budget:
-                break
-            chosen.append(term)
-        return chosen
+        postings = {t: model.word_df.get(t, 0) * scale for t in terms}
+        if sum(postings.values()) <= self.posting_budget or len(terms) < 2:
+            return [[t] for t in terms]
+        if dialect != "postgresql":
+            chosen: list[list[str]] = []
+            total = 0.0
+            for term in terms:
+                total += postings[term]
+                if len(chosen) >= 4 and total > self.posting_budget:
+                    break
+                chosen.append([term])
+            return chosen
+        rare = terms[: self.pair_terms]
+        singles = [t for t in rare if postings[t] <= self.single_term_postings]
+        others = [t for t in rare if t not in singles]
+        pairs = [[a, b] for i, a in enumerate(others) for b in others[i + 1:]]
+        return [[t] for t in singles] + pairs
 
     def find(self, session: Session, text: str, *, exclude_article_id: int | None = None,
              visible_channels: Collection[str] | None = None, limit: int = 5,
@@ -190,8 +214,8 @@ class ClaimMatcher:
         if not normalised:
             return []
         reranker, grown = self._current_reranker(session)
-        terms = self.query_terms_for(reranker, normalised, grown)
-        found = search_index.search(session, terms, limit=self.candidates, exclude_article_id=exclude_article_id,
+        groups = self.query_groups_for(reranker, normalised, grown, session.get_bind().dialect.name)
+        found = search_index.search(session, groups, limit=self.candidates, exclude_article_id=exclude_article_id,
                                     visible_channels=visible_channels)
         candidates = {c.claim_id: c for c in found}
         similarities: dict[int, float] = {}
