@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -269,4 +270,41 @@ class WeeklySummaryPost(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimSearchDocument(Base):
+    """The text the claim matcher (bot.matching) searches for each claim: "has this been checked before?".
+
+    One row per claim, kept in step with `claims` by database triggers (migration 0006): a new claim is
+    indexed with its text, a changed text re-indexed, a deleted claim removed. `ClaimMatcher.index` may
+    replace the document with a richer text (claim plus quote or headline). The full-text index over it
+    lives outside this model because it is dialect-specific: an FTS5 table `claim_search_fts` on
+    SQLite, a generated `tsv` tsvector column with a GIN index on PostgreSQL.
+
+    No foreign key on purpose: SQLite batch migrations recreate `claims`, and a cascading key would
+    empty this table when they drop the old copy. A future migration that recreates `claims` on
+    SQLite must recreate the triggers of 0006 too.
+    """
+
+    __tablename__ = "claim_search"
+
+    claim_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class ClaimEmbedding(Base):
+    """An embedding vector of a claim's search document (optional OpenAI-compatible embeddings path).
+
+    `vector` is little-endian float32 bytes; `document_hash` says which text it was computed from, so a
+    vector left behind by a changed text is recognised and not used. Deleted with the claim (trigger).
+    """
+
+    __tablename__ = "claim_embeddings"
+
+    claim_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    model: Mapped[str] = mapped_column(String(128))
+    document_hash: Mapped[str] = mapped_column(String(64))
+    dimensions: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

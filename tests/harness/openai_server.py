@@ -1,16 +1,24 @@
-"""A local OpenAI-compatible server (Chat Completions) with scripted answers, errors, delays and
-disconnects.
+"""A local OpenAI-compatible server (Chat Completions, Embeddings) with scripted answers, errors, delays
+and disconnects.
 
 Why: the `openai` package has its own retries (429/5xx with Retry-After), timeouts and response
 parsing; pointing the real client at this server (`base_url`) tests the bot's extractor through all of
 it. Answers come from a FIFO script (`queue_*`); when the script is empty, `responder(request)` decides.
+`/v1/embeddings` answers with deterministic vectors: a hashed bag of (crudely stemmed, stop-word-free)
+words, L2-normalised, so that texts sharing words, such as a claim and its paraphrase, come out close
+and unrelated texts near orthogonal. Scripted errors and delays apply to it too.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import itertools
 import json
+import math
+import re
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -84,7 +92,8 @@ class _OpenAIHandler(QuietHandler):
     def do_POST(self) -> None:
         owner: OpenAIStandIn = self.owner
         raw = self.body()
-        if self.path.rstrip("/") != "/v1/chat/completions":
+        path = self.path.rstrip("/")
+        if path not in ("/v1/chat/completions", "/v1/embeddings"):
             self._json(
                 404,
                 {
@@ -121,7 +130,32 @@ class _OpenAIHandler(QuietHandler):
             time.sleep(step.delay)
         # The client may have given up (its timeout); that is the point of a delay.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._answer(owner, request, step)
+            if path == "/v1/embeddings":
+                self._embeddings(owner, request, step)
+            else:
+                self._answer(owner, request, step)
+
+    def _embeddings(self, owner: OpenAIStandIn, request: dict[str, Any], step: Scripted) -> None:
+        if step.disconnect:
+            self.drop()
+            return
+        if step.status != 200:
+            headers = {"Retry-After": f"{step.retry_after:g}"} if step.retry_after is not None else {}
+            self._json(step.status, step.body or _error_body(step.status), headers)
+            return
+        inputs = request.get("input", [])
+        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        data = []
+        for i, text in enumerate(texts):
+            vector = hashed_embedding(str(text), owner.embedding_dimensions)
+            if request.get("encoding_format") == "base64":
+                embedding: Any = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+            else:
+                embedding = vector
+            data.append({"object": "embedding", "index": i, "embedding": embedding})
+        tokens = sum(len(str(t).split()) for t in texts)
+        self._json(200, {"object": "list", "data": data, "model": request.get("model", "test-embedding"),
+                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     def _answer(self, owner: OpenAIStandIn, request: dict[str, Any], step: Scripted) -> None:
         if step.disconnect:
@@ -186,6 +220,24 @@ class _OpenAIHandler(QuietHandler):
         self.reply(200, body.encode(), "text/event-stream")
 
 
+_EMBED_STOP = frozenset("a an the of in on to and or is are was were be been has have had that this for with by "
+                        "as at it its from not no".split())
+
+
+def hashed_embedding(text: str, dimensions: int = 256) -> list[float]:
+    """A deterministic stand-in embedding: hashed bag of stemmed words, L2-normalised."""
+    vector = [0.0] * dimensions
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if word in _EMBED_STOP:
+            continue
+        stem = word[:6]  # crude stemming: "vaccinated" and "vaccines" share "vaccin"
+        digest = hashlib.blake2b(stem.encode(), digest_size=8).digest()
+        slot = int.from_bytes(digest[:4], "little") % dimensions
+        vector[slot] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
 class OpenAIStandIn(LocalServer):
     """OpenAI Chat Completions on 127.0.0.1. Give the `openai` client `base_url` (`.../v1`).
 
@@ -199,6 +251,7 @@ class OpenAIStandIn(LocalServer):
         # None: any key; otherwise a different Authorization answers 401 invalid_api_key.
         self.api_key = api_key
         self.models = ["test-model"]
+        self.embedding_dimensions = 256
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._queue: list[Scripted] = []

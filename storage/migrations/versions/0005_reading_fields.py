@@ -1,7 +1,7 @@
 """what the reader found: page description, updated date, partial reads, summary source, candidates;
 claim context and candidates not shown yet
 
-Revision ID: 0005_reading
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_reading"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

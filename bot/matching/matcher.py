@@ -1,0 +1,294 @@
+"""ClaimMatcher: "has this claim been checked already?" over the claims stored before.
+
+Two stages. The database's full-text index returns up to `candidates` claims sharing the query's rarest
+words (bot.matching.index); those are re-scored in Python (bot.matching.rerank) and, when an embeddings
+endpoint is configured, blended with the cosine of stored embedding vectors. Anything scoring under
+`threshold` is not reported: a false "already checked" costs the desk more than a miss, because the
+reporter might skip a claim that was never actually checked.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import TextClause, bindparam, func, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
+
+from bot.matching import index as search_index
+from bot.matching.embeddings import Embedder, document_hash, pack, unpack
+from bot.matching.rerank import SAMPLE, IdfModel, Reranker, Weights
+from bot.matching.text import normalise, words
+from storage.models import Claim, ClaimEmbedding, ClaimSearchDocument
+
+log = logging.getLogger(__name__)
+
+# Chosen on the CheckThat! 2020 train/ queries (bench/claim_matching.py --choose-threshold): the score
+# that best separates "the top result is the claim checked before" from "the best result when the
+# claim checked before is absent". Reported once on dev/ in README.md.
+DEFAULT_THRESHOLD = 0.37
+
+
+@dataclass(frozen=True)
+class Match:
+    """A stored claim that looks like the one asked about; `score` in [0, 1], higher is closer."""
+
+    claim_id: int
+    score: float
+    document: str
+    article_id: int
+    channel_id: str | None
+    permalink: str | None
+    status: str
+    verdict: str | None
+    created_at: datetime | None
+
+
+class ClaimMatcher:
+    """Find stored claims that state the same thing as a new one. Thread-safe; keep one per process."""
+
+    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, candidates: int = 30, query_terms: int = 20,
+                 posting_budget: int = 5_000, pair_terms: int = 6,
+                 single_term_postings: int = 300,
+                 weights: Weights | None = None, embedder: Embedder | None = None, embed_all_below: int = 5_000,
+                 statistics_ttl: float = 3600.0, sample_size: int = SAMPLE) -> None:
+        self.threshold = threshold
+        self.candidates = candidates
+        self.query_terms = query_terms
+        self.posting_budget = posting_budget
+        self.pair_terms = pair_terms
+        self.single_term_postings = single_term_postings
+        self.weights = weights or Weights()
+        self.embedder = embedder
+        self.embed_all_below = embed_all_below
+        self.statistics_ttl = statistics_ttl
+        self.sample_size = sample_size
+        self._lock = threading.Lock()
+        self._reranker: Reranker | None = None
+        self._fitted_at = 0.0
+        self._fitted_max_id = 0
+        self._fitted_total = 0
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def index(self, session: Session, claim_id: int, text: str) -> None:
+        """Make `text` the searchable document of claim `claim_id` (e.g. claim plus quote or headline).
+
+        Claims are indexed with their own text by trigger as they are stored, so calling this is only
+        needed for a richer document, and (with embeddings configured) to store the claim's vector. An
+        embeddings failure is logged and skipped: the claim stays findable through the full-text path.
+        """
+        search_index.upsert(session, claim_id, text)
+        if self.embedder is None:
+            return
+        try:
+            vector = self.embedder.embed([text])[0]
+        except Exception:  # the openai client raises many kinds; none may lose the claim itself
+            log.warning("embedding claim %s failed; it stays findable by full text", claim_id, exc_info=True)
+            return
+        self._store_vector(session, claim_id, text, vector)
+
+    def index_embeddings(self, session: Session, batch: int = 64) -> int:
+        """Embed the search documents that have no current vector (backfill); returns how many."""
+        if self.embedder is None:
+            return 0
+        rows = session.execute(
+            select(ClaimSearchDocument.claim_id, ClaimSearchDocument.document, ClaimEmbedding.document_hash)
+            .outerjoin(ClaimEmbedding, ClaimEmbedding.claim_id == ClaimSearchDocument.claim_id)
+        ).all()
+        todo = [(cid, doc) for cid, doc, digest in rows if digest != document_hash(doc)]
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            vectors = self.embedder.embed([doc for _, doc in chunk])
+            for (claim_id, doc), vector in zip(chunk, vectors, strict=True):
+                self._store_vector(session, claim_id, doc, vector)
+        return len(todo)
+
+    def _store_vector(self, session: Session, claim_id: int, document: str, vector: Sequence[float]) -> None:
+        assert self.embedder is not None
+        row = session.get(ClaimEmbedding, claim_id)
+        if row is None:
+            row = ClaimEmbedding(claim_id=claim_id)
+            session.add(row)
+        row.model = self.embedder.model
+        row.document_hash = document_hash(document)
+        row.dimensions = len(vector)
+        row.vector = pack(vector)
+        session.flush()
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def refresh_statistics(self, session: Session) -> None:
+        """Re-fit the IDF model on (a sample of) the stored claims now."""
+        total, documents = search_index.sample_documents(session, self.sample_size)
+        model = IdfModel.fit(normalise(d) for d in documents)
+        max_id = session.execute(select(func.max(ClaimSearchDocument.claim_id))).scalar() or 0
+        with self._lock:
+            self._reranker = Reranker(model, self.weights)
+            self._fitted_at = time.monotonic()
+            self._fitted_total = total
+            self._fitted_max_id = int(max_id)
+
+    def _current_reranker(self, session: Session) -> tuple[Reranker, bool]:
+        """The reranker, re-fitted when stale, and whether claims were added since it was fitted.
+
+        Stale means: after the TTL, or once the store grew by a tenth (small stores: by anything, as
+        re-fitting them is cheap). Growth is read from max(claim_id), one index lookup, not count(*).
+        """
+        reranker = self._reranker
+        if reranker is not None and time.monotonic() - self._fitted_at < self.statistics_ttl:
+            max_id = int(session.execute(select(func.max(ClaimSearchDocument.claim_id))).scalar() or 0)
+            grown = max_id - self._fitted_max_id
+            if grown <= 0 or (self._fitted_total >= 1000 and grown <= 0.1 * self._fitted_total):
+                return reranker, grown > 0
+        self.refresh_statistics(session)
+        assert self._reranker is not None
+        return self._reranker, False
+
+    def query_terms_for(self, reranker: Reranker, normalised: str, grown: bool = True) -> list[str]:
+        """The query's rarest words (by stored-corpus IDF), at most `query_terms` of them.
+
+        When the model was fitted on every stored claim and none was added since (`grown` False), a word
+        it never saw cannot match anything and is left out rather than crowding out words that can.
+        """
+        model = reranker.model
+        exact = model.documents >= self._fitted_total and not grown
+        unique = dict.fromkeys(words(normalised))
+        terms = [w for w in unique if not (exact and model.word_df.get(w, 0) == 0)]
+        terms.sort(key=model.word_idf, reverse=True)
+        return terms[: self.query_terms]
+
+    def query_groups_for(self, reranker: Reranker, normalised: str, grown: bool = True,
+                         dialect: str = "sqlite") -> list[list[str]]:
+        """The full-text query: claims containing all the words of any group are candidates.
+
+        While the claims containing the query's rarest words (estimated from the sample) fit
+        `posting_budget`, the query is simply any of those words; on a small store that is all of them
+        and nothing is lost. Beyond the budget the backends differ, because their costs do:
+        * SQLite: FTS5 ranks from its own index, so the cost is the length of the posting lists read;
+          words are added rarest first only while the budget allows (at least 4).
+        * PostgreSQL: ts_rank reads every matching claim's tsvector from the heap, so the number of
+          matches is the cost; the query asks for two of the `pair_terms` rarest words at once, or any
+          single word found in fewer than `single_term_postings` claims. The GIN index intersects the
+          posting lists and only claims that share real evidence with the query are ranked.
+        """
+        model = reranker.model
+        terms = self.query_terms_for(reranker, normalised, grown)
+        scale = self._fitted_total / max(1, model.documents)
+        postings = {t: model.word_df.get(t, 0) * scale for t in terms}
+        if sum(postings.values()) <= self.posting_budget or len(terms) < 2:
+            return [[t] for t in terms]
+        if dialect != "postgresql":
+            chosen: list[list[str]] = []
+            total = 0.0
+            for term in terms:
+                total += postings[term]
+                if len(chosen) >= 4 and total > self.posting_budget:
+                    break
+                chosen.append([term])
+            return chosen
+        rare = terms[: self.pair_terms]
+        singles = [t for t in rare if postings[t] <= self.single_term_postings]
+        others = [t for t in rare if t not in singles]
+        pairs = [[a, b] for i, a in enumerate(others) for b in others[i + 1:]]
+        return [[t] for t in singles] + pairs
+
+    def find(self, session: Session, text: str, *, exclude_article_id: int | None = None,
+             visible_channels: Collection[str] | None = None, limit: int = 5,
+             threshold: float | None = None) -> list[Match]:
+        """Stored claims that match `text`, best first, each scoring at least the threshold.
+
+        `visible_channels`: only claims posted in these channels can be returned (the caller decides
+        what the audience may see; claims not yet posted to any channel are then excluded too). None
+        means no restriction, for callers whose audience sees every channel. `exclude_article_id`
+        leaves out the claims of the article being checked now.
+        """
+        cutoff = self.threshold if threshold is None else threshold
+        normalised = normalise(text)
+        if not normalised:
+            return []
+        reranker, grown = self._current_reranker(session)
+        groups = self.query_groups_for(reranker, normalised, grown, session.get_bind().dialect.name)
+        found = search_index.search(session, groups, limit=self.candidates, exclude_article_id=exclude_article_id,
+                                    visible_channels=visible_channels)
+        candidates = {c.claim_id: c for c in found}
+        similarities: dict[int, float] = {}
+        if self.embedder is not None:
+            similarities = self._embedding_similarities(session, text, candidates, exclude_article_id,
+                                                        visible_channels)
+        scored: list[tuple[float, int]] = []
+        for claim_id, candidate in candidates.items():
+            score = reranker.score(normalised, normalise(candidate.document), candidate.position,
+                                   similarities.get(claim_id) if self.embedder is not None else None)
+            if score >= cutoff:
+                scored.append((score, claim_id))
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        return self._matches(session, scored[:limit], candidates)
+
+    def _embedding_similarities(self, session: Session, text: str, candidates: dict[int, search_index.Candidate],
+                                exclude_article_id: int | None,
+                                visible_channels: Collection[str] | None) -> dict[int, float]:
+        """Cosine of the query's embedding with stored vectors: of the candidates, or of every visible
+        claim when the store is small (then claims without a shared word can be found too)."""
+        assert self.embedder is not None
+        try:
+            query = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
+        except Exception:
+            log.warning("embedding the query failed; matching on full text only", exc_info=True)
+            return {}
+        everything = self._fitted_total <= self.embed_all_below
+        where, params = search_index._filters(exclude_article_id, visible_channels)
+        sql = ("SELECT e.claim_id, e.vector, e.document_hash, s.document FROM claim_embeddings e "
+               "JOIN claims c ON c.id = e.claim_id JOIN claim_search s ON s.claim_id = e.claim_id WHERE 1=1" + where)
+        if not everything:
+            if not candidates:
+                return {}
+            sql += " AND e.claim_id IN :ids"
+            params["ids"] = list(candidates)
+        statement = text_clause(sql, visible_channels is not None, not everything)
+        norm = float(np.linalg.norm(query)) or 1.0
+        similarities: dict[int, float] = {}
+        for claim_id, blob, digest, document in session.execute(statement, params).all():
+            if digest != document_hash(document):
+                continue  # the text changed since this vector was computed
+            vector = unpack(blob)
+            if vector.shape != query.shape:
+                continue  # another embedding model
+            similarities[claim_id] = float(vector @ query) / (norm * (float(np.linalg.norm(vector)) or 1.0))
+            if claim_id not in candidates:
+                candidates[claim_id] = search_index.Candidate(claim_id, document, self.candidates)
+        return similarities
+
+    def _matches(self, session: Session, scored: list[tuple[float, int]],
+                 candidates: dict[int, search_index.Candidate]) -> list[Match]:
+        if not scored:
+            return []
+        ids = [claim_id for _, claim_id in scored]
+        rows = {c.id: c for c in session.execute(select(Claim).where(Claim.id.in_(ids))).scalars()}
+        matches = []
+        for score, claim_id in scored:
+            claim = rows.get(claim_id)
+            if claim is None:
+                continue
+            matches.append(Match(claim_id=claim_id, score=round(min(1.0, max(0.0, score)), 4),
+                                 document=candidates[claim_id].document, article_id=claim.article_id,
+                                 channel_id=claim.channel_id, permalink=claim.permalink, status=claim.status,
+                                 verdict=claim.verdict, created_at=claim.created_at))
+        return matches
+
+
+def text_clause(sql: str, channels: bool, ids: bool) -> TextClause:
+    """A text() statement with expanding IN parameters for the channel and id lists."""
+    statement = sql_text(sql)
+    if channels:
+        statement = statement.bindparams(bindparam("channels", expanding=True))
+    if ids:
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+    return statement
+
