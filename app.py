@@ -33,7 +33,7 @@ class _Shutdown(Exception):
 
 def _secrets(settings: Settings) -> list[str]:
     values = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
-              settings.openai_api_key)
+              settings.openai_api_key, settings.factcheck_tools_api_key)
     return [v.get_secret_value() for v in values if v is not None]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.runtime.composition import Services
-from bot.slack.claim_views import MORE_CLAIMS_ACTION, VOTE_ACTION_PREFIX
+from bot.slack.claim_views import MORE_CLAIMS_ACTION, SAME_CLAIM_ACTION, VOTE_ACTION_PREFIX
 
 
 def register(app: App, services: Services) -> None:
@@ -31,3 +31,11 @@ def register(app: App, services: Services) -> None:
         if value.isdigit() and user:
             services.link_job.request_more(int(value), str(user))
             services.worker.wake()
+
+    @app.action(SAME_CLAIM_ACTION)
+    def same_claim(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        value = str(action.get("value") or "")
+        user = (body.get("user") or {}).get("id")
+        if value.isdigit() and user:
+            services.record_same_claim(claim_id=int(value), user=str(user), action_ts=action.get("action_ts"))

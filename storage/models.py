@@ -153,6 +153,10 @@ class Claim(Base):
     # False for a candidate kept back when the article had more than MAX_CLAIMS_PER_ARTICLE: it is
     # posted only when someone asks for the rest ("Show more" on the card).
     shown: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The earlier claim this one matched when it was extracted ("Checked before"), among the claims its
+    # audience may see, and the matcher's score. No foreign key: the earlier claim's row is never deleted.
+    seen_claim_id: Mapped[int | None] = mapped_column(Integer)
+    seen_score: Mapped[float | None] = mapped_column(Float)
     # open | resolved | disputed  (verdict holds the decided verdict key when resolved)
     status: Mapped[str] = mapped_column(String(16), default="open")
     verdict: Mapped[str | None] = mapped_column(String(32))

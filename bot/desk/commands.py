@@ -12,22 +12,33 @@ from bot.desk.listing import claim_channels, list_claims
 from bot.desk.query import ClaimQuery
 from bot.desk.weekly_posts import WeeklyPoster
 from bot.intake.accept import LinkMessage, accept_links
+from bot.matching import ClaimMatcher
 from bot.runtime.job_kinds import FACTCHECK_REQUEST, FactcheckRequest
 from bot.runtime.worker import JobContext
-from bot.slack.desk_views import claims_list, factcheck_request, usage_message, weekly_summary
+from bot.slack.desk_views import (
+    SearchHit,
+    claims_list,
+    factcheck_request,
+    search_results,
+    usage_message,
+    weekly_summary,
+)
 from bot.slack.gateway import PostError, SlackGateway
 from bot.slack.messages import Message
 from bot.verdicts.scale import VerdictScale
 from storage.db import Database
+from storage.models import Claim
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+SEARCH_RESULTS = 10
 
 
 class DeskCommands:
     def __init__(self, db: Database, gateway: SlackGateway, directory: ChannelDirectory, scale: VerdictScale,
-                 weekly: WeeklyPoster, *, wake: Callable[[], None], clock: Clock = lambda: datetime.now(UTC)) -> None:
+                 weekly: WeeklyPoster, *, wake: Callable[[], None], clock: Clock = lambda: datetime.now(UTC),
+                 matcher: ClaimMatcher | None = None) -> None:
         self.db = db
         self.gateway = gateway
         self.directory = directory
@@ -35,6 +46,7 @@ class DeskCommands:
         self.weekly = weekly
         self.wake = wake
         self.clock = clock
+        self.matcher = matcher
 
     # -- /claims --------------------------------------------------------------------------------
 
@@ -51,6 +63,18 @@ class DeskCommands:
             visible = self.directory.visible_to(user, claim_channels(session))
             page = list_claims(session, query, visible)
         return claims_list(query, page, self.scale, self.clock())
+
+    def search_for(self, user: str, words: str) -> Message:
+        """/claims search: past claims like these words, among the channels this user may see."""
+        with self.db.session() as session:
+            visible = self.directory.visible_to(user, claim_channels(session))
+        with self.db.session() as session:
+            matches = self.matcher.find(session, words, visible_channels=visible, limit=SEARCH_RESULTS,
+                                        threshold=0.0) if self.matcher is not None and visible else []
+            rows = [(m, session.get(Claim, m.claim_id)) for m in matches]
+            found = [SearchHit(text=row.text, status=row.status, verdict=row.verdict, permalink=row.permalink,
+                               created_at=row.created_at, resolved_at=row.resolved_at) for _m, row in rows if row]
+        return search_results(words, found, self.scale)
 
     def summary_for(self, user: str, channel: str) -> Message:
         """This week's summary for /claims summary: it quotes only claims this user may see."""

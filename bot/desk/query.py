@@ -8,6 +8,7 @@ Accepted, in any order, case-insensitive:
     page N  | page:N                           which page of results
     help                                       the help text
     summary                                    this week's summary, privately
+    search WORDS...                            past claims like these words (the rest of the line)
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class ClaimQuery:
     user_name: str | None = None
     since: datetime | None = None
     page: int = 1
-    action: str = "list"  # list | help | summary
+    action: str = "list"  # list | help | summary | search
+    words: str | None = None  # what to search for (action "search")
 
 
 def _since(value: str, now: datetime) -> datetime:
@@ -73,6 +75,11 @@ def parse(text: str | None, now: datetime | None = None) -> ClaimQuery:
             return ClaimQuery(action="help")
         if token == "summary":
             values["action"] = "summary"
+        elif token == "search":
+            words = " ".join(tokens[index:]).strip()
+            if not words:
+                raise QueryError("`search` needs words to look for, like `search vaccines microchips`")
+            return ClaimQuery(action="search", words=words[:500])
         elif token in STATUSES:
             values["status"] = token
         elif token == "page" or token.startswith("page:"):

@@ -26,7 +26,8 @@ from bot.articles.reading import parse_article
 from bot.claims import ClaimExtractor, Extraction
 from bot.intake.links import MAX_URL_LENGTH
 from bot.publishing.rows import article_info, claim_view, stored_article
-from bot.runtime.job_kinds import MORE_CLAIMS, LinkPostJob, MoreClaims
+from bot.publishing.seen_before import SeenBefore
+from bot.runtime.job_kinds import MORE_CLAIMS, PUBLISHED_LOOKUP, RETURNING_NOTE, ClaimRef, LinkPostJob, MoreClaims
 from bot.runtime.worker import MAX_ATTEMPTS, JobContext, RetryLater
 from bot.slack.claim_views import (
     CardFacts,
@@ -67,6 +68,7 @@ class LinkJob:
         scale: VerdictScale,
         options: LinkJobOptions,
         resolver: Resolver = system_resolver,
+        seen: SeenBefore | None = None,
     ) -> None:
         self.db = db
         self.gateway = gateway
@@ -75,6 +77,7 @@ class LinkJob:
         self.scale = scale
         self.options = options
         self.resolver = resolver
+        self.seen = seen
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -178,14 +181,22 @@ class LinkJob:
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             article = session.get(Article, link.article_id) if link else None
-            assert article is not None
+            assert link is not None and article is not None
             if article.status != "fetched":
                 return
             parsed = stored_article(article)
+            audience = self.options.factcheck_channel or link.channel_id
         extraction = self.extractor.extract(parsed, self.options.max_claims)
-        self._store_extraction(article.id, extraction)
+        found: list[tuple[int, float] | None] = []
+        if self.seen is not None:
+            texts = [claim.text for claim in [*extraction.claims, *extraction.more]]
+            found = self.seen.match(texts, article_id=article.id, audience=audience)
+        self._store_extraction(article.id, extraction, found)
+        if self.seen is not None:
+            self.seen.embed_claims(article.id)
 
-    def _store_extraction(self, article_id: int, extraction: Extraction) -> None:
+    def _store_extraction(self, article_id: int, extraction: Extraction,
+                          found: list[tuple[int, float] | None] | None = None) -> None:
         with self.db.session() as session:
             article = session.get(Article, article_id, with_for_update=True)
             assert article is not None
@@ -194,12 +205,16 @@ class LinkJob:
             stored = {claim.position for claim in article.claims}
             shown = [(claim, True) for claim in extraction.claims]
             kept_back = [(claim, False) for claim in extraction.more]
+            matches = list(found or []) + [None] * (len(shown) + len(kept_back))
             for position, (claim, is_shown) in enumerate(shown + kept_back, start=1):
                 if position in stored:
                     continue  # stored by an earlier run that failed later: reuse it, never insert twice
+                match = matches[position - 1]
                 session.add(Claim(article_id=article_id, position=position, text=claim.text, quote=claim.quote,
                                   speaker=fit_column(Claim.speaker, claim.speaker), context=claim.context,
-                                  score=claim.score, status="open", shown=is_shown))
+                                  score=claim.score, status="open", shown=is_shown,
+                                  seen_claim_id=match[0] if match else None,
+                                  seen_score=round(match[1], 4) if match else None))
             article.summary = extraction.summary
             article.summary_source = extraction.summary_source
             article.candidates = max(extraction.candidates, len(shown) + len(kept_back))
@@ -232,6 +247,10 @@ class LinkJob:
                 assert row is not None
                 row.channel_id, row.message_ts = target, ts
                 row.permalink = permalink if permalink and len(permalink) <= column_length(Claim.permalink) else None
+                if row.seen_claim_id is not None:
+                    RETURNING_NOTE.enqueue(session, ClaimRef(claim_id), f"returning:{claim_id}")
+                if self.seen is not None and self.seen.published is not None:
+                    PUBLISHED_LOOKUP.enqueue(session, ClaimRef(claim_id), f"published:{claim_id}")
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             article = session.get(Article, link.article_id) if link else None

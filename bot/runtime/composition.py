@@ -17,8 +17,11 @@ from bot.desk.home import AppHome
 from bot.desk.weekly_posts import WeeklyPoster
 from bot.desk.weekly_report import Schedule
 from bot.intake.accept import LinkMessage, accept_links, seen_event
+from bot.matching import ClaimMatcher, Embedder
+from bot.matching.published import FactCheckTools
 from bot.publishing.link_job import LinkJob, LinkJobOptions
 from bot.publishing.notices import Notices
+from bot.publishing.seen_before import SeenBefore
 from bot.runtime import job_kinds as kinds
 from bot.runtime.scheduler import PeriodicJobs
 from bot.runtime.settings import Settings
@@ -44,6 +47,7 @@ class Services:
     extractor: ClaimExtractor
     scale: VerdictScale
     link_job: LinkJob
+    seen: SeenBefore
     recorder: VerdictRecorder
     claim_messages: ClaimMessages
     reconciler: Reconciler
@@ -81,6 +85,13 @@ class Services:
             self.worker.wake()
         return result
 
+    def record_same_claim(self, *, claim_id: int, user: str, action_ts: str | None) -> VoteResult | None:
+        with self.db.session() as session:
+            result = self.recorder.record_same_claim(session, claim_id=claim_id, user=user, action_ts=action_ts)
+        if result is not None and result.recorded:
+            self.worker.wake()
+        return result
+
     def start(self, *, periodic: bool = True) -> None:
         self.gateway.learn_identity()
         self.worker.start()
@@ -98,6 +109,23 @@ class Services:
         self.db.dispose()
 
 
+def build_matcher(settings: Settings) -> ClaimMatcher:
+    """The claim matcher: offline on the database, plus embeddings when a model and key are configured."""
+    embedder = None
+    if settings.embeddings_model and settings.openai_api_key:
+        embedder = Embedder(settings.secret("openai_api_key"), model=settings.embeddings_model,
+                            base_url=settings.openai_base_url, timeout=settings.openai_timeout)
+    return ClaimMatcher(threshold=settings.match_threshold, embedder=embedder)
+
+
+def build_published_lookup(settings: Settings) -> FactCheckTools | None:
+    """Google Fact Check Tools, only when FACTCHECK_TOOLS_API_KEY is set."""
+    if not settings.factcheck_tools_api_key:
+        return None
+    return FactCheckTools(settings.secret("factcheck_tools_api_key"), settings.factcheck_tools_url,
+                          per_minute=settings.factcheck_tools_per_minute)
+
+
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     """The database DATABASE_URL names, its schema brought up to date (the one factory for every command)."""
     db = Database(settings.database_url, settings.database_timeout_seconds)
@@ -113,27 +141,30 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     extractor = build_extractor(settings)
     scale = settings.verdict_scale
     worker = Worker(db, threads=settings.worker_threads)
+    directory = ChannelDirectory(gateway)
+    seen = SeenBefore(db, gateway, build_matcher(settings), directory, published=build_published_lookup(settings))
     link_job = LinkJob(
         db, gateway, extractor, FetchPolicy.from_settings(settings), scale,
         LinkJobOptions(factcheck_channel=settings.factcheck_channel, max_claims=settings.max_claims_per_article),
-        resolver=resolver,
+        resolver=resolver, seen=seen,
     )
     eligibility = Eligibility(settings.factcheckers, group_members=gateway.usergroup_members)
     recorder = VerdictRecorder(scale, eligibility, quorum=settings.verdict_quorum,
                                bot_user_id=lambda: (gateway.known_identity() or {}).get("user_id"))
     claim_messages = ClaimMessages(db, gateway, recorder, scale, quorum=settings.verdict_quorum)
     reconciler = Reconciler(db, gateway, recorder, scale)
-    directory = ChannelDirectory(gateway)
     weekly = WeeklyPoster(db, gateway, directory, scale, summary_channel=settings.summary_channel,
                           schedule=Schedule.parse(settings.summary_schedule, settings.summary_tz),
                           tz=settings.summary_tz, wake=worker.wake)
-    desk = DeskCommands(db, gateway, directory, scale, weekly, wake=worker.wake)
+    desk = DeskCommands(db, gateway, directory, scale, weekly, wake=worker.wake, matcher=seen.matcher)
     home = AppHome(db, gateway, directory, scale, weekly, wake=worker.wake)
     notices = Notices(gateway)
 
     worker.register(kinds.PROCESS_LINK, link_job.process_link)
     worker.register(kinds.POST_NOTICE, notices.too_many_links)
     worker.register(kinds.MORE_CLAIMS, link_job.post_more)
+    worker.register(kinds.RETURNING_NOTE, seen.note_returning)
+    worker.register(kinds.PUBLISHED_LOOKUP, seen.lookup_published)
     worker.register(kinds.REFRESH_CLAIM, claim_messages.refresh_claim)
     worker.register(kinds.NOTIFY_INELIGIBLE, claim_messages.notify_ineligible)
     worker.register(kinds.RECONCILE_SWEEP, reconciler.reconcile_sweep)
@@ -143,5 +174,6 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.FACTCHECK_REQUEST, desk.factcheck_job)
     worker.register(kinds.PUBLISH_HOME, home.home_job)
     return Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
+                    seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
                     weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake))

@@ -110,6 +110,8 @@ PROCESS_LINK = JobKind("process_link", LinkPostJob)
 POST_NOTICE = JobKind("post_notice", TooManyLinks)
 MORE_CLAIMS = JobKind("more_claims", MoreClaims)
 REFRESH_CLAIM = JobKind("refresh_claim", ClaimRef)
+RETURNING_NOTE = JobKind("returning_note", ClaimRef)
+PUBLISHED_LOOKUP = JobKind("published_lookup", ClaimRef)
 NOTIFY_INELIGIBLE = JobKind("notify_ineligible", IneligibleVoter)
 RECONCILE_SWEEP = JobKind("reconcile_sweep", Tick)
 RECONCILE_CLAIM = JobKind("reconcile_claim", ClaimRef)
@@ -119,6 +121,7 @@ FACTCHECK_REQUEST = JobKind("factcheck_request", FactcheckRequest)
 PUBLISH_HOME = JobKind("publish_home", HomeTab)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
-    PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, REFRESH_CLAIM, NOTIFY_INELIGIBLE, RECONCILE_SWEEP, RECONCILE_CLAIM,
+    PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, RETURNING_NOTE, PUBLISHED_LOOKUP, REFRESH_CLAIM, NOTIFY_INELIGIBLE,
+    RECONCILE_SWEEP, RECONCILE_CLAIM,
     WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST, PUBLISH_HOME,
 )

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openai_timeout: float = Field(default=30.0, gt=0)
 
+    # Seen before: claim matching and published fact-checks
+    match_threshold: float = Field(default=0.37, ge=0.0, le=1.0)
+    embeddings_model: str | None = None
+    factcheck_tools_api_key: SecretStr | None = None
+    factcheck_tools_url: str = "https://factchecktools.googleapis.com/v1alpha1"
+    factcheck_tools_per_minute: int = Field(default=60, ge=1, le=6000)
+
     # Fetching
     fetch_allowed_private_hosts: Annotated[list[str], NoDecode] = []
     fetch_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
@@ -91,6 +98,7 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     @field_validator("factcheck_channel", "summary_channel", "openai_base_url", "export_organization_url",
+                     "embeddings_model",
                      mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

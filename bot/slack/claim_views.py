@@ -30,6 +30,8 @@ from bot.slack.messages import (
     claim_metadata,
     more_claims_metadata,
     notice_metadata,
+    published_metadata,
+    returned_metadata,
     verdict_note_metadata,
 )
 from bot.verdicts.scale import VerdictScale
@@ -63,6 +65,21 @@ PARTIAL_NOTE = "This article is very long: I read only its first part, so later 
 
 
 @dataclass(frozen=True)
+class SeenView:
+    """The earlier claim a new one matched, as its audience may see it."""
+
+    claim_id: int
+    status: str  # open | disputed | resolved
+    verdict_label: str | None
+    decided_on: str | None  # "12 Oct 2026"
+    deciders: Sequence[str] = ()  # user ids
+    permalink: str | None = None
+
+
+SAME_CLAIM_ACTION = "same_claim"
+
+
+@dataclass(frozen=True)
 class ClaimView:
     number: int
     text: str
@@ -72,6 +89,7 @@ class ClaimView:
     status: str = "Open"
     details: Sequence[str] = field(default_factory=tuple)
     context: str | None = None  # the sentence before the quote, when the claim leans on it
+    seen: SeenView | None = None  # "Checked before" / "Being checked now"
 
 
 def _article_label(article: ArticleInfo) -> str:
@@ -87,6 +105,8 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
     if claim.context:
         quote = f"*Just before it:* _{escape(clip(claim.context, 600))}_\n{quote}"
     status = f"*Status:* {claim.status}"
+    if claim.seen is not None:
+        status += "\n" + seen_line(claim.seen)
     if claim.details:
         status += "\n" + "\n".join(claim.details)
     blocks = as_dicts(
@@ -96,7 +116,7 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
         SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(status, SECTION_LIMIT))),
         ContextBlock(elements=[MarkdownTextObject(text=f"Record a verdict by reacting: {scale.legend()}, "
                                                        "or with a button. Discuss the evidence in this thread.")]),
-        verdict_buttons(claim_id, scale),
+        verdict_buttons(claim_id, scale, same_claim=claim.seen is not None and claim.seen.status == "resolved"),
     )
     text = f"Claim {claim.number}: {clip(claim.text, 300)} — status {claim.status}. Source: {article.url}"
     metadata = claim_metadata(claim_id)
@@ -106,14 +126,63 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
 VOTE_ACTION_PREFIX = "vote:"
 
 
-def verdict_buttons(claim_id: int, scale: VerdictScale) -> ActionsBlock:
-    """One button per verdict (at most Slack's 25 elements); the value carries the claim id."""
+def verdict_buttons(claim_id: int, scale: VerdictScale, *, same_claim: bool = False) -> ActionsBlock:
+    """One button per verdict (at most Slack's 25 elements); the value carries the claim id.
+
+    With `same_claim`, a last button carries the earlier claim's verdict over in one click.
+    """
     buttons = [
         ButtonElement(text=PlainTextObject(text=clip(f":{v.emoji[0]}: {v.label}", 75), emoji=True),
                       action_id=f"{VOTE_ACTION_PREFIX}{v.key}", value=str(claim_id))
-        for v in scale.verdicts[:25]
+        for v in scale.verdicts[:24 if same_claim else 25]
     ]
+    if same_claim:
+        buttons.append(ButtonElement(text=PlainTextObject(text=":recycle: Same claim", emoji=True),
+                                     action_id=SAME_CLAIM_ACTION, value=str(claim_id)))
     return ActionsBlock(block_id=f"verdict-{claim_id}", elements=buttons)
+
+
+def seen_line(seen: SeenView) -> str:
+    """`Checked before: *False*, 12 Oct 2026, by @checker — earlier thread`, or `Being checked now — thread`."""
+    where = f" — {link(seen.permalink, 'earlier thread')}" if seen.permalink else ""
+    if seen.status == "resolved" and seen.verdict_label:
+        by = f", by {', '.join(f'<@{u}>' for u in seen.deciders[:5])}" if seen.deciders else ""
+        when = f", {seen.decided_on}" if seen.decided_on else ""
+        return (f":recycle: *Checked before:* *{escape(seen.verdict_label)}*{when}{by}{where}. If it is the same "
+                "claim, *Same claim* carries that verdict over.")
+    state = "disputed" if seen.status == "disputed" else "being checked now"
+    return f":recycle: *Seen before:* a matching claim is {state}{where}."
+
+
+def returning_note(claim_id: int, article: ArticleInfo, new_permalink: str | None) -> Message:
+    """The note in an earlier claim's thread when the claim comes back in another article."""
+    where = f" — {link(new_permalink, 'new thread')}" if new_permalink else ""
+    text = f":recycle: This claim came back in {link(article.url, _article_label(article))}{where}."
+    return Message(text=f"This claim came back in {article.url}", metadata=returned_metadata(claim_id),
+                   blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))))
+
+
+@dataclass(frozen=True)
+class PublishedView:
+    publisher: str
+    rating: str
+    url: str
+    review_date: str | None = None
+    claim_text: str | None = None
+
+
+def published_checks_note(claim_id: int, checks: Sequence[PublishedView]) -> Message:
+    """What fact-checking organisations have published about claims like this one (Fact Check Tools)."""
+    lines = []
+    for check in checks:
+        date = f", {check.review_date[:10]}" if check.review_date else ""
+        about = f" on “{escape(clip(check.claim_text, 160))}”" if check.claim_text else ""
+        lines.append(f"• *{escape(clip(check.publisher, 80))}*: {escape(clip(check.rating, 80))}{date}{about} — "
+                     f"{link(check.url, 'read it')}")
+    text = "Published fact-checks of similar claims (Google Fact Check Tools):\n" + "\n".join(lines)
+    plain = "; ".join(f"{c.publisher}: {c.rating} ({c.url})" for c in checks)
+    return Message(text=f"Published fact-checks: {plain}"[:3000], metadata=published_metadata(claim_id),
+                   blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))))
 
 
 def verdict_note(claim_id: int, version: int, status_text: str, previous_text: str, voters_line: str) -> Message:

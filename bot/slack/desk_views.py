@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ HELP = """*`/claims`* lists the claims the desk is checking (only you see the an
 • `/claims since:7d` · `since:2w` · `since:24h` · `since:2026-11-01` — opened since then
 • `/claims page 2` — the next page
 • `/claims summary` — this week's verdict summary, privately
+• `/claims search <words>` — claims the desk has seen before that are like these words
 They combine: `/claims resolved #politics since:30d page 2`.
 *`/factcheck <url>`* checks an article in this channel, as if you had pasted the link."""
 
@@ -78,6 +80,32 @@ def claims_list(query: ClaimQuery, page: ClaimPage, scale: VerdictScale, now: da
             text=f"More: `/claims {query.status} page {page.page + 1}` (same filters)")]))
     plain = "\n".join(f"- {c.text[:120]} ({c.status})" for c in page.claims)
     return Message(text=clip(f"{heading}\n{plain}", 3000), blocks=as_dicts(*blocks))
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    text: str
+    status: str
+    verdict: str | None
+    permalink: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+def search_results(words: str, hits: list[SearchHit], scale: VerdictScale) -> Message:
+    """The /claims search answer: past claims like the words, best first, with verdict, date and thread."""
+    heading = f"*Claims like “{escape(clip(words, 200))}”*: {len(hits) or 'none found'}"
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=heading))]
+    for hit in hits:
+        title = link(hit.permalink, clip(hit.text, 200)) if hit.permalink else escape(clip(hit.text, 200))
+        when = hit.resolved_at if hit.status == "resolved" and hit.resolved_at else hit.created_at
+        label = "decided" if hit.status == "resolved" else "opened"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(
+            f"*{title}*\n{scale.status_label(hit.status, hit.verdict)} · {label} {when:%-d %b %Y}", SECTION_LIMIT))))
+    if not hits:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing the desk has seen matches. " + USAGE_TAIL)))
+    plain = "\n".join(f"- {h.text[:120]} ({scale.status_label(h.status, h.verdict)})" for h in hits)
+    return Message(text=clip(f"Claims like {words}: {len(hits)}\n{plain}", 3000), blocks=as_dicts(*blocks))
 
 
 def help_message() -> Message:

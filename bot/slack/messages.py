@@ -17,6 +17,8 @@ WEEKLY_EVENT = "factcheck_weekly"
 REQUEST_EVENT = "factcheck_request"
 NOTICE_EVENT = "factcheck_notice"
 MORE_EVENT = "factcheck_more"
+RETURNED_EVENT = "factcheck_returned"
+PUBLISHED_EVENT = "factcheck_published"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,16 @@ def notice_metadata(channel: str, message_ts: str) -> dict[str, Any]:
 
 def more_claims_metadata(link_post_id: int) -> dict[str, Any]:
     return _metadata(MORE_EVENT, link_post_id=link_post_id)
+
+
+def returned_metadata(claim_id: int) -> dict[str, Any]:
+    """The note in an earlier claim's thread that `claim_id` brought it back."""
+    return _metadata(RETURNED_EVENT, claim_id=claim_id)
+
+
+def published_metadata(claim_id: int) -> dict[str, Any]:
+    """The list of published fact-checks posted in a claim's thread."""
+    return _metadata(PUBLISHED_EVENT, claim_id=claim_id)
 
 
 def same_metadata(found: Any, wanted: dict[str, Any]) -> bool:

@@ -9,15 +9,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 
 from sqlalchemy import or_, update
 
-from bot.publishing.rows import article_info
+from bot.publishing.rows import article_info, claim_view
 from bot.runtime.job_kinds import ClaimRef, IneligibleVoter
 from bot.runtime.worker import JobContext, RetryLater
-from bot.slack.claim_views import ClaimView, claim_message, ineligible_notice, verdict_note
+from bot.slack.claim_views import claim_message, ineligible_notice, verdict_note
 from bot.slack.gateway import SlackGateway
 from bot.verdicts.recorder import VerdictRecorder
 from bot.verdicts.rule import Decision
@@ -94,8 +95,8 @@ class ClaimMessages:
                 line = status_line(claim, decision, self.scale, self.quorum)
                 stamp = int(utcnow().timestamp())
                 details = [f"Updated <!date^{stamp}^{{date_short_pretty}} at {{time}}|{utcnow():%Y-%m-%d %H:%M} UTC>"]
-                view = ClaimView(number=claim.position, text=claim.text, quote=claim.quote, speaker=claim.speaker,
-                                 context=claim.context, status=line, details=details)
+                view = dataclasses.replace(claim_view(claim, self.scale), permalink=None, status=line,
+                                           details=details)
                 message = claim_message(claim.id, view, article_info(claim.article), self.scale)
                 announce = (claim.status, claim.verdict) != (claim.announced_status, claim.announced_verdict)
                 note = None

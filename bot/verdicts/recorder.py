@@ -66,8 +66,12 @@ class VerdictRecorder:
         return self._record(session, claim, user, verdict.key, f"reaction:{emoji}", added, key, at, origin)
 
     def record_button(self, session: Session, *, claim_id: int, user: str, verdict_key: str,
-                      action_ts: str | None) -> VoteResult | None:
-        """A click on a verdict button: the user's button vote becomes this verdict."""
+                      action_ts: str | None, origin: str = "button") -> VoteResult | None:
+        """A click on a verdict button: the user's button vote becomes this verdict.
+
+        `origin` says which button in the audit trail ("button", or "same_claim" when the verdict was
+        carried over from the earlier claim this one matched).
+        """
         if self.scale.get(verdict_key) is None:
             return None
         claim = session.get(Claim, claim_id, with_for_update=True)
@@ -75,7 +79,17 @@ class VerdictRecorder:
             return None
         at = _event_time(action_ts)
         key = f"b:{claim.id}:{user}:{verdict_key}:{action_ts or at.isoformat()}"
-        return self._record(session, claim, user, verdict_key, BUTTON_SOURCE, True, key, at, "button")
+        return self._record(session, claim, user, verdict_key, BUTTON_SOURCE, True, key, at, origin)
+
+    def record_same_claim(self, session: Session, *, claim_id: int, user: str,
+                          action_ts: str | None) -> VoteResult | None:
+        """"Same claim": the user's vote becomes the verdict of the earlier claim this one matched."""
+        claim = session.get(Claim, claim_id)
+        earlier = session.get(Claim, claim.seen_claim_id) if claim and claim.seen_claim_id else None
+        if earlier is None or earlier.status != "resolved" or not earlier.verdict:
+            return None
+        return self.record_button(session, claim_id=claim_id, user=user, verdict_key=earlier.verdict,
+                                  action_ts=action_ts, origin="same_claim")
 
     def _record(self, session: Session, claim: Claim, user: str, verdict: str, source: str, added: bool,
                 key: str, at: datetime, origin: str) -> VoteResult:

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 def claim_posts(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
     """The bot's top-level claim messages in channel, in posting order."""
-    return [m for m in slack.bot_messages(channel) if not m.get("thread_ts") and "Claim " in (m.get("text") or "")]
+    # A thread parent carries thread_ts equal to its own ts once it has replies, as in Slack.
+    return [m for m in slack.bot_messages(channel)
+            if m.get("thread_ts") in (None, m["ts"]) and "Claim " in (m.get("text") or "")]
 
 
 def bot_replies(slack: SlackStandIn, channel: str, ts: str) -> list[dict[str, Any]]:
