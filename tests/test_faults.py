@@ -26,7 +26,7 @@ SAMPLE = (ROOT / "samples" / "bagram-bounty.html").read_bytes()
 
 def top_level_posts(slack: SlackStandIn) -> list[dict]:
     """The bot's messages outside threads in the news channel: its claim messages."""
-    return [m for m in slack.bot_messages(NEWS_CHANNEL) if not m.get("thread_ts")]
+    return [m for m in slack.bot_messages(NEWS_CHANNEL) if m.get("thread_ts") in (None, m["ts"])]
 
 
 @pytest.fixture
