@@ -4,6 +4,7 @@ Accepted, in any order, case-insensitive:
     open | disputed | resolved | all           which claims (default: open)
     #channel, <#C123|name>, C0123ABCD           claims of one channel
     @user, <@U123|name>, U0123ABCD              claims that person voted on
+    mine                                        claims you are on ("I'm on it")
     since:7d | since:2w | since:24h | since:2026-11-01
     page N  | page:N                           which page of results
     help                                       the help text
@@ -40,6 +41,8 @@ class ClaimQuery:
     since: datetime | None = None
     page: int = 1
     action: str = "list"  # list | help | summary
+    mine: bool = False  # claims the person asking is on
+    assignee_id: str | None = None  # filled in with the asker's id when `mine` is answered
 
 
 def _since(value: str, now: datetime) -> datetime:
@@ -73,6 +76,8 @@ def parse(text: str | None, now: datetime | None = None) -> ClaimQuery:
             return ClaimQuery(action="help")
         if token == "summary":
             values["action"] = "summary"
+        elif token == "mine":
+            values["mine"] = True
         elif token in STATUSES:
             values["status"] = token
         elif token == "page" or token.startswith("page:"):
