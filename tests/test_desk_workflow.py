@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -453,3 +454,24 @@ def test_newsroom_settings_accept_the_old_names_and_assign_emoji_is_checked(monk
         load_settings(_env_file=None, assign_emoji="x")
     with pytest.raises(ConfigError, match="NEWSROOM_URL"):
         load_settings(_env_file=None, newsroom_url="ftp://desk.example")
+
+
+def test_workflow_state_survives_a_restart_and_double_clicks_count_once(bot: RunningBot, bot_factory: Any,
+                                                                        llm: OpenAIStandIn) -> None:
+    claim_ts = open_claims(bot)[0]["ts"]
+    claim_id = claim_row(bot, claim_ts).id
+    clicks = [threading.Thread(target=click, args=(bot, EDITOR, claim_ts, TAKE_ACTION, claim_id)) for _ in range(3)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+    wait_shown(bot, claim_ts, "*On it:* <@U0EDITOR> (since")
+    bot.services.stop(timeout=5)  # the first process goes away; a new one starts on the same database
+
+    restarted = bot_factory(**llm_settings(llm))
+    assert "on it: <@U0EDITOR>" in claims_list(restarted, "mine", EDITOR)
+    click(restarted, EDITOR, claim_ts, RELEASE_ACTION, claim_id)
+    wait_shown(restarted, claim_ts, "*On it:* nobody yet")
+    with restarted.services.db.session() as session:
+        assert [(e.kind, e.user_id) for e in events_for(session, claim_id)] == [("assigned", EDITOR),
+                                                                             ("released", EDITOR)]
