@@ -5,6 +5,7 @@
     python app.py migrate         bring the database schema up to date
     python app.py weekly-summary [--week YYYY-Www] [--channel C] [--dry-run]
     python app.py export --format claimreview|csv [--since 30d|2026-11-01] [--output FILE]
+                         [--include-drafts] [--include-private]
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.desk.exports import claimreview, claims_csv
+    from bot.desk.exports import claimreview, claims_csv, exportable_channels
     from bot.desk.query import QueryError
     from bot.desk.query import parse as parse_query
     from bot.runtime.composition import open_database
@@ -157,12 +158,28 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError(f"--since: {error}") from None
     db = open_database(settings)
     scale = settings.verdict_scale
+    is_private = None
+    if settings.slack_bot_token and not args.include_private:
+        from bot.desk.channels import ChannelDirectory
+        from bot.slack.gateway import SlackGateway
+
+        gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
+        is_private = ChannelDirectory(gateway).is_private
     with db.session() as session:
+        channels, hidden = exportable_channels(session, is_private, args.include_private)
         if args.format == "csv":
-            output = claims_csv(session, scale, since)
+            output = claims_csv(session, scale, since, channels=channels, organization=settings.newsroom_name,
+                                organization_url=settings.newsroom_url)
         else:
-            output = json.dumps(claimreview(session, scale, settings.export_organization_name,
-                                            settings.export_organization_url, since), indent=2, ensure_ascii=False)
+            output = json.dumps(claimreview(session, scale, settings.newsroom_name, settings.newsroom_url, since,
+                                            channels=channels, include_drafts=args.include_drafts),
+                                indent=2, ensure_ascii=False)
+    db.dispose()
+    if hidden:
+        why = ("they are private" if is_private is not None else
+               "SLACK_BOT_TOKEN is not set, so I can't tell whether they are private")
+        print(f"left out the claims of {len(hidden)} channel(s) because {why}; "
+              "pass --include-private to export them too", file=sys.stderr)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as handle:
             handle.write(output)
@@ -225,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=("claimreview", "csv"), default="claimreview")
     export.add_argument("--since", help="only claims since a date (2026-11-01) or an age (30d, 2w)")
     export.add_argument("--output", help="write to this file instead of standard output")
+    export.add_argument("--include-drafts", action="store_true",
+                        help="ClaimReview: also resolved claims with no published URL, marked as drafts (no url)")
+    export.add_argument("--include-private", action="store_true",
+                        help="also claims whose threads are in private channels (left out by default)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

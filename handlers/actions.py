@@ -1,4 +1,5 @@
-"""Verdict buttons on claim messages (block_actions): the same vote, for those who prefer clicking."""
+"""Buttons on claim messages and in their threads (block_actions): verdicts, taking a claim, handing it
+back, and the explanation modal."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.runtime.composition import Services
+from bot.slack.casework_views import EXPLAIN_ACTION, RELEASE_ACTION, TAKE_ACTION
 from bot.slack.claim_views import MORE_CLAIMS_ACTION, SAME_CLAIM_ACTION, VOTE_ACTION_PREFIX
+
+
+def _claim_and_user(body: dict[str, Any], action: dict[str, Any]) -> tuple[int, str] | None:
+    value = str(action.get("value") or "")
+    user = (body.get("user") or {}).get("id")
+    if not value.isdigit() or not user:
+        return None
+    return int(value), str(user)
 
 
 def register(app: App, services: Services) -> None:
@@ -39,3 +49,22 @@ def register(app: App, services: Services) -> None:
         user = (body.get("user") or {}).get("id")
         if value.isdigit() and user:
             services.record_same_claim(claim_id=int(value), user=str(user), action_ts=action.get("action_ts"))
+    @app.action(re.compile(f"^({re.escape(TAKE_ACTION)}|{re.escape(RELEASE_ACTION)})$"))
+    def take_or_hand_back(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        found = _claim_and_user(body, action)
+        if found:
+            services.casework.button(claim_id=found[0], user=found[1], taking=action.get("action_id") == TAKE_ACTION,
+                                     action_ts=action.get("action_ts"))
+
+    def explain_ack(ack: Ack) -> None:
+        ack()
+
+    def explain_open(body: dict[str, Any], action: dict[str, Any]) -> None:
+        # views.open right after the ack (lazy listener): the trigger_id is only valid for 3 seconds.
+        found = _claim_and_user(body, action)
+        if found:
+            services.casework.open_explanation(trigger_id=str(body.get("trigger_id") or ""), claim_id=found[0],
+                                               user=found[1])
+
+    app.action(EXPLAIN_ACTION)(ack=explain_ack, lazy=[explain_open])

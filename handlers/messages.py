@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.intake.events import link_message_from_event
+from bot.intake.events import link_message_from_event, thread_reply_from_event
 from bot.runtime.composition import Services
 
 
@@ -23,3 +23,7 @@ def register(app: App, services: Services) -> None:
         )
         if message is not None:
             services.accept_links(message, body.get("event_id"))
+            return
+        reply = thread_reply_from_event(event, bot_user_id=context.bot_user_id)
+        if reply is not None:
+            services.casework.thread_activity(*reply)

@@ -172,6 +172,14 @@ class Claim(Base):
     announced_verdict: Mapped[str | None] = mapped_column(String(32))
     resolved_at: Mapped[datetime | None] = mapped_column()
     reconciled_at: Mapped[datetime | None] = mapped_column()
+    # Desk workflow (0006): the current explanation and published fact-check URL (history in
+    # claim_explanations), the last human activity (votes, takes, sources, thread replies) and the last
+    # stale-claim nudge.
+    explanation: Mapped[str | None] = mapped_column(Text)
+    published_url: Mapped[str | None] = mapped_column(String(2048))
+    published_at: Mapped[datetime | None] = mapped_column()
+    last_activity_at: Mapped[datetime | None] = mapped_column()
+    nudged_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -311,4 +319,70 @@ class ClaimEmbedding(Base):
     document_hash: Mapped[str] = mapped_column(String(64))
     dimensions: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- desk workflow: who is on a claim, its evidence, its published explanation (migration 0008) ----------
+
+
+class ClaimEvent(Base):
+    """The desk workflow's audit trail, append-only: who did what to a claim, and when.
+
+    Kinds: assigned, released, source_added, explanation_set, nudged. `event_key` makes recording
+    idempotent (a redelivered Slack event or a retried job records nothing twice).
+    """
+
+    __tablename__ = "claim_events"
+    __table_args__ = (Index("ix_claim_events_claim", "claim_id", "id"), Index("ix_claim_events_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    event_key: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimAssignee(Base):
+    """Who is on a claim now: one row per (claim, person), switched off when they hand it back."""
+
+    __tablename__ = "claim_assignees"
+    __table_args__ = (UniqueConstraint("claim_id", "user_id"), Index("ix_claim_assignees_user", "user_id", "active"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimSource(Base):
+    """A link posted in a claim's thread: evidence, with who posted it and when; the title comes later."""
+
+    __tablename__ = "claim_sources"
+    __table_args__ = (UniqueConstraint("claim_id", "message_ts", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    posted_by: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    title: Mapped[str | None] = mapped_column(Text)
+    # pending -> read | unreadable
+    title_status: Mapped[str] = mapped_column(String(16), default="pending")
+
+
+class ClaimExplanation(Base):
+    """Every version of a claim's explanation and published URL, append-only; the newest is current."""
+
+    __tablename__ = "claim_explanations"
+    __table_args__ = (Index("ix_claim_explanations_claim", "claim_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    published_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

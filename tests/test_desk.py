@@ -318,9 +318,14 @@ def test_claimreview_export_has_the_required_fields(bot: RunningBot) -> None:
     ids = seed(bot, 2, status="resolved", verdict="false", prefix="Exported")
     seed(bot, 1, status="resolved", verdict="unverifiable", prefix="Unsure")
     seed(bot, 1, prefix="Pending")
+    seed(bot, 1, status="resolved", verdict="false", prefix="Unpublished")
+    with bot.services.db.session() as session:  # only claims with a published fact-check URL are exported
+        for claim in session.query(Claim).filter(Claim.text.like("Exported%") | Claim.text.like("Unsure%")):
+            claim.published_url = f"https://desk.example/fc/{claim.id}"
     with bot.services.db.session() as session:
         reviews = claimreview(session, bot.services.scale, "The Desk", "https://desk.example")
     assert len(reviews) == 3
+    assert all(r["url"].startswith("https://desk.example/fc/") for r in reviews)
     for review in reviews:
         assert review["@context"] == "https://schema.org" and review["@type"] == "ClaimReview"
         assert review["claimReviewed"] and review["datePublished"]

@@ -57,6 +57,8 @@ class DeskCommands:
             if found is None:
                 return usage_message(f"I can't find a channel called #{query.channel_name}")
             query = dataclasses.replace(query, channel_id=found)
+        if query.mine:
+            query = dataclasses.replace(query, assignee_id=user)
         if query.user_name and not query.user_id:
             return usage_message(f"Pick @{query.user_name} from Slack's @-mention list so I know who that is")
         with self.db.session() as session:

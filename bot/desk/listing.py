@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from bot.casework.state import assignees, source_counts
 from bot.desk.query import ClaimQuery
-from storage.models import Article, Claim, Vote
+from storage.models import Article, Claim, ClaimAssignee, Vote
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ class ListedClaim:
     created_at: datetime
     article_title: str | None
     article_url: str
+    assignees: tuple[str, ...] = ()
+    sources: int = 0
+    published_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ def _filtered(query: ClaimQuery, visible: set[str]) -> Select:
         statement = statement.where(Claim.channel_id == query.channel_id)
     if query.user_id:
         statement = statement.where(Claim.id.in_(select(Vote.claim_id).where(Vote.user_id == query.user_id)))
+    if query.assignee_id:
+        statement = statement.where(Claim.id.in_(select(ClaimAssignee.claim_id).where(
+            ClaimAssignee.user_id == query.assignee_id, ClaimAssignee.active.is_(True))))
     if query.since:
         statement = statement.where(Claim.created_at >= query.since)
     return statement
@@ -76,7 +83,11 @@ def list_claims(session: Session, query: ClaimQuery, visible: set[str], page_siz
     page = min(query.page, pages)
     rows = session.execute(statement.order_by(Claim.created_at, Claim.id)
                            .offset((page - 1) * page_size).limit(page_size)).all()
+    ids = [c.id for c, *_rest in rows]
+    on_it, evidence = assignees(session, ids), source_counts(session, ids)
     claims = [ListedClaim(id=c.id, text=c.text, status=c.status, verdict=c.verdict, permalink=c.permalink,
                           channel_id=c.channel_id, created_at=c.created_at, article_title=title,
-                          article_url=final_url or url) for c, title, final_url, url in rows]
+                          article_url=final_url or url, assignees=tuple(u for u, _ in on_it.get(c.id, [])),
+                          sources=evidence.get(c.id, 0), published_url=c.published_url)
+              for c, title, final_url, url in rows]
     return ClaimPage(claims=claims, page=page, pages=pages, total=total, more=more)

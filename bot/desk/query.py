@@ -4,6 +4,7 @@ Accepted, in any order, case-insensitive:
     open | disputed | resolved | all           which claims (default: open)
     #channel, <#C123|name>, C0123ABCD           claims of one channel
     @user, <@U123|name>, U0123ABCD              claims that person voted on
+    mine                                        claims you are on ("I'm on it")
     since:7d | since:2w | since:24h | since:2026-11-01
     page N  | page:N                           which page of results
     help                                       the help text
@@ -42,6 +43,8 @@ class ClaimQuery:
     page: int = 1
     action: str = "list"  # list | help | summary | search
     words: str | None = None  # what to search for (action "search")
+    mine: bool = False  # claims the person asking is on
+    assignee_id: str | None = None  # filled in with the asker's id when `mine` is answered
 
 
 def _since(value: str, now: datetime) -> datetime:
@@ -75,6 +78,8 @@ def parse(text: str | None, now: datetime | None = None) -> ClaimQuery:
             return ClaimQuery(action="help")
         if token == "summary":
             values["action"] = "summary"
+        elif token == "mine":
+            values["mine"] = True
         elif token == "search":
             words = " ".join(tokens[index:]).strip()
             if not words:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, Claim, Vote
+from bot.casework.state import everyone_who_took
+from storage.models import Article, Claim, VerdictChange, Vote
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SCHEDULE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+([01]?\d|2[0-3]):([0-5]\d)$", re.IGNORECASE)
@@ -78,6 +79,7 @@ class SummaryClaim:
     permalink: str | None
     created_at: datetime
     article_title: str | None
+    resolved_by: tuple[str, ...] = ()  # who was on it, else who cast the deciding vote
 
 
 @dataclass
@@ -94,6 +96,7 @@ class WeeklyReport:
     disputed: int = 0
     oldest_open: SummaryClaim | None = None
     contributors: list[tuple[str, int]] = field(default_factory=list)
+    resolvers: list[tuple[str, int]] = field(default_factory=list)  # among the claims listed
 
 
 def _summary_claim(claim: Claim, title: str | None) -> SummaryClaim:
@@ -119,8 +122,12 @@ def build_report(session: Session, week: str, tz: str = "UTC", quotable: Collect
         .order_by(Claim.verdict, Claim.resolved_at, Claim.id)).all()
     summary.by_verdict = dict(Counter(c.verdict or "" for c, _title in resolved))
     summary.resolved_count = len(resolved)
-    summary.resolved = [_summary_claim(c, title) for c, title in resolved
+    shown = [c for c, _title in resolved if quotable is None or c.channel_id in quotable]
+    by = resolved_by(session, shown)
+    summary.resolved = [replace(_summary_claim(c, title), resolved_by=tuple(by.get(c.id, ()))) for c, title in resolved
                         if quotable is None or c.channel_id in quotable]
+    tally = Counter(user for claim in summary.resolved for user in claim.resolved_by)
+    summary.resolvers = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
     # status IN (open, disputed) rather than != resolved, so the (status, created_at) index is used.
     unresolved = (posted, Claim.status.in_(("open", "disputed")), Claim.created_at < end)
     summary.still_open = int(session.scalar(select(func.count(Claim.id)).where(*unresolved)) or 0)
@@ -137,6 +144,21 @@ def build_report(session: Session, week: str, tz: str = "UTC", quotable: Collect
         .group_by(Vote.user_id).order_by(func.count(Vote.id).desc(), Vote.user_id)).all()
     summary.contributors = [(user, int(count)) for user, count in voters]
     return summary
+
+
+def resolved_by(session: Session, claims: Collection[Claim]) -> dict[int, list[str]]:
+    """Who resolved each claim: the people who took it ("I'm on it"), else whoever cast the deciding vote."""
+    ids = [c.id for c in claims]
+    found = everyone_who_took(session, ids)
+    missing = [i for i in ids if not found.get(i)]
+    if missing:
+        deciding = session.execute(
+            select(VerdictChange.claim_id, Vote.user_id).join(Vote, Vote.id == VerdictChange.vote_id)
+            .where(VerdictChange.claim_id.in_(missing), VerdictChange.new_status == "resolved")
+            .order_by(VerdictChange.id)).all()
+        for claim_id, user in deciding:
+            found[claim_id] = [user]  # the latest change to resolved wins
+    return found
 
 
 def first_activity(session: Session) -> datetime | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.casework.sources import record_sources
 from bot.runtime.job_kinds import POST_NOTICE, PROCESS_LINK, LinkPostJob, TooManyLinks
 from storage.db import Database
 from storage.models import Article, Claim, LinkPost, SlackEvent, utcnow
@@ -67,7 +68,10 @@ def accept_links(db: Database, message: LinkMessage, event_id: str | None = None
         if seen_event(session, event_id):
             return []
         if message.thread_ts and is_claim_thread(session, message.channel_id, message.thread_ts):
-            return []  # evidence links in a verification thread are discussion, not new articles
+            # Links in a claim's thread are its evidence (sources), not new articles to check.
+            record_sources(session, channel=message.channel_id, thread_ts=message.thread_ts,
+                           message_ts=message.message_ts, user=message.user_id, urls=message.urls)
+            return []
         for url in message.urls:
             article_id = article_id_for(session, url)
             link_post_id = insert_ignore_id(

@@ -17,6 +17,18 @@ from bot.intake.links import find_article_links
 _HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
 
 
+def thread_reply_from_event(event: Mapping[str, Any], *, bot_user_id: str | None) -> tuple[str, str, str] | None:
+    """(channel, thread_ts, ts) of a person's reply in a thread, or None: how the desk sees a thread is alive."""
+    if event.get("type") != "message" or event.get("subtype") not in _HUMAN_SUBTYPES:
+        return None
+    if event.get("bot_id") or event.get("bot_profile") or not event.get("user") or event.get("user") == bot_user_id:
+        return None
+    channel, ts, thread_ts = event.get("channel"), event.get("ts"), event.get("thread_ts")
+    if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(thread_ts, str)) or ts == thread_ts:
+        return None
+    return channel, thread_ts, ts
+
+
 def link_message_from_event(
     event: Mapping[str, Any], *, team_id: str | None, bot_user_id: str | None, max_links: int,
 ) -> LinkMessage | None:

@@ -10,6 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from bot.articles.fetch import FetchPolicy, Resolver, system_resolver
+from bot.casework.service import Casework
+from bot.casework.sources import SourceTitles
+from bot.casework.stale import SWEEP_MINUTES, StaleClaims
 from bot.claims import ClaimExtractor, build_extractor
 from bot.desk.channels import ChannelDirectory
 from bot.desk.commands import DeskCommands
@@ -56,12 +59,14 @@ class Services:
     home: AppHome
     worker: Worker
     periodic: PeriodicJobs
+    casework: Casework
+    stale: StaleClaims
     _stopped: bool = False
 
     def accept_links(self, message: LinkMessage, event_id: str | None) -> list[int]:
         """Record the links durably (before Slack is acknowledged) and wake the workers."""
         created = accept_links(self.db, message, event_id)
-        if created:
+        if created or message.thread_ts:  # a thread's links may have become a claim's sources
             self.worker.wake()
         return created
 
@@ -70,6 +75,12 @@ class Services:
         """A reaction event: recorded (once) as a vote when it is one, then the workers update Slack."""
         with self.db.session() as session:
             if seen_event(session, event_id):
+                return None
+            assigned = self.casework.reaction(session, channel=channel, ts=ts, user=user, reaction=reaction,
+                                              added=added, event_ts=event_ts)
+            if assigned is not None:
+                if assigned:
+                    self.worker.wake()
                 return None
             result = self.recorder.record_reaction(session, channel=channel, ts=ts, user=user, reaction=reaction,
                                                    added=added, event_ts=event_ts)
@@ -98,6 +109,7 @@ class Services:
         if periodic:
             self.periodic.every(self.settings.reconcile_interval_minutes, kinds.RECONCILE_SWEEP)
             self.periodic.every(SUMMARY_TICK_MINUTES, kinds.SUMMARY_TICK)
+            self.periodic.every(SWEEP_MINUTES, kinds.STALE_SWEEP)
             self.periodic.start()
 
     def stop(self, timeout: float = 25.0) -> None:
@@ -151,7 +163,8 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     eligibility = Eligibility(settings.factcheckers, group_members=gateway.usergroup_members)
     recorder = VerdictRecorder(scale, eligibility, quorum=settings.verdict_quorum,
                                bot_user_id=lambda: (gateway.known_identity() or {}).get("user_id"))
-    claim_messages = ClaimMessages(db, gateway, recorder, scale, quorum=settings.verdict_quorum)
+    claim_messages = ClaimMessages(db, gateway, recorder, scale, quorum=settings.verdict_quorum,
+                                   assign_emoji=settings.assign_emoji)
     reconciler = Reconciler(db, gateway, recorder, scale)
     weekly = WeeklyPoster(db, gateway, directory, scale, summary_channel=settings.summary_channel,
                           schedule=Schedule.parse(settings.summary_schedule, settings.summary_tz),
@@ -159,6 +172,10 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     desk = DeskCommands(db, gateway, directory, scale, weekly, wake=worker.wake, matcher=seen.matcher)
     home = AppHome(db, gateway, directory, scale, weekly, wake=worker.wake)
     notices = Notices(gateway)
+    casework = Casework(db, gateway, scale, eligibility, assign_emoji=settings.assign_emoji, wake=worker.wake)
+    stale = StaleClaims(db, gateway, stale_after_days=settings.stale_after_days, assign_emoji=settings.assign_emoji,
+                        wake=worker.wake)
+    source_titles = SourceTitles(db, FetchPolicy.from_settings(settings), resolver=resolver)
 
     worker.register(kinds.PROCESS_LINK, link_job.process_link)
     worker.register(kinds.POST_NOTICE, notices.too_many_links)
@@ -173,7 +190,11 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.SUMMARY_TICK, weekly.summary_tick)
     worker.register(kinds.FACTCHECK_REQUEST, desk.factcheck_job)
     worker.register(kinds.PUBLISH_HOME, home.home_job)
+    worker.register(kinds.SOURCE_TITLE, source_titles.source_title)
+    worker.register(kinds.STALE_SWEEP, stale.stale_sweep)
+    worker.register(kinds.NUDGE_CLAIM, stale.nudge_claim)
     return Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
-                    weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake))
+                    weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake),
+                    casework=casework, stale=stale)

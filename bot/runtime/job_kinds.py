@@ -104,6 +104,21 @@ class HomeTab:
     user: str
 
 
+@dataclasses.dataclass(frozen=True)
+class SourceRef:
+    """Read the page title of one evidence link posted in a claim's thread."""
+
+    source_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StaleNudge:
+    """Remind a claim's thread that it has been quiet; `stamp` names this nudge (one post per stamp)."""
+
+    claim_id: int
+    stamp: str
+
+
 # -- kinds (the names are stored in the database: never rename one) -----------------------------
 
 PROCESS_LINK = JobKind("process_link", LinkPostJob)
@@ -119,9 +134,12 @@ WEEKLY_SUMMARY = JobKind("weekly_summary", WeeklyPost)
 SUMMARY_TICK = JobKind("summary_tick", Tick)
 FACTCHECK_REQUEST = JobKind("factcheck_request", FactcheckRequest)
 PUBLISH_HOME = JobKind("publish_home", HomeTab)
+SOURCE_TITLE = JobKind("source_title", SourceRef)
+STALE_SWEEP = JobKind("stale_sweep", Tick)
+NUDGE_CLAIM = JobKind("nudge_claim", StaleNudge)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
     PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, RETURNING_NOTE, PUBLISHED_LOOKUP, REFRESH_CLAIM, NOTIFY_INELIGIBLE,
-    RECONCILE_SWEEP, RECONCILE_CLAIM,
-    WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST, PUBLISH_HOME,
+    RECONCILE_SWEEP, RECONCILE_CLAIM, WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST, PUBLISH_HOME,
+    SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM,
 )

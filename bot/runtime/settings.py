@@ -13,7 +13,7 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -55,13 +55,20 @@ class Settings(BaseSettings):
     verdict_quorum: int = Field(default=1, ge=1, le=50)
     factcheckers: Annotated[list[str], NoDecode] = []
     reconcile_interval_minutes: int = Field(default=15, ge=1, le=1440)
+    # Desk workflow: the reaction that means "I'm on it", and when an untouched claim gets a nudge.
+    assign_emoji: str = "eyes"
+    stale_after_days: int = Field(default=3, ge=1, le=365)
 
     # Weekly summary and exports
     summary_channel: str | None = None
     summary_schedule: str = "mon 09:00"
     summary_tz: str = "UTC"
-    export_organization_name: str = "Fact-check desk"
-    export_organization_url: str | None = None
+    # The newsroom that publishes the fact-checks (ClaimReview `author`). EXPORT_ORGANIZATION_NAME / _URL
+    # are the older names, still accepted.
+    newsroom_name: str = Field(default="Fact-check desk", min_length=1,
+                               validation_alias=AliasChoices("newsroom_name", "export_organization_name"))
+    newsroom_url: str | None = Field(default=None,
+                                     validation_alias=AliasChoices("newsroom_url", "export_organization_url"))
 
     # Claim extraction
     claim_extractor: Literal["auto", "embedded", "openai"] = "auto"
@@ -97,7 +104,7 @@ class Settings(BaseSettings):
         # slack_sdk joins base_url and method name by plain concatenation.
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("factcheck_channel", "summary_channel", "openai_base_url", "export_organization_url",
+    @field_validator("factcheck_channel", "summary_channel", "openai_base_url", "newsroom_url",
                      "embeddings_model",
                      mode="before")
     @classmethod
@@ -138,6 +145,22 @@ class Settings(BaseSettings):
             raise ValueError("must be a channel ID such as C0123ABCD (channel details > About, at the bottom)")
         return value.strip() if value else None
 
+    @field_validator("newsroom_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+\S*", value.strip()):
+            raise ValueError("must be an http(s) URL such as https://newsroom.example")
+        return value.strip() if value else None
+
+    @field_validator("assign_emoji", mode="before")
+    @classmethod
+    def _emoji_name(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().strip(":").lower()
+            if not re.fullmatch(r"[a-z0-9_+\-']{1,80}", value):
+                raise ValueError("must be an emoji name such as eyes (without colons)")
+        return value
+
     @field_validator("verdict_emoji")
     @classmethod
     def _verdict_scale(cls, value: str | None) -> str | None:
@@ -157,6 +180,14 @@ class Settings(BaseSettings):
         return normalise_url(value)
 
 
+
+    @model_validator(mode="after")
+    def _assign_emoji_is_not_a_verdict(self) -> Settings:
+        # A reaction cannot both take a claim and vote on it: the desk would read it two ways.
+        if self.verdict_scale.for_emoji(self.assign_emoji) is not None:
+            raise ValueError(f"ASSIGN_EMOJI :{self.assign_emoji}: is also a verdict reaction in VERDICT_EMOJI; "
+                             "pick another")
+        return self
 
     @cached_property
     def verdict_scale(self) -> VerdictScale:

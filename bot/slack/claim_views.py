@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 
 from bot.intake.links import MAX_URL_LENGTH
 from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, fit_mrkdwn, link, quote_block
+from bot.slack.casework_views import casework_buttons, explain_prompt_block
 from bot.slack.messages import (
     Message,
     card_metadata,
@@ -90,6 +91,9 @@ class ClaimView:
     details: Sequence[str] = field(default_factory=tuple)
     context: str | None = None  # the sentence before the quote, when the claim leans on it
     seen: SeenView | None = None  # "Checked before" / "Being checked now"
+    # Desk workflow: a verdict was reached (the explanation button shows), and whether one is written.
+    resolved: bool = False
+    explained: bool = False
 
 
 def _article_label(article: ArticleInfo) -> str:
@@ -117,6 +121,7 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
         ContextBlock(elements=[MarkdownTextObject(text=f"Record a verdict by reacting: {scale.legend()}, "
                                                        "or with a button. Discuss the evidence in this thread.")]),
         verdict_buttons(claim_id, scale, same_claim=claim.seen is not None and claim.seen.status == "resolved"),
+        casework_buttons(claim_id, resolved=claim.resolved, explained=claim.explained),
     )
     text = f"Claim {claim.number}: {clip(claim.text, 300)} — status {claim.status}. Source: {article.url}"
     metadata = claim_metadata(claim_id)
@@ -185,11 +190,15 @@ def published_checks_note(claim_id: int, checks: Sequence[PublishedView]) -> Mes
                    blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))))
 
 
-def verdict_note(claim_id: int, version: int, status_text: str, previous_text: str, voters_line: str) -> Message:
-    """The short thread note posted when a claim's verdict actually changes."""
+def verdict_note(claim_id: int, version: int, status_text: str, previous_text: str, voters_line: str,
+                 *, explain: bool = False) -> Message:
+    """The short thread note posted when a claim's verdict actually changes (with a verdict reached,
+    the button that opens the explanation modal)."""
     text = f"{status_text} (was {previous_text})." + (f" {voters_line}" if voters_line else "")
-    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))),
-                   metadata=verdict_note_metadata(claim_id, version))
+    blocks = as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text))))
+    if explain:
+        blocks.append(explain_prompt_block(claim_id))
+    return Message(text=text, blocks=blocks, metadata=verdict_note_metadata(claim_id, version))
 
 
 def ineligible_notice(user: str) -> Message:

@@ -27,6 +27,7 @@ HELP = """*`/claims`* lists the claims the desk is checking (only you see the an
 • `/claims disputed` · `/claims resolved` · `/claims all` — by status
 • `/claims #politics` — claims whose threads are in that channel
 • `/claims @maria` — claims Maria voted on
+• `/claims mine` — claims you are on (you clicked *I'm on it* or reacted on the claim)
 • `/claims since:7d` · `since:2w` · `since:24h` · `since:2026-11-01` — opened since then
 • `/claims page 2` — the next page
 • `/claims summary` — this week's verdict summary, privately
@@ -50,8 +51,15 @@ def _claim_line(claim: ListedClaim, scale: VerdictScale, now: datetime) -> str:
     text = clip(claim.text, 200)
     title = link(claim.permalink, text) if claim.permalink else escape(text)
     article = link(claim.article_url, claim.article_title or claim.article_url)
-    return (f"*{title}*\n{article} · {age(claim.created_at, now)} old · "
+    line = (f"*{title}*\n{article} · {age(claim.created_at, now)} old · "
             f"{scale.status_label(claim.status, claim.verdict)}")
+    if claim.assignees:
+        line += " · on it: " + ", ".join(f"<@{user}>" for user in claim.assignees)
+    if claim.sources:
+        line += f" · {claim.sources} source{'s' if claim.sources != 1 else ''}"
+    if claim.published_url:
+        line += " · " + link(claim.published_url, "published")
+    return line
 
 
 def _describe(query: ClaimQuery) -> str:
@@ -61,6 +69,8 @@ def _describe(query: ClaimQuery) -> str:
         words += f" in <#{query.channel_id}>"
     if query.user_id:
         words += f" voted on by <@{query.user_id}>"
+    if query.assignee_id:
+        words += " you are on"
     if query.since:
         words += f" since {query.since:%Y-%m-%d}"
     return words
@@ -150,6 +160,8 @@ def weekly_summary(summary: WeeklyReport, scale: VerdictScale, now: datetime, ch
     for claim in summary.resolved:
         label = scale.get(claim.verdict).label if scale.get(claim.verdict) else (claim.verdict or "?")
         entry = link(claim.permalink, clip(claim.text, 150)) if claim.permalink else escape(clip(claim.text, 150))
+        if claim.resolved_by:
+            entry += " — " + ", ".join(f"<@{user}>" for user in claim.resolved_by[:5])
         groups.setdefault(label, []).append(f"• {entry}")
     for label, entries in groups.items():
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(f"*{label}*\n" + "\n".join(entries),
@@ -163,6 +175,9 @@ def weekly_summary(summary: WeeklyReport, scale: VerdictScale, now: datetime, ch
         entry = link(oldest.permalink, clip(oldest.text, 150)) if oldest.permalink else escape(oldest.text[:150])
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text=f"*Oldest open claim* ({age(oldest.created_at, now)} old): {entry}")))
+    if summary.resolvers:
+        people = ", ".join(f"<@{user}> ({count})" for user, count in summary.resolvers[:30])
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(f"Resolved by: {people}", 2000))]))
     if summary.contributors:
         people = ", ".join(f"<@{user}> ({count})" for user, count in summary.contributors[:30])
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(f"Votes this week: {people}", 2000))]))

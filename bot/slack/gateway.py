@@ -226,6 +226,16 @@ class SlackGateway:
         except SlackApiError as exc:
             raise SlackRefused(_code(exc), f"to publish App Home for {user}") from exc
 
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """views.open: show a modal to whoever clicked.
+
+        The trigger_id is valid once, for 3 seconds, so a lost answer is not re-sent (the posting client).
+        """
+        try:
+            self.web_client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            raise SlackRefused(_code(exc), "to open a modal") from exc
+
     def usergroup_members(self, group: str) -> list[str]:
         try:
             return [str(u) for u in self._idempotent.usergroups_users_list(usergroup=group).get("users") or []]

@@ -7,6 +7,7 @@ the metadata of each kind of post is defined here, once, and producers and the l
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,6 +20,7 @@ NOTICE_EVENT = "factcheck_notice"
 MORE_EVENT = "factcheck_more"
 RETURNED_EVENT = "factcheck_returned"
 PUBLISHED_EVENT = "factcheck_published"
+NUDGE_EVENT = "factcheck_nudge"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,23 @@ def returned_metadata(claim_id: int) -> dict[str, Any]:
 def published_metadata(claim_id: int) -> dict[str, Any]:
     """The list of published fact-checks posted in a claim's thread."""
     return _metadata(PUBLISHED_EVENT, claim_id=claim_id)
+def nudge_metadata(claim_id: int, stamp: str) -> dict[str, Any]:
+    """A stale-claim reminder in a claim's thread; the stamp tells one nudge from the next."""
+    return _metadata(NUDGE_EVENT, claim_id=claim_id, stamp=stamp)
+
+
+def explanation_view_metadata(claim_id: int) -> str:
+    """The explanation modal's private_metadata: which claim the submission is about."""
+    return json.dumps({"claim_id": claim_id})
+
+
+def claim_from_view_metadata(private_metadata: str | None) -> int | None:
+    """The claim id back from a submitted explanation modal (None when it is not ours or is mangled)."""
+    try:
+        value = json.loads(private_metadata or "").get("claim_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
 
 
 def same_metadata(found: Any, wanted: dict[str, Any]) -> bool:

@@ -15,9 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 
+from bot.casework.state import assignees, source_counts
 from bot.publishing.rows import article_info, claim_view
 from bot.runtime.job_kinds import ClaimRef, IneligibleVoter
 from bot.runtime.worker import JobContext, RetryLater
+from bot.slack.casework_views import casework_details
 from bot.slack.claim_views import claim_message, ineligible_notice, verdict_note
 from bot.slack.gateway import SlackGateway
 from bot.verdicts.recorder import VerdictRecorder
@@ -54,8 +56,9 @@ def status_line(claim: Claim, decision: Decision, scale: VerdictScale, quorum: i
 
 class ClaimMessages:
     def __init__(self, db: Database, gateway: SlackGateway, recorder: VerdictRecorder, scale: VerdictScale,
-                 quorum: int = 1) -> None:
+                 quorum: int = 1, assign_emoji: str = "eyes") -> None:
         self.db = db
+        self.assign_emoji = assign_emoji
         self.gateway = gateway
         self.recorder = recorder
         self.scale = scale
@@ -94,9 +97,14 @@ class ClaimMessages:
                 decision = self.recorder.decision_for(session, claim_id)
                 line = status_line(claim, decision, self.scale, self.quorum)
                 stamp = int(utcnow().timestamp())
-                details = [f"Updated <!date^{stamp}^{{date_short_pretty}} at {{time}}|{utcnow():%Y-%m-%d %H:%M} UTC>"]
+                details = casework_details(assignees(session, [claim.id]).get(claim.id, []),
+                                           source_counts(session, [claim.id]).get(claim.id, 0),
+                                           claim.explanation, claim.published_url, self.assign_emoji)
+                details.append(f"Updated <!date^{stamp}^{{date_short_pretty}} at {{time}}|"
+                               f"{utcnow():%Y-%m-%d %H:%M} UTC>")
                 view = dataclasses.replace(claim_view(claim, self.scale), permalink=None, status=line,
-                                           details=details)
+                                           details=details, resolved=claim.status == "resolved",
+                                           explained=bool(claim.explanation))
                 message = claim_message(claim.id, view, article_info(claim.article), self.scale)
                 announce = (claim.status, claim.verdict) != (claim.announced_status, claim.announced_verdict)
                 note = None
@@ -105,7 +113,8 @@ class ClaimMessages:
                                         for k, v in decision.voters.items())
                     note = verdict_note(claim.id, version, self.scale.status_label(claim.status, claim.verdict),
                                         self.scale.status_label(claim.announced_status, claim.announced_verdict),
-                                        f"Votes: {voters}" if voters else "No votes left.")
+                                        f"Votes: {voters}" if voters else "No votes left.",
+                                        explain=claim.status == "resolved")
                     new_announced = (claim.status, claim.verdict)
                 channel, ts = claim.channel_id, claim.message_ts
             self.gateway.update(channel, ts, message)

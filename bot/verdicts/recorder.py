@@ -114,6 +114,8 @@ class VerdictRecorder:
                                    voted_at=at))
         else:
             slot.verdict, slot.active, slot.voted_at = verdict, added, at
+        if claim.last_activity_at is None or claim.last_activity_at < at:
+            claim.last_activity_at = at  # a vote is activity: the claim is not stale
         session.flush()
         decision, changed = self.recompute(session, claim, vote_id)
         if not eligible and added:

@@ -340,3 +340,40 @@ class SlackEventSender:
                 }
             ],
         }
+
+    @staticmethod
+    def view_submission_payload(
+        user: str,
+        view: dict[str, Any],
+        values: dict[str, dict[str, str | None]],
+        team_id: str = TEAM_ID,
+    ) -> dict[str, Any]:
+        """A `view_submission` payload for a modal as the stand-in's views.open stored it, with the input
+        values typed in: `values[block_id][action_id] = text` (None for an optional input left empty).
+        Each value's element type is read from the view, as Slack reports it in `view.state.values`."""
+        types = {}
+        for block in view.get("blocks") or []:
+            element = block.get("element") or {}
+            if block.get("type") == "input" and element.get("action_id"):
+                types[(block.get("block_id"), element["action_id"])] = element.get("type", "plain_text_input")
+        state: dict[str, dict[str, Any]] = {}
+        for block_id, actions in values.items():
+            for action_id, value in actions.items():
+                kind = types.get((block_id, action_id))
+                if kind is None:
+                    raise ValueError(f"the view has no input {block_id}/{action_id}")
+                state.setdefault(block_id, {})[action_id] = {"type": kind, "value": value}
+        submitted = dict(view)
+        submitted["state"] = {"values": state}
+        return {
+            "type": "view_submission",
+            "team": {"id": team_id, "domain": TEAM_DOMAIN},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(_ids)}.{int(time.time())}.trigger",
+            "view": submitted,
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }

@@ -234,6 +234,9 @@ class SlackStandIn(LocalServer):
         self.ephemerals: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}
+        # Modals opened with views.open, in order (the view as Slack holds it: id, state, ...).
+        self.opened_views: list[dict[str, Any]] = []
+        self._used_triggers: set[str] = set()
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -1022,6 +1025,48 @@ class SlackStandIn(LocalServer):
             "external_id": view.get("external_id", ""),
         }
         return {"ok": True, "view": published}
+
+    def api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """views.open: a trigger_id is needed and works once; the view must be a valid-looking modal
+        (title/submit/close at most 24 characters, at most 100 blocks, private_metadata at most 3000)."""
+        trigger = str(params.get("trigger_id") or "")
+        view = params.get("view")
+        if not trigger or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if trigger in self._used_triggers:
+            return {"ok": False, "error": "expired_trigger_id"}
+        too_long = any(len(str((view.get(key) or {}).get("text", ""))) > 24 for key in ("title", "submit", "close"))
+        blocks = view.get("blocks")
+        if (view.get("type") != "modal" or not isinstance(blocks, list) or not blocks or len(blocks) > 100
+                or too_long or not (view.get("title") or {}).get("text")
+                or len(str(view.get("private_metadata", ""))) > 3000 or len(str(view.get("callback_id", ""))) > 255):
+            return {"ok": False, "error": "invalid_arguments"}
+        if any(b.get("type") == "input" for b in blocks) and not (view.get("submit") or {}).get("text"):
+            return {"ok": False, "error": "invalid_arguments"}
+        self._used_triggers.add(trigger)
+        opened = {
+            "id": f"V{len(self.opened_views) + 1:08d}M",
+            "team_id": self.team_id,
+            "type": "modal",
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "blocks": copy.deepcopy(blocks),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{len(self.opened_views) + 1:08d}",
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "previous_view_id": None,
+            "root_view_id": f"V{len(self.opened_views) + 1:08d}M",
+            "app_id": APP_ID,
+            "external_id": view.get("external_id", ""),
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+        self.opened_views.append({"trigger_id": trigger, "view": opened})
+        return {"ok": True, "view": copy.deepcopy(opened)}
 
     def api_team_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
