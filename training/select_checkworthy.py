@@ -45,20 +45,26 @@ from train_checkworthy import (
 from bot.claims.checkworthiness import Featurizer
 
 
+def fit_baseline(texts: list[str], y: np.ndarray, c: float) -> Callable[[list[str]], np.ndarray]:
+    """Word + char TF-IDF LR fitted on these texts; returns a function giving margins for new texts."""
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    model = fit_linear(sp.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr(), y, c)
+
+    def margins(new: list[str]) -> np.ndarray:
+        return model.decision_function(sp.hstack([word.transform(new), char.transform(new)]).tocsr())
+
+    return margins
+
+
 def baseline_margins(
     texts: list[str], y: np.ndarray, c: float
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Word + char TF-IDF LR, vectorisers fitted on the training fold only."""
+    """grouped_cv's fit_margins for the baseline: vectorisers fitted on the training fold only."""
 
     def fit_margins(train_rows: np.ndarray, held_rows: np.ndarray) -> np.ndarray:
-        word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
-        tr = [texts[i] for i in train_rows]
-        he = [texts[i] for i in held_rows]
-        x_tr = sp.hstack([word.fit_transform(tr), char.fit_transform(tr)]).tocsr()
-        x_he = sp.hstack([word.transform(he), char.transform(he)]).tocsr()
-        model = fit_linear(x_tr, y[train_rows], c)
-        return model.decision_function(x_he)
+        scorer = fit_baseline([texts[i] for i in train_rows], y[train_rows], c)
+        return scorer([texts[i] for i in held_rows])
 
     return fit_margins
 

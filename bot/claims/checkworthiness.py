@@ -7,16 +7,20 @@ training/train_checkworthy.py on the CheckThat! data (see bench/README.md for pr
 * word unigrams and bigrams (lower-cased, numbers collapsed to their shape),
 * character n-grams of the lower-cased text (digits folded to 0), computed with a vectorised
   polynomial hash over UTF-8 bytes, so they work for any script without a vocabulary,
-* language-neutral cues: numbers, percentages, money, years, dates, quotes, attribution verbs
-  ("said", "according to", "volgens", "según", "قال", ...), comparatives and superlatives,
-  capitalised name-like spans, tense, first-person and question forms, length.
+* optionally, language-neutral cues: numbers, percentages, money, years, dates, quotes, attribution
+  verbs ("said", "according to", "volgens", "según", "قال", ...), comparatives, capitalised spans, tense,
+  first person, opinion ("I think", "should") and future ("will") markers, questions, length.
 
-Each feature block is L2-normalised on its own and weighted, the dot product with the weights is
-squashed by a Platt sigmoid fitted on out-of-fold training predictions, so the scores are calibrated
-probabilities and the shipped threshold (chosen on the dev split, never on dev-test) means the same
-thing for every caller. The featuriser lives here, and the training script imports it, so training
-and runtime compute identical features; hashes use zlib.crc32 and fixed multiplicative constants,
-never Python's per-process randomised hash(), so scores are reproducible across processes.
+With an IDF vector in the model file the word and character blocks are hashed sublinear TF-IDF: the
+numpy counterpart of a plain word + char TF-IDF logistic regression, which is what grouped
+cross-validation chose (the cue block did not raise CV F1, so the shipped file gives it weight 0; the
+code stays so a model file that uses it still loads). Each block is L2-normalised on its own and
+weighted, the dot product with the weights is squashed by a Platt sigmoid fitted on grouped
+out-of-fold margins, so scores are calibrated probabilities, and the shipped threshold (the grouped-CV
+F1 optimum, read from the model file) means the same thing for every article. The featuriser lives
+here and the training script imports it, so training and runtime compute identical features; hashes
+use zlib.crc32 and fixed multiplicative constants, never Python's per-process randomised hash(), so
+scores are reproducible across processes.
 
 The model holds only read-only numpy arrays after load, so concurrent score() calls are thread-safe.
 """
