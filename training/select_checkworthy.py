@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         Config(1.0, (1.0, 1.0, 0.0), True),
         Config(1.0, (1.0, 1.0, 0.5), True),
         Config(1.0, (1.0, 1.0, 1.0), True),
+        Config(4.0, (1.0, 1.0, 0.0), True, 1.0),  # the chosen setting + Arabic/Dutch tweets
     ]
     if args.quick:
         configs = [Config(DEFAULTS["c"], tuple(DEFAULTS["block_weights"]), DEFAULTS["idf"])]

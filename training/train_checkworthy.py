@@ -62,7 +62,7 @@ DEFAULTS: dict = {
     "bits": 20,
     "block_weights": (1.0, 1.0, 0.0),
     "idf": True,
-    "multilingual_weight": 0.0,
+    "multilingual_weight": 1.0,
     "clef_weight": 0.0,
 }
 csv.field_size_limit(10_000_000)
