@@ -11,6 +11,11 @@ precision and the MAP, with the shipped model scoring each document in order (sc
 shipped model was trained on CT24 English train, which contains three of those debates: for an honest
 figure use bench/loo_map.py, which retrains per held-out document. Throughput (sentences/s, one call over
 the whole input on however many cores numpy uses, normally one) and model load time are printed too.
+
+--share [FILE ...] prints the share of an article's sentences that pass the shipped threshold, for
+HTML files (read as the bot reads them: bot.article.parse_article, then its sentence splitter) and
+for the built-in news-like texts below (a hard-news item, an opinion column, a preview full of
+predictions). It has no labels: it shows whether the threshold filters, not whether it is right.
 """
 
 from __future__ import annotations
@@ -74,6 +79,59 @@ def average_precision(y: np.ndarray, scores: np.ndarray) -> float:
     return float(np.sum(precision_at * hits) / hits.sum())
 
 
+# Written for this bench (not from any data set): news-like prose of three kinds, one paragraph each.
+NEWS_LIKE: dict[str, str] = {
+    "hard news": (
+        "The city council voted 7-2 on Tuesday to raise the minimum wage to $15 an hour by 2026. "
+        "About 40,000 workers earn less than that today, according to the city's labour department. "
+        "The measure was introduced in March by councillor Ana Ruiz. "
+        "Business groups said the increase would cost employers $120 million a year. "
+        "The mayor has 10 days to sign or veto the ordinance. "
+        "Unemployment in the city stood at 4.1 percent in September, down from 5.3 percent a year earlier."
+    ),
+    "opinion column": (
+        "I think the council got this one badly wrong. "
+        "We should be asking who really pays when wages are set by politicians. "
+        "Is this the kind of city we want to be? "
+        "Surely there is a better way to help working families. "
+        "In my view, the mayor must veto this ordinance and start again. "
+        "Frankly, nobody believes the promises being made here."
+    ),
+    "preview and predictions": (
+        "The final will be played on Sunday in front of a sell-out crowd. "
+        "Fans are hoping for a close game, and the coach says his team is ready. "
+        "It could be the match of the season. "
+        "Who will lift the trophy? "
+        "Whatever happens, it should be a memorable afternoon. "
+        "Tickets sold out within an hour of going on sale last month."
+    ),
+}
+
+
+def share_passing(
+    sources: Sequence[str], score_document: Callable[[Sequence[str]], list[float]], threshold: float
+) -> None:
+    """Share of sentences at or above the threshold, per article (HTML file or built-in text)."""
+    from bot.claims.embedded import article_sentences
+    from bot.claims.sentences import split_sentences
+
+    items: list[tuple[str, list[str]]] = []
+    for source in sources:
+        if source in NEWS_LIKE:
+            items.append((source, split_sentences(NEWS_LIKE[source])))
+        else:
+            from bot.article import parse_article
+
+            article = parse_article(Path(source).read_bytes(), "file://" + str(Path(source).resolve()))
+            items.append((source, article_sentences(article)))
+    for name, sentences in items:
+        scores = np.asarray(score_document(sentences), dtype=np.float64)
+        passing = int(np.sum(scores >= threshold))
+        print(f"{name}: {passing}/{len(sentences)} sentences pass ({passing / max(1, len(sentences)):.0%})")
+        for sentence, p in sorted(zip(sentences, scores, strict=True), key=lambda sp: -sp[1]):
+            print(f"   {p:.2f} {'PASS' if p >= threshold else '    '} {sentence[:110]}")
+
+
 def make_scorer(extractor: str, model_path: str | None) -> tuple[Callable, Callable, float, float]:
     """(score, score_document, threshold, load seconds) for the chosen extractor."""
     if extractor == "openai":
@@ -127,15 +185,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ranking", type=Path, help="folder of CLEF-2019 document TSVs")
     parser.add_argument("--model", help="model file (default: the shipped bot/claims/data/checkworthy.npz)")
     parser.add_argument("--extractor", choices=("embedded", "openai"), default="embedded")
+    parser.add_argument(
+        "--share",
+        nargs="*",
+        metavar="HTML",
+        help="share of sentences passing the threshold: these HTML files (default: samples/*.html) "
+        "and the built-in news-like texts",
+    )
     args = parser.parse_args(argv)
-    if not args.data and not args.ranking:
-        parser.error("give --data and/or --ranking")
+    if not args.data and not args.ranking and args.share is None:
+        parser.error("give --data, --ranking and/or --share")
     score, score_document, threshold, load_s = make_scorer(args.extractor, args.model)
     print(f"extractor: {args.extractor}  model load: {load_s * 1000:.0f} ms")
     if args.data:
         run_classification(args.data, score, threshold)
     if args.ranking:
         run_ranking(args.ranking, score_document)
+    if args.share is not None:
+        files = args.share or [str(p) for p in sorted((ROOT / "samples").glob("*.html"))]
+        share_passing([*files, *NEWS_LIKE], score_document, threshold)
     return 0
 
 

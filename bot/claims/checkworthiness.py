@@ -7,16 +7,20 @@ training/train_checkworthy.py on the CheckThat! data (see bench/README.md for pr
 * word unigrams and bigrams (lower-cased, numbers collapsed to their shape),
 * character n-grams of the lower-cased text (digits folded to 0), computed with a vectorised
   polynomial hash over UTF-8 bytes, so they work for any script without a vocabulary,
-* language-neutral cues: numbers, percentages, money, years, dates, quotes, attribution verbs
-  ("said", "according to", "volgens", "según", "قال", ...), comparatives and superlatives,
-  capitalised name-like spans, tense, first-person and question forms, length.
+* optionally, language-neutral cues: numbers, percentages, money, years, dates, quotes, attribution
+  verbs ("said", "according to", "volgens", "según", "قال", ...), comparatives, capitalised spans, tense,
+  first person, opinion ("I think", "should") and future ("will") markers, questions, length.
 
-Each feature block is L2-normalised on its own and weighted, the dot product with the weights is
-squashed by a Platt sigmoid fitted on out-of-fold training predictions, so the scores are calibrated
-probabilities and the shipped threshold (chosen on the dev split, never on dev-test) means the same
-thing for every caller. The featuriser lives here, and the training script imports it, so training
-and runtime compute identical features; hashes use zlib.crc32 and fixed multiplicative constants,
-never Python's per-process randomised hash(), so scores are reproducible across processes.
+With an IDF vector in the model file the word and character blocks are hashed sublinear TF-IDF: the
+numpy counterpart of a plain word + char TF-IDF logistic regression, which is what grouped
+cross-validation chose (the cue block did not raise CV F1, so the shipped file gives it weight 0; the
+code stays so a model file that uses it still loads). Each block is L2-normalised on its own and
+weighted, the dot product with the weights is squashed by a Platt sigmoid fitted on grouped
+out-of-fold margins, so scores are calibrated probabilities, and the shipped threshold (the grouped-CV
+F1 optimum, read from the model file) means the same thing for every article. The featuriser lives
+here and the training script imports it, so training and runtime compute identical features; hashes
+use zlib.crc32 and fixed multiplicative constants, never Python's per-process randomised hash(), so
+scores are reproducible across processes.
 
 The model holds only read-only numpy arrays after load, so concurrent score() calls are thread-safe.
 """
@@ -31,7 +35,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +112,15 @@ _FUTURE_MODAL = re.compile(
     re.IGNORECASE,
 )
 _PAST = re.compile(r"\b(?:was|were|had|did|has been|have been|\w+ed)\b", re.IGNORECASE)
+# Opinion, prediction and exhortation: what a speaker believes or wants is not checkable, and
+# newsroom articles (columns especially) are full of it. Kept apart from the generic modal cue so the
+# training data can weigh them separately.
+_OPINION = re.compile(
+    r"\b(?:i think|i believe|i feel|i hope|i guess|i suppose|in my (?:view|opinion)|we (?:need|must|should)"
+    r"|should|ought to|must|needs? to|has to|have to|hopefully|clearly|obviously|of course)\b",
+    re.IGNORECASE,
+)
+_FUTURE = re.compile(r"\b(?:will|won't|shall|going to|gonna|i'll|we'll|they'll|he'll|she'll|it'll)\b", re.IGNORECASE)
 _THANKS = re.compile(
     r"\b(?:thank|thanks|welcome|applause|laughter|crosstalk|bedankt|dank|gracias|grazie|merci|danke|hello|hi"
     r"|good evening|good night|god bless)\b|شكرا",
@@ -129,6 +142,8 @@ _CUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("second", _SECOND_PERSON),
     ("modal", _FUTURE_MODAL),
     ("past", _PAST),
+    ("opinion", _OPINION),
+    ("future", _FUTURE),
     ("thanks", _THANKS),
     ("quote", _QUOTE),
 )
@@ -213,10 +228,14 @@ class Featurizer:
 
     Returns COO triplets (row, column, value) with each block already L2-normalised and weighted, so
     training can build a scipy matrix and runtime can take a numpy dot product from the same arrays.
+    With ``idf`` (one inverse document frequency per hash bucket, fitted by training) the word and
+    character blocks become hashed sublinear TF-IDF, the representation of the plain TF-IDF
+    logistic-regression baseline that grouped cross-validation measures every model against.
     """
 
     n_bits: int = 20
     block_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+    idf: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def dim(self) -> int:
@@ -250,8 +269,12 @@ class Featurizer:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(rows_out), np.concatenate(cols_out)
 
-    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cols, values) for the batch: duplicates summed, sublinear tf, per-block L2 norm."""
+    def raw_blocks(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per block (rows, cols, values) before IDF and normalisation; duplicates summed, sublinear tf.
+
+        Split out of transform() so training can fit IDF on a cross-validation fold's rows alone and
+        then finish the features exactly as transform() does.
+        """
         mask = self.dim - 1
         norm_texts = [normalize(t) for t in texts]
         lowered = [t.lower() for t in norm_texts]
@@ -280,28 +303,40 @@ class Featurizer:
             (ch_rows, ch_cols, None),
             (np.asarray(c_rows, np.int64), np.asarray(c_cols, np.int64), np.asarray(c_vals, np.float64)),
         )
-        n = len(texts)
-        out_r, out_c, out_v = [], [], []
-        for block, (rows, cols, vals) in enumerate(blocks):
-            if rows.size == 0:
-                continue
+        out = []
+        for rows, cols, vals in blocks:
             keys = rows * self.dim + cols
             if vals is None:
                 ukeys, counts = np.unique(keys, return_counts=True)
                 uvals = 1.0 + np.log(counts.astype(np.float64))
             else:
                 ukeys, inverse = np.unique(keys, return_inverse=True)
-                uvals = np.bincount(inverse, weights=vals)
-            urows = ukeys // self.dim
-            ucols = ukeys % self.dim
-            norms = np.sqrt(np.bincount(urows, weights=uvals * uvals, minlength=n))
+                uvals = np.bincount(inverse, weights=vals) if vals.size else np.zeros(0)
+            out.append((ukeys // self.dim, ukeys % self.dim, uvals))
+        return out
+
+    def finish(
+        self, blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """IDF on the word and character blocks, then per-block L2 norm and block weight."""
+        out_r, out_c, out_v = [], [], []
+        for block, (rows, cols, vals) in enumerate(blocks):
+            if rows.size == 0 or self.block_weights[block] == 0:
+                continue
+            if self.idf is not None and block != BLOCK_CUE:
+                vals = vals * self.idf[cols]
+            norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n))
             norms[norms == 0] = 1.0
-            out_r.append(urows)
-            out_c.append(ucols)
-            out_v.append(uvals / norms[urows] * self.block_weights[block])
+            out_r.append(rows)
+            out_c.append(cols)
+            out_v.append(vals / norms[rows] * self.block_weights[block])
         if not out_r:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
         return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_v)
+
+    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, values) for the batch: sublinear tf, optional IDF, per-block L2 norm and weight."""
+        return self.finish(self.raw_blocks(texts), len(texts))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -341,7 +376,15 @@ class CheckworthinessModel:
             meta = json.loads(str(data["meta"]))
             weights = np.zeros(1 << int(meta["n_bits"]), dtype=np.float32)
             weights[data["idx"].astype(np.int64)] = data["val"].astype(np.float32)
-        featurizer = Featurizer(n_bits=int(meta["n_bits"]), block_weights=tuple(meta["block_weights"]))
+            idf = None
+            if "idf_idx" in data.files:
+                # Buckets never seen in training get the largest IDF, as an unseen term would.
+                idf = np.full(1 << int(meta["n_bits"]), float(meta["idf_default"]), dtype=np.float64)
+                idf[data["idf_idx"].astype(np.int64)] = data["idf_val"].astype(np.float64)
+                idf.setflags(write=False)
+        featurizer = Featurizer(
+            n_bits=int(meta["n_bits"]), block_weights=tuple(meta["block_weights"]), idf=idf
+        )
         return cls(
             weights=weights,
             intercept=float(meta["intercept"]),
