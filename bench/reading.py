@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bot.articles.fetch import FetchError  # noqa: E402
 from bot.articles.reading import parse_article  # noqa: E402
 from bot.claims.embedded import EmbeddedExtractor, is_attributed  # noqa: E402
+from tests.harness.bombs import big_page  # noqa: E402
 
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 PUBLIC = ROOT / "tests" / "fixtures" / "public"
@@ -51,19 +52,6 @@ def shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     """4-word shingles (CJK characters count as words), as a multiset."""
     tokens = [t.casefold() for t in _TOKEN.findall(text)]
     return Counter(tuple(tokens[i:i + n]) for i in range(max(0, len(tokens) - n + 1)))
-
-
-def big_page(n_bytes: int = 5_000_000) -> bytes:
-    """A 5 MB page of short, distinct sentences (issue #11 item 3)."""
-    parts = ['<html lang="en"><head><title>Market log</title></head><body><article><h1>Market log</h1>\n']
-    size, index = len(parts[0]), 0
-    while size < n_bytes:
-        paragraph = "<p>" + " ".join(f"Index {index}-{j} rose {(index * 7 + j) % 97} percent." for j in range(8))
-        parts.append(paragraph + "</p>\n")
-        size += len(parts[-1])
-        index += 1
-    parts.append("</article></body></html>")
-    return "".join(parts).encode()
 
 
 @dataclass

@@ -59,6 +59,14 @@ def articles() -> Iterator[ArticleServer]:
 
 
 @pytest.fixture
+def forbidden() -> Iterator[ArticleServer]:
+    """A server on 127.0.0.2, an address the fetch policy never allows: it must never see a request."""
+    with ArticleServer(host="127.0.0.2") as started:
+        started.add("/secret", "<html><body><p>internal admin page</p></body></html>")
+        yield started
+
+
+@pytest.fixture
 def llm() -> Iterator[OpenAIStandIn]:
     with OpenAIStandIn() as server:
         yield server

@@ -12,6 +12,7 @@ from bot.articles.fetch import FetchError, FetchPolicy, check_destination, fetch
 from bot.articles.reading import parse_article
 from tests.conftest import SAMPLE_HTML
 from tests.harness.article_server import ArticleServer
+from tests.harness.fetching import policy_for, refused
 
 
 @pytest.fixture
@@ -19,24 +20,6 @@ def server() -> Iterator[ArticleServer]:
     with ArticleServer() as started:
         started.add("/story", SAMPLE_HTML.read_bytes())
         yield started
-
-
-@pytest.fixture
-def forbidden() -> Iterator[ArticleServer]:
-    """A server on 127.0.0.2, an address the policy never allows: it must never see a request."""
-    with ArticleServer(host="127.0.0.2") as started:
-        started.add("/secret", "<html><body><p>internal admin page</p></body></html>")
-        yield started
-
-
-def policy_for(server: ArticleServer, **kwargs: object) -> FetchPolicy:
-    return FetchPolicy(allowed_private_hosts=frozenset({f"127.0.0.1:{server.port}"}), **kwargs)  # type: ignore[arg-type]
-
-
-def refused(url: str, policy: FetchPolicy, **kwargs: object) -> FetchError:
-    with pytest.raises(FetchError) as caught:
-        fetch(url, policy, **kwargs)  # type: ignore[arg-type]
-    return caught.value
 
 
 def test_allowed_page_is_fetched_with_a_descriptive_user_agent(server: ArticleServer) -> None:

@@ -27,6 +27,7 @@ import pytest
 from bot.articles.fetch import FetchError, FetchPolicy, fetch, is_public_address
 from tests.harness.article_server import ArticleServer
 from tests.harness.bombs import MB, deflate_bomb, gzip_bomb, stacked_gzip_bomb
+from tests.harness.fetching import policy_for, refused
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ("<html><head><title>Budget</title></head><body><article><p>"
@@ -53,24 +54,6 @@ print(json.dumps({"code": code, "growth_mb": (after - before) / 1024}))
 def server() -> Iterator[ArticleServer]:
     with ArticleServer() as started:
         yield started
-
-
-@pytest.fixture
-def forbidden() -> Iterator[ArticleServer]:
-    """A server on 127.0.0.2, an address the policy never allows: it must never see a request."""
-    with ArticleServer(host="127.0.0.2") as started:
-        started.add("/secret", "<html><body><p>internal admin page</p></body></html>")
-        yield started
-
-
-def policy_for(server: ArticleServer, **kwargs: object) -> FetchPolicy:
-    return FetchPolicy(allowed_private_hosts=frozenset({f"127.0.0.1:{server.port}"}), **kwargs)  # type: ignore[arg-type]
-
-
-def refused(url: str, policy: FetchPolicy, **kwargs: object) -> FetchError:
-    with pytest.raises(FetchError) as caught:
-        fetch(url, policy, **kwargs)  # type: ignore[arg-type]
-    return caught.value
 
 
 def fetch_in_child(url: str, allowed: str) -> dict[str, object]:

@@ -16,6 +16,7 @@ from bot.articles.reading import ParsedArticle, clean_author, parse_article
 from bot.claims.base import Extraction
 from bot.claims.embedded import EmbeddedExtractor, attribute, leans_on_previous
 from bot.claims.sentences import split_sentences
+from tests.harness.bombs import big_page
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 EXTRACTOR = EmbeddedExtractor()
@@ -27,19 +28,6 @@ def read(name: str, url: str = "https://news.example/story") -> ParsedArticle:
 
 def extract(name: str, max_claims: int = 5, url: str = "https://news.example/story") -> Extraction:
     return EXTRACTOR.extract(read(name, url), max_claims)
-
-
-def big_page(n_bytes: int = 5_000_000) -> bytes:
-    """A 5 MB page of short, distinct sentences (issue #11 item 3: 28 s and 2.2 GB before the bound)."""
-    parts = ['<html lang="en"><head><title>Market log</title></head><body><article><h1>Market log</h1>\n']
-    size, index = len(parts[0]), 0
-    while size < n_bytes:
-        paragraph = "<p>" + " ".join(f"Index {index}-{j} rose {(index * 7 + j) % 97} percent." for j in range(8))
-        parts.append(paragraph + "</p>\n")
-        size += len(parts[-1])
-        index += 1
-    parts.append("</article></body></html>")
-    return "".join(parts).encode()
 
 
 # ---------------------------------------------------------------- 1. silent failures

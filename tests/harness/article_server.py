@@ -9,13 +9,12 @@ Huge bodies are generated chunk by chunk, so a 200 MB page costs the test proces
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.harness.bombs import gzip_bomb
 from tests.harness.httpserver import LocalServer, QuietHandler
 
 NOT_FOUND = (
@@ -103,18 +102,6 @@ class _ArticleHandler(QuietHandler):
             pass
         finally:
             self.close_connection = True
-
-
-@functools.lru_cache(maxsize=4)
-def _gzip_bomb(expanded_bytes: int) -> bytes:
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip container
-    block = b" " * (1024 * 1024)
-    parts = [packer.compress(b"<html><body>")]
-    whole, rest = divmod(expanded_bytes, len(block))
-    parts.extend(packer.compress(block) for _ in range(whole))
-    parts.append(packer.compress(block[:rest]))
-    parts.append(packer.flush())
-    return b"".join(parts)
 
 
 class ArticleServer(LocalServer):
@@ -212,5 +199,5 @@ class ArticleServer(LocalServer):
     ) -> None:
         """A small `Content-Encoding: gzip` body (about 0.1% of its size) that expands to `expanded_bytes`."""
         self.routes[path] = Route(
-            body=_gzip_bomb(expanded_bytes), content_type=content_type, headers={"Content-Encoding": "gzip"}
+            body=gzip_bomb(expanded_bytes), content_type=content_type, headers={"Content-Encoding": "gzip"}
         )

@@ -43,3 +43,17 @@ def stacked_gzip_bomb(expanded_bytes: int) -> bytes:
     inner = gzip_bomb(expanded_bytes)
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     return packer.compress(inner) + packer.flush()
+
+
+def big_page(n_bytes: int = 5_000_000) -> bytes:
+    """A page of `n_bytes` of short, distinct sentences: too much text rather than too many bytes on the
+    wire (issue #11 item 3: such a page once took 28 s and 2.2 GB to read)."""
+    parts = ['<html lang="en"><head><title>Market log</title></head><body><article><h1>Market log</h1>\n']
+    size, index = len(parts[0]), 0
+    while size < n_bytes:
+        paragraph = "<p>" + " ".join(f"Index {index}-{j} rose {(index * 7 + j) % 97} percent." for j in range(8))
+        parts.append(paragraph + "</p>\n")
+        size += len(parts[-1])
+        index += 1
+    parts.append("</article></body></html>")
+    return "".join(parts).encode()
