@@ -341,9 +341,10 @@ def test_claimreview_export_has_the_required_fields(bot: RunningBot) -> None:
     # Resolved claims only, by resolution time (Exported 0 and Unsure 0 both at 13:00, then by id).
     assert [r["claimReviewed"] for r in reviews] == ["Exported 0", "Unsure 0", "Exported 1"]
     assert {r["datePublished"] for r in reviews} == {"2026-11-24"}
-    with bot.services.db.session() as session:
-        permalinks = [session.get(Claim, claim_id).permalink for claim_id in ids]
-    assert [r["url"] for r in reviews if r["claimReviewed"].startswith("Exported")] == permalinks
+    # Each review's url is its claim's published fact-check, never the Slack permalink.
+    assert [r["url"] for r in reviews if r["claimReviewed"].startswith("Exported")] == [
+        f"https://desk.example/fc/{claim_id}" for claim_id in ids]
+    assert not any("slack.com" in json.dumps(r) for r in reviews)
 
 
 def test_csv_export_has_every_claim_and_its_history(bot: RunningBot) -> None:
