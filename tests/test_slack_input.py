@@ -87,6 +87,22 @@ def test_events_from_another_workspace_are_ignored(bot: RunningBot) -> None:
     settle(bot)
 
 
+@pytest.mark.parametrize("field", ["channel", "user", "ts", "event_id"])
+def test_ids_longer_than_slacks_are_ignored_not_a_server_error(bot: RunningBot, field: str) -> None:
+    """A signed event whose ids could not be stored (PostgreSQL refuses them) is acknowledged and dropped."""
+    long_id = "C" + "X" * 3000
+    if field == "event_id":
+        response = bot.sender.event(link_event(bot), event_id=long_id)
+    else:
+        response = bot.sender.event(link_event(bot, **{field: long_id}))
+    assert response.status_code == 200
+    assert row_count(bot, LinkPost) == 0 and row_count(bot, SlackEvent) == 0
+    reaction = bot.sender.reaction_event(kind="reaction_added", user=REPORTER, reaction="x", channel=long_id,
+                                         ts="1795600000.000100", item_user="U0BOT")
+    assert bot.sender.event(reaction).status_code == 200
+    settle(bot)
+
+
 def test_unknown_event_types_are_acknowledged(bot: RunningBot) -> None:
     response = bot.sender.event({"type": "channel_created", "channel": {"id": "C0NEW", "name": "new"}})
     assert response.status_code == 200

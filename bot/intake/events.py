@@ -17,6 +17,25 @@ from bot.intake.links import find_article_links
 _HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
 
 
+# Slack's ids are short (channel and user ids about 11 characters, a ts 17, an event id about 11); the
+# columns that store them are 32 characters (64 for event ids). A signed event whose ids are longer is
+# not one Slack sent as documented, and PostgreSQL would refuse to store it: it is ignored, not a 500.
+ID_LIMIT = 32
+EVENT_ID_LIMIT = 64
+_ID_FIELDS = ("channel", "user", "ts", "thread_ts", "event_ts", "item_user")
+
+
+def ids_too_long(body: Mapping[str, Any]) -> bool:
+    """Whether an Events API body carries an id longer than the bot can store."""
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and len(event_id) > EVENT_ID_LIMIT:
+        return True
+    event = body.get("event") if isinstance(body.get("event"), Mapping) else {}
+    item = event.get("item") if isinstance(event.get("item"), Mapping) else {}
+    values = [event.get(name) for name in _ID_FIELDS] + [item.get("channel"), item.get("ts"), body.get("team_id")]
+    return any(isinstance(value, str) and len(value) > ID_LIMIT for value in values)
+
+
 def thread_reply_from_event(event: Mapping[str, Any], *, bot_user_id: str | None) -> tuple[str, str, str] | None:
     """(channel, thread_ts, ts) of a person's reply in a thread, or None: how the desk sees a thread is alive."""
     if event.get("type") != "message" or event.get("subtype") not in _HUMAN_SUBTYPES:
