@@ -33,7 +33,8 @@ HELP = """*`/claims`* lists the claims the desk is checking (only you see the an
 • `/claims summary` — this week's verdict summary, privately
 • `/claims search <words>` — claims the desk has seen before that are like these words
 They combine: `/claims resolved #politics since:30d page 2`.
-*`/factcheck <url>`* checks an article in this channel, as if you had pasted the link."""
+*`/factcheck <url>`* checks an article in this channel, as if you had pasted the link;
+`/factcheck search <words>` is the same as `/claims search`."""
 
 USAGE_TAIL = "Try `/claims help` for everything it understands."
 
@@ -129,7 +130,8 @@ def usage_message(problem: str) -> Message:
 
 def factcheck_usage() -> Message:
     text = ("Give me the link of an article to check, like `/factcheck https://example.org/story`. "
-            "I'll post it here and open a thread per claim, as if you had pasted it.")
+            "I'll post it here and open a thread per claim, as if you had pasted it. "
+            "`/factcheck search <words>` finds claims the desk has seen before.")
     return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=text))))
 
 
