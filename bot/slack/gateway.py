@@ -101,13 +101,22 @@ class SlackGateway:
                 self._identity = {key: str(answer.get(key) or "") for key in ("user_id", "bot_id", "team_id")}
             return self._identity
 
-    def learn_identity(self) -> None:
-        """Ask Slack who the bot is now, at start, so no event acknowledgement ever waits for it."""
-        try:
-            self.identity()
-        except (SlackClientError, OSError) as exc:
-            log.warning("could not learn the bot's identity at start (%s); will ask again when needed",
-                        type(exc).__name__)
+    def learn_identity(self, wait_at_most: float = 2.0) -> None:
+        """Ask Slack who the bot is (auth.test), waiting at most `wait_at_most` seconds; a slower answer
+        is awaited in the background, so neither start-up nor any event acknowledgement waits long for a
+        slow or rate-limited auth.test (Bolt already called it once when the app was built). Until it is
+        known, `known_identity()` is None and the checks that use it let events through."""
+
+        def learn() -> None:
+            try:
+                self.identity()
+            except (SlackClientError, OSError) as exc:
+                log.warning("could not learn the bot's identity at start (%s); will ask again when needed",
+                            type(exc).__name__)
+
+        learner = threading.Thread(target=learn, name="learn-identity", daemon=True)
+        learner.start()
+        learner.join(wait_at_most)
 
     def known_identity(self) -> dict[str, str] | None:
         """The identity if already known, without calling Slack (for the acknowledgement path)."""
