@@ -32,12 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import database, machine, median, percentile  # noqa: E402
+from common import machine, median, percentile  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from bot.matching import ClaimMatcher, Weights  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Article, Claim, utcnow  # noqa: E402
+from tests.harness.databases import database  # noqa: E402
 
 csv.field_size_limit(10**7)
 CT24 = Path("/work/shared/claimdata/ct24_english/CT24_checkworthy_english_train.tsv")
