@@ -23,7 +23,9 @@ from bot.casework.trail import events_for
 from bot.desk.exports import claimreview, claims_csv
 from bot.desk.query import parse
 from bot.desk.weekly_report import build_report
+from bot.runtime.job_kinds import ClaimRef
 from bot.runtime.settings import ConfigError, load_settings
+from bot.runtime.worker import JobContext
 from bot.slack.casework_views import (
     EXPLAIN_ACTION,
     EXPLANATION_INPUT,
@@ -476,3 +478,39 @@ def test_workflow_state_survives_a_restart_and_double_clicks_count_once(bot: Run
     with restarted.services.db.session() as session:
         assert [(e.kind, e.user_id) for e in events_for(session, claim_id)] == [("assigned", EDITOR),
                                                                              ("released", EDITOR)]
+
+
+def test_assignment_reactions_missed_while_the_bot_was_away_are_caught_up(bot: RunningBot) -> None:
+    """Reconciliation reads the :eyes: reactions Slack holds: a missed take is taken, a missed removal of a
+    reaction take is handed back, and someone who handed back by button with their reaction left on is
+    not put back."""
+    first, second, third = (m["ts"] for m in open_claims(bot))
+    third_id = claim_row(bot, third).id
+    # Missed add: the reaction is in Slack, its event never reached the bot.
+    bot.slack.add_reaction(NEWS_CHANNEL, first, "eyes", EDITOR)
+    # Took by reaction (event delivered), then removed it while the bot was away.
+    react(bot, second, REPORTER, "eyes")
+    wait_shown(bot, second, f"<@{REPORTER}>")
+    bot.slack.remove_reaction(NEWS_CHANNEL, second, "eyes", REPORTER)
+    # Took and handed back by button, and left a reaction on (its event missed).
+    click(bot, EDITOR, third, TAKE_ACTION, third_id)
+    click(bot, EDITOR, third, RELEASE_ACTION, third_id)
+    bot.slack.add_reaction(NEWS_CHANNEL, third, "eyes", EDITOR)
+
+    for ts in (first, second, third):
+        run = JobContext(job_id=0, attempts=1, payload=ClaimRef(claim_row(bot, ts).id))
+        bot.services.reconciler.reconcile_claim(run)
+        bot.services.reconciler.reconcile_claim(run)  # a second pass changes nothing
+
+    def on_it(ts: str) -> list[str]:
+        with bot.services.db.session() as session:
+            claim_id = session.scalars(select(Claim.id).where(Claim.message_ts == ts)).one()
+            return sorted(session.scalars(select(ClaimAssignee.user_id).where(
+                ClaimAssignee.claim_id == claim_id, ClaimAssignee.active.is_(True))))
+
+    assert (on_it(first), on_it(second), on_it(third)) == ([EDITOR], [], [])
+    with bot.services.db.session() as session:
+        events = events_for(session, claim_row(bot, first).id)
+        trail = [(e.kind, e.user_id, (e.detail or {}).get("via")) for e in events]
+    assert trail == [("assigned", EDITOR, "reconcile")]  # once, though reconciled twice
+    wait_shown(bot, first, f"<@{EDITOR}>")

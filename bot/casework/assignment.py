@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.casework.trail import ASSIGNED, RELEASED, changed, claim_at, lock_claim, record_event
 from bot.verdicts.scale import base_emoji
-from storage.models import Claim, ClaimAssignee
+from storage.models import Claim, ClaimAssignee, ClaimEvent
 
 
 def take(session: Session, claim: Claim, user: str, *, via: str, key: str, at: datetime) -> bool:
@@ -70,3 +70,30 @@ def by_reaction(session: Session, *, assign_emoji: str, channel: str, ts: str, u
     if added:
         return take(session, claim, user, via="reaction", key=key, at=at)
     return hand_back(session, claim, user, via="reaction", key=key, at=at)
+
+
+def reconcile(session: Session, claim: Claim, reacting: set[str], at: datetime) -> tuple[int, int]:
+    """Catch up on assignment reactions given or removed while the bot was not listening.
+
+    `reacting`: who has the assignment reaction on the claim message in Slack now. A missed add is taken
+    only from someone with no assignment history on the claim at all (whoever handed back by button and
+    left their reaction on must not be put back on every pass); a missed removal hands back only
+    someone whose latest take came by reaction (a button take is not undone by a reaction's absence).
+    Returns (taken, handed back); both are recorded in the trail with `via: reconcile`.
+    """
+    history = [e for e in session.scalars(select(ClaimEvent).where(
+        ClaimEvent.claim_id == claim.id, ClaimEvent.kind.in_((ASSIGNED, RELEASED))).order_by(ClaimEvent.id))]
+    seen_users = {e.user_id for e in history}
+    taken = sum(take(session, claim, user, via="reconcile", key=f"take:reconcile:{claim.id}:{user}", at=at)
+                for user in sorted(reacting - seen_users))
+    latest_take = {e.user_id: e for e in history if e.kind == ASSIGNED}
+    active = session.scalars(select(ClaimAssignee.user_id).where(ClaimAssignee.claim_id == claim.id,
+                                                                 ClaimAssignee.active.is_(True))).all()
+    released = 0
+    for user in sorted(active):
+        last = latest_take.get(user)
+        if user in reacting or last is None or (last.detail or {}).get("via") not in ("reaction", "reconcile"):
+            continue
+        released += hand_back(session, claim, user, via="reconcile",
+                              key=f"release:reconcile:{claim.id}:{user}:{last.id}", at=at)
+    return taken, released

@@ -165,7 +165,7 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
                                bot_user_id=lambda: (gateway.known_identity() or {}).get("user_id"))
     claim_messages = ClaimMessages(db, gateway, recorder, scale, quorum=settings.verdict_quorum,
                                    assign_emoji=settings.assign_emoji)
-    reconciler = Reconciler(db, gateway, recorder, scale)
+    reconciler = Reconciler(db, gateway, recorder, scale, assign_emoji=settings.assign_emoji)
     weekly = WeeklyPoster(db, gateway, directory, scale, summary_channel=settings.summary_channel,
                           schedule=Schedule.parse(settings.summary_schedule, settings.summary_tz),
                           tz=settings.summary_tz, wake=worker.wake)

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
+from bot.casework import assignment
 from bot.runtime.job_kinds import RECONCILE_CLAIM, ClaimRef, Tick
 from bot.runtime.worker import JobContext
 from bot.slack.gateway import SlackGateway, SlackRefused
@@ -26,11 +27,13 @@ RECENT = timedelta(days=14)
 
 
 class Reconciler:
-    def __init__(self, db: Database, gateway: SlackGateway, recorder: VerdictRecorder, scale: VerdictScale) -> None:
+    def __init__(self, db: Database, gateway: SlackGateway, recorder: VerdictRecorder, scale: VerdictScale,
+                 assign_emoji: str | None = None) -> None:
         self.db = db
         self.gateway = gateway
         self.recorder = recorder
         self.scale = scale
+        self.assign_emoji = assign_emoji
 
     def reconcile_sweep(self, context: JobContext[Tick]) -> None:
         """Queue a reconciliation of every open or recently changed claim."""
@@ -59,13 +62,17 @@ class Reconciler:
                 return
             raise
         present: set[tuple[str, str]] = set()
+        assigning: set[str] = set()
         for reaction in reactions:
             name = base_emoji(str(reaction.get("name", "")))
+            if self.assign_emoji and name == self.assign_emoji:
+                assigning.update(str(user) for user in reaction.get("users") or [])
             if self.scale.for_emoji(name) is None:
                 continue
             present.update((str(user), name) for user in reaction.get("users") or [])
         bot_user = self.gateway.identity().get("user_id")
         present = {(user, emoji) for user, emoji in present if user != bot_user}
+        assigning.discard(str(bot_user))
         with self.db.session() as session:
             claim = session.get(Claim, claim_id, with_for_update=True)
             assert claim is not None
@@ -80,7 +87,11 @@ class Reconciler:
             for user, emoji in missed_removals:
                 self.recorder.record_reaction(session, channel=channel, ts=ts, user=user, reaction=emoji,
                                               added=False, event_ts=None, origin="reconcile")
+            taken, handed_back = (assignment.reconcile(session, claim, assigning, utcnow()) if self.assign_emoji
+                                  else (0, 0))
             claim.reconciled_at = utcnow()
+        if taken or handed_back:
+            log.info("claim %s: reconciled %d missed takes and %d missed hand-backs", claim_id, taken, handed_back)
         if missed_adds or missed_removals:
             log.info("claim %s: reconciled %d missed reactions and %d missed removals", claim_id,
                      len(missed_adds), len(missed_removals))
