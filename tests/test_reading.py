@@ -14,7 +14,7 @@ import pytest
 from bot.articles.fetch import FetchError
 from bot.articles.reading import ParsedArticle, clean_author, parse_article
 from bot.claims.base import Extraction
-from bot.claims.embedded import EmbeddedExtractor, attribute, leans_on_previous
+from bot.claims.embedded import FIGURES_EXTRACTOR, EmbeddedExtractor, attribute, leans_on_previous
 from bot.claims.sentences import split_sentences
 from tests.harness.bombs import big_page
 
@@ -68,6 +68,16 @@ def test_a_japanese_article_gets_sentences_and_a_summary() -> None:
     extraction = EXTRACTOR.extract(article, 5)
     assert "8兆4500億円" in extraction.summary
     assert article.site == "東都新聞" and article.published == "2024-01-26"
+    # The model does not read Japanese: the sentences that state figures are offered, and the card says so.
+    assert extraction.extractor == FIGURES_EXTRACTOR
+    assert extraction.claims and all(any(ch.isdigit() for ch in c.quote) for c in extraction.claims)
+    assert "総額は約8兆4500億円で、前年度より3.7％増え、過去最大となった。" in [c.quote for c in extraction.claims]
+    assert "知事は記者会見で「子育て支援に重点を置いた」と述べた。" not in [c.quote for c in extraction.claims]
+
+
+def test_an_english_article_never_falls_back_to_figures() -> None:
+    extraction = EXTRACTOR.extract(read("recipe"), 5)
+    assert extraction.claims == [] and extraction.extractor == "embedded"
 
 
 def test_link_text_inside_a_sentence_is_kept() -> None:

@@ -249,6 +249,23 @@ def claim_threshold(model: CheckworthinessModel) -> float:
     return float(value) if isinstance(value, int | float) else float(model.threshold)
 
 
+# Scripts the model was not trained on (it knows English, Dutch and Arabic): Han, kana, Hangul, Thai,
+# Devanagari, Cyrillic, Greek, Hebrew. In an article mostly written in one of them the model's scores
+# mean little, so rather than "no check-worthy claims" the bot offers the sentences that state figures.
+_UNCOVERED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f"
+                               r"\u0900-\u097f\u0400-\u04ff\u0370-\u03ff\u0590-\u05ff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_FIGURE = re.compile(r"\d")
+FIGURES_EXTRACTOR = "embedded, figures only (language not covered)"
+
+
+def uncovered_language(sentences: list[str]) -> bool:
+    """Whether most letters of the text are in a script the model was not trained on."""
+    text = "".join(sentences)
+    letters = len(_LETTER.findall(text))
+    return letters > 0 and len(_UNCOVERED_SCRIPT.findall(text)) / letters > 0.5
+
+
 def claim_budget(sentence_count: int, max_claims: int) -> int:
     """How many claims the card shows: follows the article's length, never above the cap."""
     return max(0, min(max_claims, math.ceil(sentence_count / SENTENCES_PER_CLAIM)))
@@ -293,6 +310,13 @@ class EmbeddedExtractor:
              and word_count(s.text) >= MIN_CLAIM_WORDS),
             key=lambda s: (is_soft(s.text), -s.score, s.position),
         )
+        extractor = self.name
+        if not ranked and uncovered_language(texts):
+            # The model cannot judge this language: sentences stating figures (numbers, dates, amounts)
+            # are the checkable ones a desk would look at first; the card says how they were picked.
+            ranked = sorted((s for s in scored if _FIGURE.search(s.text) and len(s.text) <= MAX_CLAIM_CHARS),
+                            key=lambda s: (-len(_FIGURE.findall(s.text)), s.position))
+            extractor = FIGURES_EXTRACTOR if ranked else extractor
         candidates: list[ScoredSentence] = []
         for candidate in ranked:
             if not any(is_near_duplicate(candidate.text, kept.text) for kept in candidates):
@@ -303,7 +327,7 @@ class EmbeddedExtractor:
         claims = [self._claim(s, texts, speakers) for s in shown]
         more = [self._claim(s, texts, speakers) for s in candidates[budget:]]
         summary, source = summarize(article, texts)
-        return Extraction(summary=summary, claims=claims, extractor=self.name, candidates=len(candidates),
+        return Extraction(summary=summary, claims=claims, extractor=extractor, candidates=len(candidates),
                           more=more, summary_source=source, partial=partial)
 
     @staticmethod
