@@ -14,6 +14,7 @@ from bot.slack.claim_views import MORE_CLAIMS_ACTION, SAME_CLAIM_ACTION, VOTE_AC
 
 
 def _claim_and_user(body: dict[str, Any], action: dict[str, Any]) -> tuple[int, str] | None:
+    """The button's numeric value (a claim or link post id) and who clicked, or None when malformed."""
     value = str(action.get("value") or "")
     user = (body.get("user") or {}).get("id")
     if not value.isdigit() or not user:
@@ -25,30 +26,26 @@ def register(app: App, services: Services) -> None:
     @app.action(re.compile(f"^{re.escape(VOTE_ACTION_PREFIX)}"))
     def vote_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        value = str(action.get("value") or "")
-        user = (body.get("user") or {}).get("id")
-        if not value.isdigit() or not user:
-            return
-        services.record_button(claim_id=int(value), user=str(user),
-                               verdict_key=str(action.get("action_id", ""))[len(VOTE_ACTION_PREFIX):],
-                               action_ts=action.get("action_ts"))
+        found = _claim_and_user(body, action)
+        if found:
+            services.record_button(claim_id=found[0], user=found[1],
+                                   verdict_key=str(action.get("action_id", ""))[len(VOTE_ACTION_PREFIX):],
+                                   action_ts=action.get("action_ts"))
 
     @app.action(MORE_CLAIMS_ACTION)
     def show_more_claims(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        value = str(action.get("value") or "")
-        user = (body.get("user") or {}).get("id")
-        if value.isdigit() and user:
-            services.link_job.request_more(int(value), str(user))
-            services.worker.wake()
+        found = _claim_and_user(body, action)  # the value is the link post's id
+        if found:
+            services.request_more_claims(link_post_id=found[0], user=found[1])
 
     @app.action(SAME_CLAIM_ACTION)
     def same_claim(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        value = str(action.get("value") or "")
-        user = (body.get("user") or {}).get("id")
-        if value.isdigit() and user:
-            services.record_same_claim(claim_id=int(value), user=str(user), action_ts=action.get("action_ts"))
+        found = _claim_and_user(body, action)
+        if found:
+            services.record_same_claim(claim_id=found[0], user=found[1], action_ts=action.get("action_ts"))
+
     @app.action(re.compile(f"^({re.escape(TAKE_ACTION)}|{re.escape(RELEASE_ACTION)})$"))
     def take_or_hand_back(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()

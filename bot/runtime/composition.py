@@ -96,6 +96,11 @@ class Services:
             self.worker.wake()
         return result
 
+    def request_more_claims(self, *, link_post_id: int, user: str) -> None:
+        """"Show more" on a card: queue posting the candidates it kept back, and wake the workers."""
+        self.link_job.request_more(link_post_id, user)
+        self.worker.wake()
+
     def record_same_claim(self, *, claim_id: int, user: str, action_ts: str | None) -> VoteResult | None:
         with self.db.session() as session:
             result = self.recorder.record_same_claim(session, claim_id=claim_id, user=user, action_ts=action_ts)
