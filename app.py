@@ -19,8 +19,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from bot.articles.fetch import FetchError, FetchPolicy
-from bot.runtime.logs import configure_logging
-from bot.runtime.settings import ConfigError, Settings, load_settings
+from bot.config.settings import ConfigError, Settings, load_settings
+from bot.infra.logs import configure_logging
 
 if TYPE_CHECKING:
     from bot.claims import ExtractedClaim
@@ -110,9 +110,10 @@ def _blocks_as_text(blocks: list[dict]) -> str:
 def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.desk.weekly_report import Schedule, build_report, due_week, week_bounds
+    from bot.config.schedule import Schedule
+    from bot.desk.views import weekly_summary
+    from bot.desk.weekly_report import build_report, due_week, week_bounds
     from bot.runtime.composition import open_database
-    from bot.slack.desk_views import weekly_summary
 
     schedule = Schedule.parse(settings.summary_schedule, settings.summary_tz)
     week = args.week or due_week(schedule, datetime.now(UTC))[0]

@@ -279,8 +279,8 @@ def measure_queries(db: Database, repeat: int, busy_channel: str, quiet_channel:
 
 
 def measure_votes(db: Database, votes: int, claims: int, seed: int = 11) -> list[float]:
+    from bot.config.verdict_scale import VerdictScale
     from bot.verdicts.recorder import Eligibility, VerdictRecorder
-    from bot.verdicts.scale import VerdictScale
 
     recorder = VerdictRecorder(VerdictScale.parse(None), Eligibility([]), quorum=1, bot_user_id=lambda: "U0BOT")
     rng = random.Random(seed)

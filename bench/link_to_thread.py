@@ -138,9 +138,9 @@ class Timer:
 def step_breakdown(slack: Any, articles: Any, llm: Any, db_urls: dict[str, str],
                    rounds: int) -> dict[tuple[str, str], dict]:
     import bot.publishing.link_job as pipeline_module
+    from bot.config.settings import load_settings
     from bot.intake.accept import LinkMessage
     from bot.runtime.composition import build_services
-    from bot.runtime.settings import load_settings
 
     timer = Timer()
     pipeline_module.fetch = timer.wrap("fetch", pipeline_module.fetch)

@@ -8,9 +8,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.casework.views import EXPLAIN_ACTION, RELEASE_ACTION, TAKE_ACTION
+from bot.publishing.views import MORE_CLAIMS_ACTION, SAME_CLAIM_ACTION, VOTE_ACTION_PREFIX
 from bot.runtime.composition import Services
-from bot.slack.casework_views import EXPLAIN_ACTION, RELEASE_ACTION, TAKE_ACTION
-from bot.slack.claim_views import MORE_CLAIMS_ACTION, SAME_CLAIM_ACTION, VOTE_ACTION_PREFIX
 
 
 def _claim_and_user(body: dict[str, Any], action: dict[str, Any]) -> tuple[int, str] | None:

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.desk.query import QueryError, parse
+from bot.desk.views import factcheck_usage, help_message, usage_message
 from bot.intake.links import find_article_links
 from bot.runtime.composition import Services
-from bot.slack.desk_views import factcheck_usage, help_message, usage_message
 from bot.slack.messages import Message
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.casework.explanations import EXPLANATION_BLOCK, URL_BLOCK
+from bot.casework.views import EXPLANATION_CALLBACK, EXPLANATION_INPUT, URL_INPUT
 from bot.runtime.composition import Services
-from bot.slack.casework_views import EXPLANATION_CALLBACK, EXPLANATION_INPUT, URL_INPUT
 from bot.slack.messages import claim_from_view_metadata
 
 

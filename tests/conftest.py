@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from bot.articles.fetch import system_resolver
+from bot.config.settings import Settings, load_settings
 from bot.runtime.composition import Services, build_services
-from bot.runtime.settings import Settings, load_settings
 from handlers import create_app
 from handlers.http import wsgi_app
 from tests.harness.article_server import ArticleServer

@@ -114,7 +114,7 @@ def test_socket_mode_is_used_when_an_app_token_is_set(slack, tmp_path: Path) -> 
 
 
 def test_every_setting_is_documented_in_env_example() -> None:
-    from bot.runtime.settings import Settings
+    from bot.config.settings import Settings
 
     lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     for name in Settings.model_fields:

@@ -16,12 +16,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.config.schedule import Schedule
 from bot.desk.exports import claimreview, claims_csv
 from bot.desk.query import ClaimQuery, QueryError, parse
 from bot.desk.weekly_posts import WeeklyPoster
-from bot.desk.weekly_report import Schedule, due_week, iso_week, week_bounds
-from bot.runtime.job_kinds import WEEKLY_SUMMARY, Tick
-from bot.runtime.worker import JobContext
+from bot.desk.weekly_report import due_week, iso_week, week_bounds
+from bot.infra.job_kinds import WEEKLY_SUMMARY, Tick
+from bot.infra.worker import JobContext
 from storage.models import Article, Claim, VerdictChange, Vote, WeeklySummaryPost
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
 from tests.harness.waiting import assert_quiet, wait_for_card, wait_idle

@@ -20,20 +20,20 @@ from sqlalchemy import select
 from bot.casework.explanations import check_url, validate
 from bot.casework.stale import StaleClaims
 from bot.casework.trail import events_for
-from bot.desk.exports import claimreview, claims_csv
-from bot.desk.query import parse
-from bot.desk.weekly_report import build_report
-from bot.runtime.job_kinds import ClaimRef
-from bot.runtime.settings import ConfigError, load_settings
-from bot.runtime.worker import JobContext
-from bot.slack.casework_views import (
+from bot.casework.views import (
     EXPLAIN_ACTION,
     EXPLANATION_INPUT,
     RELEASE_ACTION,
     TAKE_ACTION,
     URL_INPUT,
 )
-from bot.slack.desk_views import weekly_summary
+from bot.config.settings import ConfigError, load_settings
+from bot.desk.exports import claimreview, claims_csv
+from bot.desk.query import parse
+from bot.desk.views import weekly_summary
+from bot.desk.weekly_report import build_report
+from bot.infra.job_kinds import ClaimRef
+from bot.infra.worker import JobContext
 from storage.models import Article, Claim, ClaimAssignee, ClaimExplanation, ClaimSource, LinkPost
 from tests.conftest import NEWS_CHANNEL, QUOTES, REPORTER, RunningBot, llm_settings
 from tests.harness.openai_server import OpenAIStandIn
@@ -431,7 +431,7 @@ def test_weekly_summary_says_who_resolved_what(bot: RunningBot) -> None:
 
 def test_claims_mine_parses_and_is_in_the_help() -> None:
     assert parse("mine").mine and parse("resolved MINE page 2").page == 2
-    from bot.slack.desk_views import HELP
+    from bot.desk.views import HELP
 
     assert "/claims mine" in HELP
 

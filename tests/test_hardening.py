@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.publishing.views import ArticleInfo, CardFacts, ClaimView, article_card, claim_message
 from bot.slack.blocks import TEXT_LIMIT, escape, fit_mrkdwn, link
-from bot.slack.claim_views import ArticleInfo, CardFacts, ClaimView, article_card, claim_message
 from bot.slack.gateway import SlackGateway
 from handlers import create_app
 from handlers.http import wsgi_app
@@ -96,7 +96,7 @@ def test_summary_full_of_ampersands_still_gives_a_card(bot_factory, llm: OpenAIS
 
 def test_overlong_link_is_shown_as_its_label_not_refused(slack: SlackStandIn) -> None:
     """Item 5: a 3,000-character link made a 3,060-character context block (invalid_blocks)."""
-    from bot.verdicts.scale import VerdictScale
+    from bot.config.verdict_scale import VerdictScale
 
     url = "https://news.example/" + "a" * 2980
     article = ArticleInfo(url=url, title="A & B <story>")

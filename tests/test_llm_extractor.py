@@ -128,7 +128,7 @@ def test_llm_path_through_slack(bot_factory, llm: OpenAIStandIn) -> None:
 
 def test_classify_sentences_for_the_bench(llm: OpenAIStandIn) -> None:
     from bot.claims.llm import classify_sentences
-    from bot.runtime.settings import load_settings
+    from bot.config.settings import load_settings
 
     def responder(request: dict[str, Any]) -> str:
         listing = request["messages"][-1]["content"].splitlines()[1:-1]

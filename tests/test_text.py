@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.claims.grounding import locate
 from bot.claims.sentences import split_sentences
-from bot.verdicts.scale import VerdictScale, VerdictScaleError, base_emoji
+from bot.config.verdict_scale import VerdictScale, VerdictScaleError, base_emoji
 
 
 def test_sentences_respect_abbreviations_initials_and_decimals() -> None:

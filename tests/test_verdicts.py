@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.runtime.job_kinds import Tick
-from bot.runtime.worker import JobContext
+from bot.infra.job_kinds import Tick
+from bot.infra.worker import JobContext
 from bot.verdicts.recorder import verdict_history, vote_history
 from storage.models import Claim, Vote
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot, llm_settings, scripted_llm

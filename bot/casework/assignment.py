@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.casework.trail import ASSIGNED, RELEASED, changed, claim_at, lock_claim, record_event
-from bot.verdicts.scale import base_emoji
+from bot.config.verdict_scale import base_emoji
 from storage.models import Claim, ClaimAssignee, ClaimEvent
 
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from bot.casework import assignment, explanations
 from bot.casework.explanations import ExplanationDraft
-from bot.slack.casework_views import explanation_modal
+from bot.casework.views import explanation_modal
+from bot.config.verdict_scale import VerdictScale
 from bot.slack.gateway import SlackGateway, SlackRefused
+from bot.slack.timestamps import slack_time
 from bot.verdicts.eligibility import Eligibility
-from bot.verdicts.recorder import _event_time
-from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import Claim
 
@@ -45,7 +45,7 @@ class Casework:
     def button(self, *, claim_id: int, user: str, taking: bool, action_ts: str | None) -> bool:
         with self.db.session() as session:
             done = assignment.by_button(session, claim_id, user, taking=taking, action_ts=action_ts,
-                                        at=_event_time(action_ts))
+                                        at=slack_time(action_ts))
         if done:
             self.wake()
         return done
@@ -54,13 +54,13 @@ class Casework:
                  event_ts: str | None) -> bool | None:
         """The assignment reaction, inside the caller's transaction; None when it is not that reaction."""
         return assignment.by_reaction(session, assign_emoji=self.assign_emoji, channel=channel, ts=ts, user=user,
-                                      reaction=reaction, added=added, event_ts=event_ts, at=_event_time(event_ts))
+                                      reaction=reaction, added=added, event_ts=event_ts, at=slack_time(event_ts))
 
     # -- thread activity ------------------------------------------------------------------------
 
     def thread_activity(self, channel: str, thread_ts: str, ts: str) -> None:
         """A person wrote in a claim's thread: the claim is not stale (one indexed UPDATE, no lookup)."""
-        at = _event_time(ts)
+        at = slack_time(ts)
         with self.db.session() as session:
             session.execute(update(Claim).where(Claim.channel_id == channel, Claim.message_ts == thread_ts,
                                                 (Claim.last_activity_at.is_(None)) | (Claim.last_activity_at < at))

@@ -12,14 +12,14 @@ import html
 import logging
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
 from bot.casework.trail import SOURCE_ADDED, changed, claim_at, record_event
-from bot.runtime.job_kinds import SOURCE_TITLE, SourceRef
-from bot.runtime.worker import JobContext
+from bot.infra.job_kinds import SOURCE_TITLE, SourceRef
+from bot.infra.worker import JobContext
+from bot.slack.timestamps import slack_time
 from storage.db import Database
 from storage.models import ClaimSource
 from storage.upsert import insert_ignore_id
@@ -31,12 +31,6 @@ _OG_TITLE = re.compile(rb"<meta[^>]+property=[\"']og:title[\"'][^>]+content=[\"'
 TITLE_LIMIT = 300
 
 
-def _posted_at(ts: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(float(ts), UTC)
-    except (TypeError, ValueError, OverflowError):
-        return datetime.now(UTC)
-
 
 def record_sources(session: Session, *, channel: str, thread_ts: str, message_ts: str, user: str | None,
                    urls: Sequence[str]) -> list[int] | None:
@@ -47,7 +41,7 @@ def record_sources(session: Session, *, channel: str, thread_ts: str, message_ts
     claim = claim_at(session, channel, thread_ts)
     if claim is None:
         return None
-    at = _posted_at(message_ts)
+    at = slack_time(message_ts)
     created: list[int] = []
     for url in urls:
         source_id = insert_ignore_id(session, ClaimSource.__table__, {  # type: ignore[arg-type]

@@ -18,9 +18,9 @@ from sqlalchemy import and_, or_, select, update
 
 from bot.casework.state import assignees
 from bot.casework.trail import NUDGED, record_event
-from bot.runtime.job_kinds import NUDGE_CLAIM, StaleNudge, Tick
-from bot.runtime.worker import JobContext
-from bot.slack.casework_views import stale_nudge
+from bot.casework.views import stale_nudge
+from bot.infra.job_kinds import NUDGE_CLAIM, StaleNudge, Tick
+from bot.infra.worker import JobContext
 from bot.slack.gateway import SlackGateway
 from storage.db import Database
 from storage.models import Claim

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.runtime.job_kinds import REFRESH_CLAIM, ClaimRef
+from bot.infra.job_kinds import REFRESH_CLAIM, ClaimRef
 from storage.models import Claim, ClaimEvent, utcnow
 from storage.upsert import insert_ignore_id
 

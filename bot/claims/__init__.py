@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.claims.base import ClaimExtractor, ExtractedClaim, Extraction
-from bot.runtime.settings import Settings
+from bot.config.settings import Settings
 
 __all__ = ["ClaimExtractor", "ExtractedClaim", "Extraction", "build_extractor"]
 

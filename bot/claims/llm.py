@@ -195,7 +195,7 @@ def classify_sentences(sentences: list[str], settings: Any = None) -> list[float
     Sentences go in numbered batches; a sentence the model leaves out, or a batch that fails twice,
     scores 0.0, so the bench measures the model as a newsroom would get it, failures included.
     """
-    from bot.runtime.settings import load_settings
+    from bot.config.settings import load_settings
 
     settings = settings or load_settings()
     client = openai.OpenAI(api_key=settings.secret("openai_api_key"), base_url=settings.openai_base_url,

@@ -7,15 +7,11 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bot.config.verdict_scale import VerdictScale
 from bot.desk.channels import ChannelDirectory
 from bot.desk.listing import claim_channels, list_claims
 from bot.desk.query import ClaimQuery
-from bot.desk.weekly_posts import WeeklyPoster
-from bot.intake.accept import LinkMessage, accept_links
-from bot.matching import ClaimMatcher
-from bot.runtime.job_kinds import FACTCHECK_REQUEST, FactcheckRequest
-from bot.runtime.worker import JobContext
-from bot.slack.desk_views import (
+from bot.desk.views import (
     SearchHit,
     claims_list,
     factcheck_request,
@@ -23,9 +19,13 @@ from bot.slack.desk_views import (
     usage_message,
     weekly_summary,
 )
+from bot.desk.weekly_posts import WeeklyPoster
+from bot.infra.job_kinds import FACTCHECK_REQUEST, FactcheckRequest
+from bot.infra.worker import JobContext
+from bot.intake.accept import LinkMessage, accept_links
+from bot.matching import ClaimMatcher
 from bot.slack.gateway import PostError, SlackGateway
 from bot.slack.messages import Message
-from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import Claim
 

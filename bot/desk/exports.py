@@ -30,8 +30,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.casework.state import assignees, sources
+from bot.config.verdict_scale import BEST_RATING, WORST_RATING, VerdictScale
 from bot.desk.listing import claim_channels
-from bot.verdicts.scale import BEST_RATING, WORST_RATING, VerdictScale
 from storage.models import Article, Claim, ClaimSource, VerdictChange
 
 CSV_FIELDS = ["claim_id", "created_at", "status", "verdict", "verdict_label", "rating", "resolved_at", "claim",

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bot.config.verdict_scale import VerdictScale
 from bot.desk.channels import ChannelDirectory
 from bot.desk.listing import claim_channels, list_claims
 from bot.desk.query import ClaimQuery
+from bot.desk.views import home_view
 from bot.desk.weekly_posts import WeeklyPoster
-from bot.runtime.job_kinds import PUBLISH_HOME, HomeTab
-from bot.runtime.worker import JobContext
-from bot.slack.desk_views import home_view
+from bot.infra.job_kinds import PUBLISH_HOME, HomeTab
+from bot.infra.worker import JobContext
 from bot.slack.gateway import SlackGateway
-from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import utcnow
 

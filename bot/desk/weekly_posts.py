@@ -14,14 +14,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.config.schedule import Schedule
+from bot.config.verdict_scale import VerdictScale
 from bot.desk.channels import ChannelDirectory
 from bot.desk.listing import claim_channels
-from bot.desk.weekly_report import Schedule, WeeklyReport, build_report, due_week, first_activity, iso_week
-from bot.runtime.job_kinds import WEEKLY_SUMMARY, Tick, WeeklyPost
-from bot.runtime.worker import JobContext
-from bot.slack.desk_views import weekly_summary
+from bot.desk.views import weekly_summary
+from bot.desk.weekly_report import WeeklyReport, build_report, due_week, first_activity, iso_week
+from bot.infra.job_kinds import WEEKLY_SUMMARY, Tick, WeeklyPost
+from bot.infra.worker import JobContext
 from bot.slack.gateway import SlackGateway
-from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import WeeklySummaryPost, utcnow
 from storage.upsert import insert_ignore

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.casework.sources import record_sources
-from bot.runtime.job_kinds import POST_NOTICE, PROCESS_LINK, LinkPostJob, TooManyLinks
+from bot.infra.job_kinds import POST_NOTICE, PROCESS_LINK, LinkPostJob, TooManyLinks
 from storage.db import Database
 from storage.models import Article, Claim, LinkPost, SlackEvent, utcnow
 from storage.upsert import insert_ignore, insert_ignore_id

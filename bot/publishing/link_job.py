@@ -1,6 +1,6 @@
 """From a recorded link post to a card and one verification thread per claim.
 
-`process_link` is a durable job (see bot.runtime.worker): it may run more than once (a crash, a lost lease,
+`process_link` is a durable job (see bot.infra.worker): it may run more than once (a crash, a lost lease,
 a retry after an error), so it keeps its progress in the database and picks up where it stopped:
 
 1. mark the message as seen (:mag:);
@@ -24,12 +24,13 @@ from typing import Literal
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
 from bot.articles.reading import parse_article
 from bot.claims import ClaimExtractor, Extraction
+from bot.config.verdict_scale import VerdictScale
+from bot.infra.job_kinds import MORE_CLAIMS, PUBLISHED_LOOKUP, RETURNING_NOTE, ClaimRef, LinkPostJob, MoreClaims
+from bot.infra.worker import MAX_ATTEMPTS, JobContext, RetryLater
 from bot.intake.links import MAX_URL_LENGTH
 from bot.publishing.rows import article_info, claim_view, stored_article
 from bot.publishing.seen_before import SeenBefore
-from bot.runtime.job_kinds import MORE_CLAIMS, PUBLISHED_LOOKUP, RETURNING_NOTE, ClaimRef, LinkPostJob, MoreClaims
-from bot.runtime.worker import MAX_ATTEMPTS, JobContext, RetryLater
-from bot.slack.claim_views import (
+from bot.publishing.views import (
     CardFacts,
     article_card,
     claim_message,
@@ -40,7 +41,6 @@ from bot.slack.claim_views import (
 )
 from bot.slack.gateway import PostError, SlackGateway
 from bot.slack.messages import Message
-from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import Article, Claim, LinkPost, column_length, fit_column, utcnow
 

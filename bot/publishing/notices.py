@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.runtime.job_kinds import TooManyLinks
-from bot.runtime.worker import JobContext
-from bot.slack.claim_views import too_many_links_notice
+from bot.infra.job_kinds import TooManyLinks
+from bot.infra.worker import JobContext
+from bot.publishing.views import too_many_links_notice
 from bot.slack.gateway import SlackGateway
 
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from bot.articles.reading import ParsedArticle
-from bot.slack.claim_views import ArticleInfo, ClaimView, SeenView
-from bot.verdicts.scale import VerdictScale
+from bot.config.verdict_scale import VerdictScale
+from bot.publishing.views import ArticleInfo, ClaimView, SeenView
 from storage.models import ActiveVote, Article, Claim
 
 

@@ -22,12 +22,12 @@ from sqlalchemy import select
 
 from bot.desk.channels import ChannelDirectory
 from bot.desk.listing import claim_channels
+from bot.infra.job_kinds import ClaimRef
+from bot.infra.worker import JobContext, RetryLater
 from bot.matching import ClaimMatcher
 from bot.matching.published import FactCheckTools, PublishedLookupError
 from bot.publishing.rows import article_info
-from bot.runtime.job_kinds import ClaimRef
-from bot.runtime.worker import JobContext, RetryLater
-from bot.slack.claim_views import PublishedView, published_checks_note, returning_note
+from bot.publishing.views import PublishedView, published_checks_note, returning_note
 from bot.slack.gateway import SlackGateway
 from storage.db import Database
 from storage.models import Claim

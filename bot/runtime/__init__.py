@@ -1,1 +1,4 @@
-"""Runtime: settings, the composition root, job kinds, background workers, the scheduler, logging."""
+"""The composition root: builds every service from the settings and binds job kinds to their handlers.
+
+Nothing under bot/ imports it; app.py and handlers/ do.
+"""

@@ -1,7 +1,7 @@
 """The composition root: builds the bot's parts from Settings, once, for every way of running it.
 
 This is the one place that knows every part; each part gets only what it uses. The job kinds
-(bot.runtime.job_kinds) are bound to their handlers here.
+(bot.infra.job_kinds) are bound to their handlers here.
 """
 
 from __future__ import annotations
@@ -10,31 +10,31 @@ import logging
 from dataclasses import dataclass
 
 from bot.articles.fetch import FetchPolicy, Resolver, system_resolver
+from bot.casework.reconcile import Reconciler
 from bot.casework.service import Casework
 from bot.casework.sources import SourceTitles
 from bot.casework.stale import SWEEP_MINUTES, StaleClaims
 from bot.claims import ClaimExtractor, build_extractor
+from bot.config.schedule import Schedule
+from bot.config.settings import Settings
+from bot.config.verdict_scale import VerdictScale
 from bot.desk.channels import ChannelDirectory
 from bot.desk.commands import DeskCommands
 from bot.desk.home import AppHome
 from bot.desk.weekly_posts import WeeklyPoster
-from bot.desk.weekly_report import Schedule
+from bot.infra import job_kinds as kinds
+from bot.infra.scheduler import PeriodicJobs
+from bot.infra.worker import Worker
 from bot.intake.accept import LinkMessage, accept_links, seen_event
 from bot.matching import ClaimMatcher, Embedder
 from bot.matching.published import FactCheckTools
+from bot.publishing.claim_messages import ClaimMessages
 from bot.publishing.link_job import LinkJob, LinkJobOptions
 from bot.publishing.notices import Notices
 from bot.publishing.seen_before import SeenBefore
-from bot.runtime import job_kinds as kinds
-from bot.runtime.scheduler import PeriodicJobs
-from bot.runtime.settings import Settings
-from bot.runtime.worker import Worker
 from bot.slack.gateway import SlackGateway
-from bot.verdicts.claim_messages import ClaimMessages
 from bot.verdicts.eligibility import Eligibility
-from bot.verdicts.reconcile import Reconciler
 from bot.verdicts.recorder import VerdictRecorder, VoteResult
-from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.runtime.job_kinds import NOTIFY_INELIGIBLE, REFRESH_CLAIM, ClaimRef, IneligibleVoter
+from bot.config.verdict_scale import VerdictScale, base_emoji
+from bot.infra.job_kinds import NOTIFY_INELIGIBLE, REFRESH_CLAIM, ClaimRef, IneligibleVoter
+from bot.slack.timestamps import slack_time
 from bot.verdicts.eligibility import Eligibility
 from bot.verdicts.rule import Decision, decide
-from bot.verdicts.scale import VerdictScale, base_emoji
 from storage.models import ActiveVote, Claim, VerdictChange, Vote, utcnow
 from storage.upsert import insert_ignore_id
 
@@ -60,7 +61,7 @@ class VerdictRecorder:
         claim = self.claim_for_message(session, channel, ts)
         if claim is None:
             return None
-        at = _event_time(event_ts)
+        at = slack_time(event_ts)
         emoji = base_emoji(reaction)
         key = f"r:{claim.id}:{user}:{emoji}:{'add' if added else 'remove'}:{event_ts or at.isoformat()}"
         return self._record(session, claim, user, verdict.key, f"reaction:{emoji}", added, key, at, origin)
@@ -77,7 +78,7 @@ class VerdictRecorder:
         claim = session.get(Claim, claim_id, with_for_update=True)
         if claim is None:
             return None
-        at = _event_time(action_ts)
+        at = slack_time(action_ts)
         key = f"b:{claim.id}:{user}:{verdict_key}:{action_ts or at.isoformat()}"
         return self._record(session, claim, user, verdict_key, BUTTON_SOURCE, True, key, at, origin)
 
@@ -142,12 +143,6 @@ class VerdictRecorder:
             ActiveVote.claim_id == claim_id, ActiveVote.active.is_(True))).all()
         return decide(((u, v, at) for u, v, at in rows if self.eligibility(u) and self.scale.get(v)), self.quorum)
 
-
-def _event_time(slack_ts: str | None) -> datetime:
-    try:
-        return datetime.fromtimestamp(float(slack_ts), UTC) if slack_ts else utcnow()
-    except (TypeError, ValueError, OverflowError):
-        return utcnow()
 
 
 def verdict_history(session: Session, claim_id: int) -> list[VerdictChange]:

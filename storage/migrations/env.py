@@ -10,7 +10,7 @@ target_metadata = Base.metadata
 connection = context.config.attributes.get("connection")
 
 if connection is None:
-    from bot.runtime.settings import load_settings
+    from bot.config.settings import load_settings
     from storage.db import make_engine
 
     settings = load_settings()

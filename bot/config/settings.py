@@ -17,7 +17,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from bot.verdicts.scale import VerdictScale
+    from bot.config.verdict_scale import VerdictScale
 
 
 class ConfigError(Exception):
@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     @field_validator("summary_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        from bot.desk.weekly_report import Schedule
+        from bot.config.schedule import Schedule
 
         Schedule.parse(value, "UTC")
         return value
@@ -164,7 +164,7 @@ class Settings(BaseSettings):
     @field_validator("verdict_emoji")
     @classmethod
     def _verdict_scale(cls, value: str | None) -> str | None:
-        from bot.verdicts.scale import VerdictScale, VerdictScaleError
+        from bot.config.verdict_scale import VerdictScale, VerdictScaleError
 
         try:
             VerdictScale.parse(value)
@@ -192,7 +192,7 @@ class Settings(BaseSettings):
     @cached_property
     def verdict_scale(self) -> VerdictScale:
         """VERDICT_EMOJI parsed (already checked when the settings were read)."""
-        from bot.verdicts.scale import VerdictScale
+        from bot.config.verdict_scale import VerdictScale
 
         return VerdictScale.parse(self.verdict_emoji)
 

@@ -22,9 +22,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.casework.views import casework_buttons, explain_prompt_block
+from bot.config.verdict_scale import VerdictScale
 from bot.intake.links import MAX_URL_LENGTH
 from bot.slack.blocks import SECTION_LIMIT, as_dicts, clip, escape, fit_mrkdwn, link, quote_block
-from bot.slack.casework_views import casework_buttons, explain_prompt_block
 from bot.slack.messages import (
     Message,
     card_metadata,
@@ -35,7 +36,6 @@ from bot.slack.messages import (
     returned_metadata,
     verdict_note_metadata,
 )
-from bot.verdicts.scale import VerdictScale
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,15 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 
 from bot.casework.state import assignees, source_counts
+from bot.casework.views import casework_details
+from bot.config.verdict_scale import VerdictScale
+from bot.infra.job_kinds import ClaimRef, IneligibleVoter
+from bot.infra.worker import JobContext, RetryLater
 from bot.publishing.rows import article_info, claim_view
-from bot.runtime.job_kinds import ClaimRef, IneligibleVoter
-from bot.runtime.worker import JobContext, RetryLater
-from bot.slack.casework_views import casework_details
-from bot.slack.claim_views import claim_message, ineligible_notice, verdict_note
+from bot.publishing.views import claim_message, ineligible_notice, verdict_note
 from bot.slack.gateway import SlackGateway
 from bot.verdicts.recorder import VerdictRecorder
 from bot.verdicts.rule import Decision
-from bot.verdicts.scale import VerdictScale
 from storage.db import Database
 from storage.models import Claim, utcnow
 

@@ -13,11 +13,11 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from bot.casework import assignment
-from bot.runtime.job_kinds import RECONCILE_CLAIM, ClaimRef, Tick
-from bot.runtime.worker import JobContext
+from bot.config.verdict_scale import VerdictScale, base_emoji
+from bot.infra.job_kinds import RECONCILE_CLAIM, ClaimRef, Tick
+from bot.infra.worker import JobContext
 from bot.slack.gateway import SlackGateway, SlackRefused
 from bot.verdicts.recorder import VerdictRecorder
-from bot.verdicts.scale import VerdictScale, base_emoji
 from storage.db import Database
 from storage.models import ActiveVote, Claim, utcnow
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.runtime.job_kinds import JobKind, Tick
+from bot.infra.job_kinds import JobKind, Tick
 from storage.db import Database
 from storage.models import utcnow
 

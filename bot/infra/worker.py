@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.runtime.job_kinds import JobKind
+from bot.infra.job_kinds import JobKind
 from storage import jobs
 from storage.db import Database
 

@@ -15,12 +15,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.config.verdict_scale import VerdictScale
 from bot.desk.listing import ClaimPage, ListedClaim
 from bot.desk.query import ClaimQuery
 from bot.desk.weekly_report import WeeklyReport
 from bot.slack.blocks import HOME_BLOCKS, SECTION_LIMIT, as_dicts, clip, escape, fit_mrkdwn, link
 from bot.slack.messages import Message, request_metadata, weekly_metadata
-from bot.verdicts.scale import VerdictScale
 
 HELP = """*`/claims`* lists the claims the desk is checking (only you see the answer).
 • `/claims` — open claims, oldest first
