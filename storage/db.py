@@ -69,6 +69,23 @@ def normalise_url(url: str) -> str:
 
 
 DEFAULT_TIMEOUT = 10.0
+# How many sessions each thread has open: a network call made while one is open holds a transaction
+# (and on SQLite this process's write lock) for as long as the network takes; see in_session().
+_open_sessions = threading.local()
+
+
+def in_session() -> bool:
+    """Whether the calling thread has a database session open (the gateway warns when it calls Slack)."""
+    return bool(getattr(_open_sessions, "depth", 0))
+
+
+@contextmanager
+def _counted() -> Iterator[None]:
+    _open_sessions.depth = getattr(_open_sessions, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _open_sessions.depth -= 1
 HEALTH_TIMEOUT = 2.0
 
 
@@ -156,10 +173,10 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         if self._local_writer is None:
-            with self._sessions() as session, session.begin():
+            with _counted(), self._sessions() as session, session.begin():
                 yield session
             return
-        with self._local_writer, self._sessions() as session, session.begin():
+        with _counted(), self._local_writer, self._sessions() as session, session.begin():
             yield session
 
     def connect(self) -> Connection:

@@ -5,6 +5,10 @@ ever lost. Workers claim one job at a time with a lease: on PostgreSQL with FOR 
 several processes never take the same job), on SQLite inside a BEGIN IMMEDIATE transaction (which
 serialises claimers). A job whose worker died keeps its lease until it expires and is then taken over.
 Jobs must therefore be resumable: each records its progress before moving to the next step.
+
+Every job sits in a lane (0 user-facing, 1 background, 2 maintenance): a claimer takes the lowest
+lane first, so a flood of reconciliation or lookups never stands in front of a pasted link's card.
+Finished jobs and old event ids are pruned in small batches (`prune_jobs`, `prune_events`).
 """
 
 from __future__ import annotations
@@ -13,17 +17,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Job, utcnow
+from storage.models import Job, SlackEvent, utcnow
 from storage.upsert import insert_ignore
 
 LEASE = timedelta(minutes=5)
 
 
 def enqueue(
-    session: Session, kind: str, dedupe_key: str, payload: dict[str, Any], run_after: datetime | None = None
+    session: Session, kind: str, dedupe_key: str, payload: dict[str, Any], run_after: datetime | None = None,
+    lane: int = 1,
 ) -> bool:
     """Add a job unless one with the same key exists (True when added)."""
     now = utcnow()
@@ -32,20 +37,27 @@ def enqueue(
         Job.__table__,  # type: ignore[arg-type]
         {
             "kind": kind, "dedupe_key": dedupe_key, "payload": payload, "status": "pending", "attempts": 0,
-            "run_after": run_after or now, "created_at": now, "updated_at": now,
+            "run_after": run_after or now, "created_at": now, "updated_at": now, "lane": lane,
         },
         ["dedupe_key"],
     )
 
 
-def claim(session: Session, worker_id: str, kinds: Sequence[str], lease: timedelta = LEASE) -> Job | None:
-    """Take the oldest ready job (or one whose lease expired) and lease it to worker_id."""
+def claim(session: Session, worker_id: str, kinds: Sequence[str], lease: timedelta = LEASE,
+          max_lane: int | None = None) -> Job | None:
+    """Take the ready job (or one whose lease expired) of the lowest lane, oldest first, and lease it.
+
+    `max_lane` limits the claimer to lanes up to it: a worker kept for user-facing work passes 0.
+    """
     now = utcnow()
     ready = or_(
         (Job.status == "pending") & (Job.run_after <= now),
         (Job.status == "running") & (Job.locked_until < now),
     )
-    query = select(Job).where(ready, Job.kind.in_(kinds)).order_by(Job.run_after, Job.id).limit(1)
+    query = select(Job).where(ready, Job.kind.in_(kinds))
+    if max_lane is not None:
+        query = query.where(Job.lane <= max_lane)
+    query = query.order_by(Job.lane, Job.run_after, Job.id).limit(1)
     job = session.scalars(query.with_for_update(skip_locked=True)).first()
     if job is None:
         return None
@@ -98,3 +110,32 @@ def running_workers(session: Session, prefix: str) -> list[str]:
     return list(session.scalars(select(Job.locked_by).where(Job.status == "running", Job.locked_by.like(f"{prefix}%"))
                                 .distinct()))
 
+
+
+def active(session: Session, kind: str) -> bool:
+    """Whether a job of this kind is waiting or running (a sweep still under way)."""
+    return session.scalar(select(Job.id).where(Job.kind == kind, Job.status.in_(("pending", "running"))).limit(1)) \
+        is not None
+
+
+def prune_jobs(session: Session, before: datetime, keep_kinds: Sequence[str] = (), batch: int = 1000) -> int:
+    """Delete up to `batch` jobs that finished (done or failed) before `before`; returns how many.
+
+    Kinds in keep_kinds are kept: their dedupe key is the only record that something happened once.
+    """
+    ids = select(Job.id).where(Job.status.in_(("done", "failed")), Job.updated_at < before)
+    if keep_kinds:
+        ids = ids.where(Job.kind.not_in(keep_kinds))
+    chosen = list(session.scalars(ids.order_by(Job.updated_at).limit(batch)))
+    if chosen:
+        session.execute(delete(Job).where(Job.id.in_(chosen)))
+    return len(chosen)
+
+
+def prune_events(session: Session, before: datetime, batch: int = 1000) -> int:
+    """Delete up to `batch` event ids received before `before` (Slack re-delivers for minutes, not days)."""
+    chosen = list(session.scalars(select(SlackEvent.event_id).where(SlackEvent.received_at < before)
+                                  .order_by(SlackEvent.received_at).limit(batch)))
+    if chosen:
+        session.execute(delete(SlackEvent).where(SlackEvent.event_id.in_(chosen)))
+    return len(chosen)

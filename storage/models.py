@@ -190,6 +190,7 @@ class SlackEvent(Base):
     """Event ids already accepted: a retried or re-delivered event is recognised and skipped."""
 
     __tablename__ = "slack_events"
+    __table_args__ = (Index("ix_slack_events_received", "received_at"),)
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -199,12 +200,18 @@ class Job(Base):
     """Durable background work: recorded before Slack is acknowledged, claimed by lease, resumable."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_ready", "status", "run_after"),)
+    __table_args__ = (
+        Index("ix_jobs_ready", "status", "run_after"),
+        Index("ix_jobs_lane_ready", "status", "lane", "run_after"),
+        Index("ix_jobs_finished", "status", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # 0 user-facing, 1 background, 2 maintenance: workers take the lowest lane first (bot.infra.job_kinds).
+    lane: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # pending -> running -> done | failed   (running with an expired lease is taken over)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -283,6 +290,8 @@ class WeeklySummaryPost(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A poster holds the row until then while it posts (with no session open); others wait for its ts.
+    claimed_until: Mapped[datetime | None] = mapped_column()
 
 
 class ClaimSearchDocument(Base):

@@ -46,6 +46,8 @@ def test_eligibility_by_user_and_group() -> None:
     everyone = Eligibility([])
     assert everyone("U1")
     listed = Eligibility(["U1", "S9"], group_members=lambda group: ["U7"] if group == "S9" else [])
+    assert listed("U1") and not listed("U7") and not listed.known  # groups are read in the background
+    assert listed.refresh() and listed.known
     assert listed("U1") and listed("U7") and not listed("U2")
 
 

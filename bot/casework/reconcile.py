@@ -3,6 +3,15 @@
 Each claim's reactions as Slack holds them (reactions.get) are compared with the recorded active votes
 and the difference is recorded as votes with origin "reconcile", so the audit trail says so. Runs at
 every start and every RECONCILE_INTERVAL_MINUTES, for open claims and those changed recently.
+
+A sweep must scale to a desk with 100k open claims without getting in anyone's way:
+
+* its jobs sit in the maintenance lane, behind every user-facing and background job;
+* it walks the claims in id order, one bounded batch at a time (a cursor in the batch job), so each
+  transaction is small and a restart resumes the sweep where it was instead of starting it again;
+* batches are spaced so that the reactions.get calls stay within RECONCILE_PER_MINUTE (Slack's Tier 3
+  allows about 50 a minute);
+* a new sweep (a tick, a restart) starts only when the previous one has finished.
 """
 
 from __future__ import annotations
@@ -11,41 +20,63 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.casework import assignment
 from bot.config.verdict_scale import VerdictScale, base_emoji
-from bot.infra.job_kinds import RECONCILE_CLAIM, ClaimRef, Tick
+from bot.infra.job_kinds import RECONCILE_BATCH, RECONCILE_CLAIM, ClaimRef, ReconcileBatch, Tick
 from bot.infra.worker import JobContext
 from bot.slack.gateway import SlackGateway, SlackRefused
 from bot.verdicts.recorder import VerdictRecorder
+from storage import jobs
 from storage.db import Database
 from storage.models import ActiveVote, Claim, utcnow
 
 log = logging.getLogger(__name__)
 
 RECENT = timedelta(days=14)
+# The most claims one batch job queues (and so one transaction writes).
+MAX_BATCH = 200
+
+
+def _worth_reconciling(since: object) -> ColumnElement[bool]:
+    return Claim.message_ts.is_not(None) & or_(Claim.status != "resolved", Claim.resolved_at >= since,
+                                               Claim.created_at >= since)
 
 
 class Reconciler:
     def __init__(self, db: Database, gateway: SlackGateway, recorder: VerdictRecorder, scale: VerdictScale,
-                 assign_emoji: str | None = None) -> None:
+                 assign_emoji: str | None = None, per_minute: int = 50) -> None:
         self.db = db
+        self.batch = max(1, min(MAX_BATCH, per_minute))
+        # Seconds between batches, so that reactions.get is called at most per_minute times a minute.
+        self.pace = timedelta(seconds=60.0 * self.batch / per_minute)
         self.gateway = gateway
         self.recorder = recorder
         self.scale = scale
         self.assign_emoji = assign_emoji
 
     def reconcile_sweep(self, context: JobContext[Tick]) -> None:
-        """Queue a reconciliation of every open or recently changed claim."""
-        since = utcnow() - RECENT
+        """Start a sweep over every open or recently changed claim, unless one is still under way."""
         stamp = context.payload.stamp or str(context.job_id)
         with self.db.session() as session:
-            ids = session.scalars(select(Claim.id).where(
-                Claim.message_ts.is_not(None),
-                or_(Claim.status != "resolved", Claim.resolved_at >= since, Claim.created_at >= since))).all()
+            if jobs.active(session, RECONCILE_BATCH.name):
+                log.info("reconciliation: the previous sweep is still under way; not starting another")
+                return
+            RECONCILE_BATCH.enqueue(session, ReconcileBatch(stamp, 0), f"reconcile_batch:{stamp}:0")
+
+    def reconcile_batch(self, context: JobContext[ReconcileBatch]) -> None:
+        """Queue the next batch of claims of a sweep, and the batch after it, due when the rate allows."""
+        sweep, after = context.payload.sweep, context.payload.after
+        with self.db.session() as session:
+            ids = list(session.scalars(select(Claim.id).where(Claim.id > after, _worth_reconciling(utcnow() - RECENT))
+                                       .order_by(Claim.id).limit(self.batch)))
             for claim_id in ids:
-                RECONCILE_CLAIM.enqueue(session, ClaimRef(claim_id), f"reconcile:{claim_id}:{stamp}")
-        log.info("reconciliation queued for %d claims", len(ids))
+                RECONCILE_CLAIM.enqueue(session, ClaimRef(claim_id), f"reconcile:{claim_id}:{sweep}")
+            if len(ids) == self.batch:
+                RECONCILE_BATCH.enqueue(session, ReconcileBatch(sweep, ids[-1]), f"reconcile_batch:{sweep}:{ids[-1]}",
+                                        run_after=utcnow() + self.pace)
+        log.info("reconciliation %s: queued %d claims after id %d", sweep, len(ids), after)
 
     def reconcile_claim(self, context: JobContext[ClaimRef]) -> None:
         claim_id = context.payload.claim_id

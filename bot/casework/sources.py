@@ -1,21 +1,20 @@
 """Evidence: links posted in a claim's thread become the claim's sources.
 
 Recorded when the message event arrives (URL, who, when), before Slack is acknowledged, like any
-pasted link; the page title is read later by a background job through the same SSRF-safe fetcher
-as articles, so a slow or hostile site never delays anything and a page that cannot be read simply
-keeps its URL.
+pasted link; the page title is read later by a background job through the same SSRF-safe fetcher and
+metadata reader as articles (bounded in time and size), so a slow or hostile site never delays anything
+and a page that cannot be read simply keeps its URL.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
+from bot.articles.reading import page_title
 from bot.casework.trail import SOURCE_ADDED, changed, claim_at, record_event
 from bot.infra.job_kinds import SOURCE_TITLE, SourceRef
 from bot.infra.worker import JobContext
@@ -25,11 +24,6 @@ from storage.models import ClaimSource
 from storage.upsert import insert_ignore_id
 
 log = logging.getLogger(__name__)
-
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_OG_TITLE = re.compile(rb"<meta[^>]+property=[\"']og:title[\"'][^>]+content=[\"']([^\"']+)[\"']", re.IGNORECASE)
-TITLE_LIMIT = 300
-
 
 
 def record_sources(session: Session, *, channel: str, thread_ts: str, message_ts: str, user: str | None,
@@ -56,18 +50,6 @@ def record_sources(session: Session, *, channel: str, thread_ts: str, message_ts
     if created:
         changed(session, claim, activity=at)
     return created
-
-
-def page_title(body: bytes) -> str | None:
-    """The page's <title> (or og:title), unescaped and tidied; None when it has none."""
-    head = body[:200_000]
-    match = _TITLE.search(head) or _OG_TITLE.search(head)
-    if not match:
-        return None
-    title = " ".join(html.unescape(match.group(1).decode("utf-8", "replace")).split())
-    if not title:
-        return None
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
 class SourceTitles:

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     verdict_quorum: int = Field(default=1, ge=1, le=50)
     factcheckers: Annotated[list[str], NoDecode] = []
     reconcile_interval_minutes: int = Field(default=15, ge=1, le=1440)
+    # reactions.get is Slack Tier 3 (about 50 calls a minute): reconciliation stays within this.
+    reconcile_per_minute: int = Field(default=50, ge=1, le=10_000)
+    # Finished jobs and Slack event ids are deleted after this many days.
+    job_retention_days: int = Field(default=7, ge=1, le=3650)
+    event_retention_days: int = Field(default=2, ge=1, le=3650)
     # Desk workflow: the reaction that means "I'm on it", and when an untouched claim gets a nudge.
     assign_emoji: str = "eyes"
     stale_after_days: int = Field(default=3, ge=1, le=365)

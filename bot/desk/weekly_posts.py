@@ -1,16 +1,19 @@
 """Posting the weekly verdict summary: on schedule, catching up after downtime, exactly once.
 
 Posting is idempotent per (ISO week, channel), whatever runs it (the schedule in any number of
-processes, the CLI, a retry after a crash): the row in weekly_summaries is locked for the duration of
-the post and records its ts; a post that happened but was not recorded is found again by its message
-metadata before anything is posted. What a summary says is bot.desk.weekly_report.
+processes, the CLI, a retry after a crash): a poster claims the row in weekly_summaries for a short
+while (claimed_until), posts with no database session open (Slack may be slow), then records the ts;
+others wait for that ts. A post that happened but was not recorded (a crash, or a claim that ran out)
+is found again by its message metadata before anything is posted. What a summary says is
+bot.desk.weekly_report.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -30,6 +33,8 @@ from storage.upsert import insert_ignore
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# How long a poster holds the week's row; a poster that died is replaced after this.
+POST_CLAIM = timedelta(seconds=60)
 
 
 class WeeklyPoster:
@@ -76,16 +81,33 @@ class WeeklyPoster:
         with self.db.session() as session:
             insert_ignore(session, WeeklySummaryPost.__table__,  # type: ignore[arg-type]
                           {"week": week, "channel_id": channel, "created_at": utcnow()}, ["week", "channel_id"])
-        with self.db.session() as session:
-            quotable = self.directory.quotable_in(channel, claim_channels(session))
+            channels = claim_channels(session)
+        quotable = self.directory.quotable_in(channel, channels)  # Slack, outside any session
+        while True:
+            with self.db.session() as session:
+                row = session.scalars(select(WeeklySummaryPost).where(
+                    WeeklySummaryPost.week == week, WeeklySummaryPost.channel_id == channel).with_for_update()).one()
+                if row.message_ts:
+                    return row.message_ts
+                now = utcnow()
+                if row.claimed_until is None or row.claimed_until <= now:
+                    row.claimed_until = now + POST_CLAIM
+                    message = weekly_summary(build_report(session, week, self.tz, quotable), self.scale,
+                                             self.clock(), channel)
+                    break
+            time.sleep(0.2)  # another poster holds the row: its ts will be recorded shortly
+        try:
+            # resume=True: a post made before a crash, but never recorded, is found instead of repeated.
+            ts = self.gateway.post(channel, message, resume=True)
+        except BaseException:
+            with self.db.session() as session:
+                row = session.scalars(select(WeeklySummaryPost).where(
+                    WeeklySummaryPost.week == week, WeeklySummaryPost.channel_id == channel)).one()
+                row.claimed_until = None
+            raise
         with self.db.session() as session:
             row = session.scalars(select(WeeklySummaryPost).where(
                 WeeklySummaryPost.week == week, WeeklySummaryPost.channel_id == channel).with_for_update()).one()
-            if row.message_ts:
-                return row.message_ts
-            message = weekly_summary(build_report(session, week, self.tz, quotable), self.scale, self.clock(), channel)
-            # resume=True: a post made before a crash, but never recorded, is found instead of repeated.
-            ts = self.gateway.post(channel, message, resume=True)
-            row.message_ts, row.posted_at = ts, utcnow()
-            log.info("weekly summary %s posted to %s", week, channel)
-            return ts
+            row.message_ts, row.posted_at, row.claimed_until = ts, utcnow(), None
+        log.info("weekly summary %s posted to %s", week, channel)
+        return ts

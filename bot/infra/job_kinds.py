@@ -18,15 +18,23 @@ from storage import jobs
 
 P = TypeVar("P")
 
+# Lanes: workers take the lowest first, and some workers take only USER (bot.infra.worker), so what a
+# person is waiting for never queues behind lookups, and lookups never behind reconciliation.
+USER = 0
+BACKGROUND = 1
+MAINTENANCE = 2
+
 
 @dataclasses.dataclass(frozen=True)
 class JobKind(Generic[P]):
     name: str
     payload_type: type[P]
+    lane: int = BACKGROUND
 
     def enqueue(self, session: Session, payload: P, key: str, run_after: datetime | None = None) -> bool:
         """Queue the job in the caller's transaction unless one with this dedupe key exists."""
-        return jobs.enqueue(session, self.name, key, dataclasses.asdict(payload), run_after)  # type: ignore[call-overload]
+        return jobs.enqueue(session, self.name, key, dataclasses.asdict(payload), run_after,  # type: ignore[call-overload]
+                            lane=self.lane)
 
     def load(self, raw: dict[str, Any]) -> P:
         names = {f.name for f in dataclasses.fields(self.payload_type)}  # type: ignore[arg-type]
@@ -84,6 +92,14 @@ class Tick:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReconcileBatch:
+    """One batch of a reconciliation sweep: claims with ids above `after`, in id order."""
+
+    sweep: str
+    after: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class WeeklyPost:
     week: str
     channel: str
@@ -121,25 +137,27 @@ class StaleNudge:
 
 # -- kinds (the names are stored in the database: never rename one) -----------------------------
 
-PROCESS_LINK = JobKind("process_link", LinkPostJob)
-POST_NOTICE = JobKind("post_notice", TooManyLinks)
-MORE_CLAIMS = JobKind("more_claims", MoreClaims)
-REFRESH_CLAIM = JobKind("refresh_claim", ClaimRef)
-RETURNING_NOTE = JobKind("returning_note", ClaimRef)
-PUBLISHED_LOOKUP = JobKind("published_lookup", ClaimRef)
-NOTIFY_INELIGIBLE = JobKind("notify_ineligible", IneligibleVoter)
-RECONCILE_SWEEP = JobKind("reconcile_sweep", Tick)
-RECONCILE_CLAIM = JobKind("reconcile_claim", ClaimRef)
-WEEKLY_SUMMARY = JobKind("weekly_summary", WeeklyPost)
-SUMMARY_TICK = JobKind("summary_tick", Tick)
-FACTCHECK_REQUEST = JobKind("factcheck_request", FactcheckRequest)
-PUBLISH_HOME = JobKind("publish_home", HomeTab)
-SOURCE_TITLE = JobKind("source_title", SourceRef)
-STALE_SWEEP = JobKind("stale_sweep", Tick)
-NUDGE_CLAIM = JobKind("nudge_claim", StaleNudge)
+PROCESS_LINK = JobKind("process_link", LinkPostJob, USER)
+POST_NOTICE = JobKind("post_notice", TooManyLinks, USER)
+MORE_CLAIMS = JobKind("more_claims", MoreClaims, USER)
+REFRESH_CLAIM = JobKind("refresh_claim", ClaimRef, USER)
+RETURNING_NOTE = JobKind("returning_note", ClaimRef, BACKGROUND)
+PUBLISHED_LOOKUP = JobKind("published_lookup", ClaimRef, BACKGROUND)
+NOTIFY_INELIGIBLE = JobKind("notify_ineligible", IneligibleVoter, USER)
+RECONCILE_SWEEP = JobKind("reconcile_sweep", Tick, MAINTENANCE)
+RECONCILE_BATCH = JobKind("reconcile_batch", ReconcileBatch, MAINTENANCE)
+RECONCILE_CLAIM = JobKind("reconcile_claim", ClaimRef, MAINTENANCE)
+WEEKLY_SUMMARY = JobKind("weekly_summary", WeeklyPost, BACKGROUND)
+SUMMARY_TICK = JobKind("summary_tick", Tick, BACKGROUND)
+FACTCHECK_REQUEST = JobKind("factcheck_request", FactcheckRequest, USER)
+PUBLISH_HOME = JobKind("publish_home", HomeTab, USER)
+SOURCE_TITLE = JobKind("source_title", SourceRef, BACKGROUND)
+STALE_SWEEP = JobKind("stale_sweep", Tick, BACKGROUND)
+NUDGE_CLAIM = JobKind("nudge_claim", StaleNudge, BACKGROUND)
+PRUNE = JobKind("prune", Tick, MAINTENANCE)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
     PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, RETURNING_NOTE, PUBLISHED_LOOKUP, REFRESH_CLAIM, NOTIFY_INELIGIBLE,
-    RECONCILE_SWEEP, RECONCILE_CLAIM, WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST, PUBLISH_HOME,
-    SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM,
+    RECONCILE_SWEEP, RECONCILE_BATCH, RECONCILE_CLAIM, WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST,
+    PUBLISH_HOME, SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM, PRUNE,
 )

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.infra.job_kinds import JobKind
+from bot.infra.job_kinds import USER, JobKind
 from storage import jobs
 from storage.db import Database
 
@@ -56,10 +56,18 @@ BOOKKEEPING_MAX_WAIT = 2.0
 
 
 class Worker:
-    def __init__(self, db: Database, threads: int = 4, poll: float = 1.0) -> None:
+    """Threads that run jobs, lowest lane first; the first `user_threads` take only user-facing jobs.
+
+    Those reserved threads exist only when there are more threads than that, so a single thread still
+    runs every lane. They keep a new link's card moving while every other thread is busy with slow
+    lookups or a reconciliation sweep.
+    """
+
+    def __init__(self, db: Database, threads: int = 4, poll: float = 1.0, user_threads: int = 1) -> None:
         self._db = db
         self._handlers: dict[str, tuple[JobKind[Any], JobHandler]] = {}
         self._threads = threads
+        self._user_threads = user_threads if threads > user_threads else 0
         self._poll = poll
         self._wake = threading.Condition()
         self._pending_wakeups = 0
@@ -97,7 +105,8 @@ class Worker:
     def start(self) -> None:
         self.reclaim_from_dead_local_workers()
         for index in range(self._threads):
-            thread = threading.Thread(target=self._loop, args=(f"{self.worker_prefix}:{index}",),
+            max_lane = USER if index < self._user_threads else None
+            thread = threading.Thread(target=self._loop, args=(f"{self.worker_prefix}:{index}", max_lane),
                                       name=f"job-worker-{index}", daemon=True)
             thread.start()
             self._pool.append(thread)
@@ -118,11 +127,11 @@ class Worker:
         if handed_back:
             log.info("handed back %d unfinished jobs", handed_back)
 
-    def run_once(self, worker_id: str | None = None) -> bool:
-        """Claim and run one job; False when none was ready. Used by the loop and by tests."""
+    def run_once(self, worker_id: str | None = None, max_lane: int | None = None) -> bool:
+        """Claim and run one job (of lanes up to max_lane); False when none was ready. Used by the loop and tests."""
         worker_id = worker_id or f"{self.worker_prefix}:once"
         with self._db.session() as session:
-            job = jobs.claim(session, worker_id, list(self._handlers))
+            job = jobs.claim(session, worker_id, list(self._handlers), max_lane=max_lane)
             if job is None:
                 return False
             kind, raw = job.kind, dict(job.payload)
@@ -176,10 +185,10 @@ class Worker:
                 self._stopping.wait(wait)
                 wait = min(wait * 2, BOOKKEEPING_MAX_WAIT)
 
-    def _loop(self, worker_id: str) -> None:
+    def _loop(self, worker_id: str, max_lane: int | None = None) -> None:
         while not self._stopping.is_set():
             try:
-                if self.run_once(worker_id):
+                if self.run_once(worker_id, max_lane):
                     continue
             except Exception:
                 log.exception("worker %s could not claim a job; retrying", worker_id)

@@ -23,6 +23,7 @@ from bot.desk.commands import DeskCommands
 from bot.desk.home import AppHome
 from bot.desk.weekly_posts import WeeklyPoster
 from bot.infra import job_kinds as kinds
+from bot.infra.pruning import Pruner
 from bot.infra.scheduler import PeriodicJobs
 from bot.infra.worker import Worker
 from bot.intake.accept import LinkMessage, accept_links, seen_event
@@ -40,6 +41,7 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 SUMMARY_TICK_MINUTES = 10
+PRUNE_MINUTES = 60
 
 
 @dataclass
@@ -110,11 +112,13 @@ class Services:
 
     def start(self, *, periodic: bool = True) -> None:
         self.gateway.learn_identity()
+        self.recorder.eligibility.start()  # user groups in FACTCHECKERS, read off the ack path
         self.worker.start()
         if periodic:
             self.periodic.every(self.settings.reconcile_interval_minutes, kinds.RECONCILE_SWEEP)
             self.periodic.every(SUMMARY_TICK_MINUTES, kinds.SUMMARY_TICK)
             self.periodic.every(SWEEP_MINUTES, kinds.STALE_SWEEP)
+            self.periodic.every(PRUNE_MINUTES, kinds.PRUNE)
             self.periodic.start()
 
     def stop(self, timeout: float = 25.0) -> None:
@@ -122,6 +126,7 @@ class Services:
             return
         self._stopped = True
         self.periodic.stop()
+        self.recorder.eligibility.stop()
         self.worker.stop(timeout)
         self.db.dispose()
 
@@ -170,7 +175,10 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
                                bot_user_id=lambda: (gateway.known_identity() or {}).get("user_id"))
     claim_messages = ClaimMessages(db, gateway, recorder, scale, quorum=settings.verdict_quorum,
                                    assign_emoji=settings.assign_emoji)
-    reconciler = Reconciler(db, gateway, recorder, scale, assign_emoji=settings.assign_emoji)
+    reconciler = Reconciler(db, gateway, recorder, scale, assign_emoji=settings.assign_emoji,
+                            per_minute=settings.reconcile_per_minute)
+    pruner = Pruner(db, job_retention_days=settings.job_retention_days,
+                    event_retention_days=settings.event_retention_days)
     weekly = WeeklyPoster(db, gateway, directory, scale, summary_channel=settings.summary_channel,
                           schedule=Schedule.parse(settings.summary_schedule, settings.summary_tz),
                           tz=settings.summary_tz, wake=worker.wake)
@@ -190,7 +198,9 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.REFRESH_CLAIM, claim_messages.refresh_claim)
     worker.register(kinds.NOTIFY_INELIGIBLE, claim_messages.notify_ineligible)
     worker.register(kinds.RECONCILE_SWEEP, reconciler.reconcile_sweep)
+    worker.register(kinds.RECONCILE_BATCH, reconciler.reconcile_batch)
     worker.register(kinds.RECONCILE_CLAIM, reconciler.reconcile_claim)
+    worker.register(kinds.PRUNE, pruner.prune)
     worker.register(kinds.WEEKLY_SUMMARY, weekly.weekly_job)
     worker.register(kinds.SUMMARY_TICK, weekly.summary_tick)
     worker.register(kinds.FACTCHECK_REQUEST, desk.factcheck_job)

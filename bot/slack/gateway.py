@@ -31,6 +31,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.slack.blocks import fit_message_text
 from bot.slack.messages import Message, same_metadata
+from storage.db import in_session
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,26 @@ def _code(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or "unknown_error")
 
 
+class _SessionlessClient(WebClient):
+    """A WebClient that says so when it is called inside a database session.
+
+    A Slack call can take seconds; made inside a session it holds a transaction (on SQLite, the
+    process's write lock, so every ack waits) for as long. Callers read what they need, close the
+    session, then call Slack.
+    """
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        if in_session():
+            log.warning("Slack %s called inside a database session", api_method)
+        return super().api_call(api_method, **kwargs)
+
+
 def _posting_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
     """A WebClient for posting: retries 429s only (Slack did nothing), never 5xx or lost connections.
 
     A 5xx may come after the message was posted, so `SlackGateway.post` handles it like a lost answer.
     """
-    return WebClient(
+    return _SessionlessClient(
         token=token,
         base_url=base_url,
         timeout=timeout,

@@ -119,7 +119,7 @@ class VerdictRecorder:
             claim.last_activity_at = at  # a vote is activity: the claim is not stale
         session.flush()
         decision, changed = self.recompute(session, claim, vote_id)
-        if not eligible and added:
+        if not eligible and added and self.eligibility.known:  # never tell someone off on a guess
             NOTIFY_INELIGIBLE.enqueue(session, IneligibleVoter(user, claim.channel_id, claim.message_ts),
                                       f"ineligible:{user}")
         return VoteResult(claim.id, True, eligible, decision, changed)
