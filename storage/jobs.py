@@ -69,6 +69,11 @@ def claim(session: Session, worker_id: str, kinds: Sequence[str], lease: timedel
     return job
 
 
+def set_payload(session: Session, job_id: int, payload: dict[str, Any]) -> None:
+    """Replace a job's payload (a job recording its progress for the run after a crash)."""
+    session.execute(update(Job).where(Job.id == job_id).values(payload=payload, updated_at=utcnow()))
+
+
 def finish(session: Session, job_id: int, worker_id: str) -> None:
     session.execute(
         update(Job).where(Job.id == job_id, Job.locked_by == worker_id)

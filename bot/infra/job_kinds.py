@@ -36,6 +36,10 @@ class JobKind(Generic[P]):
         return jobs.enqueue(session, self.name, key, dataclasses.asdict(payload), run_after,  # type: ignore[call-overload]
                             lane=self.lane)
 
+    def remember(self, session: Session, job_id: int, payload: P) -> None:
+        """Record a job's progress in its own payload, in the caller's transaction (read by a re-run)."""
+        jobs.set_payload(session, job_id, dataclasses.asdict(payload))  # type: ignore[call-overload]
+
     def load(self, raw: dict[str, Any]) -> P:
         names = {f.name for f in dataclasses.fields(self.payload_type)}  # type: ignore[arg-type]
         return self.payload_type(**{k: v for k, v in raw.items() if k in names})
@@ -53,10 +57,15 @@ class LinkPostJob:
 
 @dataclasses.dataclass(frozen=True)
 class MoreClaims:
-    """Post the candidates an article's card kept back, asked for by `user`."""
+    """Post the candidates an article's card kept back, asked for by `user`.
+
+    `claim_ids` is filled in by the job's first run (bot.publishing.link_job), in the transaction that
+    marks them shown, so a run after a crash still knows which claims its note must list.
+    """
 
     link_post_id: int
     user: str
+    claim_ids: tuple[int, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

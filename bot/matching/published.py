@@ -3,7 +3,8 @@
 Optional: used only when FACTCHECK_TOOLS_API_KEY is set. The lookup runs in a background job after
 the claim message is posted, so a slow or failing API never delays a claim. Answers are cached (the
 same claim text is asked once per `cache_seconds`) and calls are rate-limited per process, so a burst
-of articles cannot exhaust the API quota.
+of articles cannot exhaust the API quota. Each call has a total deadline and a size cap
+(bot.infra.bounded_http): a server that trickles or sends a huge answer cannot hold a worker or its memory.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from typing import Any
 
 import httpx
 
+from bot.infra.bounded_http import bounded_client
+
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://factchecktools.googleapis.com/v1alpha1"
 QUERY_CHARS = 200  # the API matches keywords; a whole paragraph finds nothing
+# A page of results is a few kilobytes; anything near this is not an answer.
+MAX_ANSWER_BYTES = 1024 * 1024
 
 
 class PublishedLookupError(Exception):
@@ -94,10 +99,11 @@ class RateLimiter:
 
 class FactCheckTools:
     def __init__(self, api_key: str, base_url: str = DEFAULT_URL, *, timeout: float = 5.0, per_minute: int = 60,
-                 cache_seconds: float = 24 * 3600, cache_size: int = 2000, language: str | None = None) -> None:
+                 cache_seconds: float = 24 * 3600, cache_size: int = 2000, language: str | None = None,
+                 max_bytes: int = MAX_ANSWER_BYTES) -> None:
         self._key = api_key
         self._url = base_url.rstrip("/") + "/claims:search"
-        self._timeout = timeout
+        self._client = bounded_client(total_timeout=timeout, max_bytes=max_bytes)
         self._language = language
         self.limiter = RateLimiter(per_minute)
         self._cache: OrderedDict[str, tuple[float, list[PublishedCheck]]] = OrderedDict()
@@ -135,7 +141,7 @@ class FactCheckTools:
         if self._language:
             params["languageCode"] = self._language
         try:
-            response = httpx.get(self._url, params=params, timeout=self._timeout)
+            response = self._client.get(self._url, params=params)
         except httpx.HTTPError as exc:
             raise PublishedLookupError(f"no answer ({type(exc).__name__})") from None
         if response.status_code != 200:

@@ -18,7 +18,7 @@ step is being repeated.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
@@ -291,7 +291,13 @@ class LinkJob:
             article = session.get(Article, link.article_id) if link else None
             if link is None or article is None or not link.reply_ts or link.status != "done":
                 return
-            claim_ids = [c.id for c in article.claims if not c.shown]
+            claim_ids = list(context.payload.claim_ids)
+            if not claim_ids:
+                # Which claims this request shows, recorded with marking them shown: a run after a crash
+                # (every claim already shown) still lists them in its note.
+                claim_ids = [c.id for c in article.claims if not c.shown]
+                MORE_CLAIMS.remember(session, context.job_id,
+                                     replace(context.payload, claim_ids=tuple(claim_ids)))
             for claim in article.claims:
                 claim.shown = True
         self._publish(link_id, resume=True)

@@ -139,6 +139,9 @@ class _OpenAIHandler(QuietHandler):
         if step.disconnect:
             self.drop()
             return
+        if step.raw is not None:
+            self.reply(step.status, step.raw, step.raw_content_type)
+            return
         if step.status != 200:
             headers = {"Retry-After": f"{step.retry_after:g}"} if step.retry_after is not None else {}
             self._json(step.status, step.body or _error_body(step.status), headers)
