@@ -256,18 +256,29 @@ def test_a_slow_slack_answer_to_claims_holds_no_database_session(bot: RunningBot
     assert IN_SESSION not in caplog.text
 
 
-def test_summary_home_and_weekly_post_call_slack_outside_sessions(bot: RunningBot,
-                                                                   caplog: pytest.LogCaptureFixture) -> None:
+def _home(bot: RunningBot) -> Any:
+    bot.sender.event({"type": "app_home_opened", "user": REPORTER, "channel": "D0HOME", "tab": "home",
+                      "event_ts": f"{time.time():.6f}"})
+    return bot.slack.wait_for(lambda: bot.slack.home_views.get(REPORTER), 10)
+
+
+SURFACES: dict[str, Callable[[RunningBot], Any]] = {
+    "claims summary": lambda bot: claims_answer(bot, "summary")["blocks"],
+    "claims search": lambda bot: claims_answer(bot, "search Done")["blocks"],
+    "app home": _home,
+    "weekly post": lambda bot: desk_at(bot, utcnow()).post_weekly("2026-W48", "C0CHECK"),
+}
+
+
+@pytest.mark.parametrize("surface", sorted(SURFACES))
+def test_desk_surfaces_call_slack_outside_sessions(bot: RunningBot, caplog: pytest.LogCaptureFixture,
+                                                   surface: str) -> None:
     caplog.set_level(logging.WARNING, logger="bot.slack.gateway")
     bot.slack.add_channel("C0PRIVATE", "investigations", is_private=True, members=[REPORTER])
     seed(bot, 2, status="resolved", verdict="false", prefix="Done")
     seed(bot, 1, channel="C0PRIVATE", prefix="Secret")
-    assert "week" in json.dumps(claims_answer(bot, "summary")["blocks"])
-    assert "blocks" in claims_answer(bot, "search Done")
-    bot.sender.event({"type": "app_home_opened", "user": REPORTER, "channel": "D0HOME", "tab": "home",
-                      "event_ts": f"{time.time():.6f}"})
-    bot.slack.wait_for(lambda: bot.slack.home_views.get(REPORTER), 10)
-    desk_at(bot, utcnow()).post_weekly("2026-W48", "C0CHECK")
+    assert SURFACES[surface](bot)
+    assert bot.slack.calls_to("conversations.info")  # the private-channel rule asked Slack
     assert IN_SESSION not in caplog.text
 
 
