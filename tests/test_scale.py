@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -163,37 +164,38 @@ def _reconcile_jobs(bot: RunningBot, kind: str) -> list[Job]:
         return list(session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)))
 
 
+def _make_due(bot: RunningBot) -> None:
+    with bot.services.db.session() as session:
+        session.execute(update(Job).where(Job.lane == kinds.MAINTENANCE, Job.status == "pending")
+                        .values(run_after=utcnow()))
+    bot.services.worker.wake()
+
+
 def test_a_sweep_queues_bounded_paced_batches_and_a_restart_does_not_start_another(bot_factory: Any) -> None:
     bot = bot_factory(reconcile_per_minute=10)
     wait_idle(bot)  # the start-up sweep over an empty desk
     ids = seed(bot, 25, prefix="Open")
-    sweep = bot.services.reconciler
-    sweep.reconcile_sweep(JobContext(0, 1, kinds.Tick("w1")))
+    bot.services.reconciler.reconcile_sweep(JobContext(0, 1, kinds.Tick("w1")))
     bot.services.worker.wake()
-    wait_until(lambda: len([j for j in _reconcile_jobs(bot, "reconcile_claim") if j.status == "done"]) == 10, 15,
-               "the first batch")
-    batches = _reconcile_jobs(bot, "reconcile_batch")
-    pending = [b for b in batches if b.status == "pending"]
+    wait_until(lambda: len(_reconcile_jobs(bot, "reconcile_claim")) == 10, 15, "the first batch")
+    due = [job.run_after for job in _reconcile_jobs(bot, "reconcile_claim")]
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(due)]
+    assert all(5.9 <= gap <= 6.1 for gap in gaps), gaps  # 10 a minute, evenly
+    pending = [b for b in _reconcile_jobs(bot, "reconcile_batch") if b.status == "pending"]
     assert len(pending) == 1 and pending[0].payload == {"sweep": "w1", "after": ids[9]}
-    assert pending[0].run_after - utcnow() > timedelta(seconds=50)  # 10 a minute: the next batch in a minute
-    assert pending[0].lane == kinds.MAINTENANCE
+    assert (pending[0].run_after - due[0]).total_seconds() >= 59.9 and pending[0].lane == kinds.MAINTENANCE
 
     # A restart (a new start-up tick) while the sweep is under way: no second sweep.
+    batches = len(_reconcile_jobs(bot, "reconcile_batch"))
     restarted = bot_factory(reconcile_per_minute=10)
     restarted.services.reconciler.reconcile_sweep(JobContext(0, 1, kinds.Tick("start-again")))
-    assert len(_reconcile_jobs(bot, "reconcile_batch")) == len(batches)
+    assert len(_reconcile_jobs(bot, "reconcile_batch")) == batches
 
-    # The next batch comes due: the sweep resumes from its cursor, to the end, each claim once.
-    with bot.services.db.session() as session:
-        session.execute(update(Job).where(Job.kind == "reconcile_batch", Job.status == "pending")
-                        .values(run_after=utcnow()))
-    bot.services.worker.wake()
-    wait_until(lambda: len(_reconcile_jobs(bot, "reconcile_claim")) == 20, 15, "the second batch")
-    with bot.services.db.session() as session:
-        session.execute(update(Job).where(Job.kind == "reconcile_batch", Job.status == "pending")
-                        .values(run_after=utcnow()))
-    bot.services.worker.wake()
-    wait_until(lambda: len(_reconcile_jobs(bot, "reconcile_claim")) == 25, 15, "the last batch")
+    # As the batches come due, the sweep goes on from its cursor to the end, each claim once.
+    for total in (20, 25):
+        _make_due(bot)
+        wait_until(lambda total=total: len(_reconcile_jobs(bot, "reconcile_claim")) == total, 15, f"{total} queued")
+    _make_due(bot)
     wait_idle(bot, 15)
     reconciled = sorted(j.payload["claim_id"] for j in _reconcile_jobs(bot, "reconcile_claim"))
     assert reconciled == sorted(ids)

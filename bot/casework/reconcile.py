@@ -9,8 +9,9 @@ A sweep must scale to a desk with 100k open claims without getting in anyone's w
 * its jobs sit in the maintenance lane, behind every user-facing and background job;
 * it walks the claims in id order, one bounded batch at a time (a cursor in the batch job), so each
   transaction is small and a restart resumes the sweep where it was instead of starting it again;
-* batches are spaced so that the reactions.get calls stay within RECONCILE_PER_MINUTE (Slack's Tier 3
-  allows about 50 a minute);
+* its claims are due one after another, spaced so that the reactions.get calls stay within
+  RECONCILE_PER_MINUTE (Slack's Tier 3 allows about 50 a minute), and the next batch is due after the
+  last of them;
 * a new sweep (a tick, a restart) starts only when the previous one has finished.
 """
 
@@ -49,8 +50,9 @@ class Reconciler:
                  assign_emoji: str | None = None, per_minute: int = 50) -> None:
         self.db = db
         self.batch = max(1, min(MAX_BATCH, per_minute))
-        # Seconds between batches, so that reactions.get is called at most per_minute times a minute.
-        self.pace = timedelta(seconds=60.0 * self.batch / per_minute)
+        # Each claim of a batch is due this long after the one before, so that reactions.get is called at
+        # most per_minute times a minute, evenly; the next batch is due after the last of them.
+        self.spacing = timedelta(seconds=60.0 / per_minute)
         self.gateway = gateway
         self.recorder = recorder
         self.scale = scale
@@ -68,14 +70,16 @@ class Reconciler:
     def reconcile_batch(self, context: JobContext[ReconcileBatch]) -> None:
         """Queue the next batch of claims of a sweep, and the batch after it, due when the rate allows."""
         sweep, after = context.payload.sweep, context.payload.after
+        now = utcnow()
         with self.db.session() as session:
-            ids = list(session.scalars(select(Claim.id).where(Claim.id > after, _worth_reconciling(utcnow() - RECENT))
+            ids = list(session.scalars(select(Claim.id).where(Claim.id > after, _worth_reconciling(now - RECENT))
                                        .order_by(Claim.id).limit(self.batch)))
-            for claim_id in ids:
-                RECONCILE_CLAIM.enqueue(session, ClaimRef(claim_id), f"reconcile:{claim_id}:{sweep}")
+            for index, claim_id in enumerate(ids):
+                RECONCILE_CLAIM.enqueue(session, ClaimRef(claim_id), f"reconcile:{claim_id}:{sweep}",
+                                        run_after=now + self.spacing * index)
             if len(ids) == self.batch:
                 RECONCILE_BATCH.enqueue(session, ReconcileBatch(sweep, ids[-1]), f"reconcile_batch:{sweep}:{ids[-1]}",
-                                        run_after=utcnow() + self.pace)
+                                        run_after=now + self.spacing * len(ids))
         log.info("reconciliation %s: queued %d claims after id %d", sweep, len(ids), after)
 
     def reconcile_claim(self, context: JobContext[ClaimRef]) -> None:
