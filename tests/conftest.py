@@ -157,18 +157,22 @@ class BotServer:
         return RunningBot(self.services, url, SlackEventSender(url, SIGNING_SECRET), self.slack, self.articles)
 
     def __exit__(self, *exc: object) -> None:
-        # Stop waitress from inside its own loop: the trigger wakes the loop at once (no 1 s select
-        # timeout), the thunk closes the listener, every keep-alive connection and the trigger itself in
-        # the loop's thread (closing them from this thread raced the loop's select: "Bad file
-        # descriptor"), and the loop ends because its map is empty. Then its request threads, then ours.
+        # First the request threads: they finish the requests they hold and take no more. Only then are
+        # the sockets closed, so no request thread writes to a socket (or pulls the trigger) after it was
+        # closed: a closed descriptor's number is soon reused, by the next test's database or HTTP
+        # connection, and a late write went into that (the teardown race that made tests flaky).
+        # The sockets are closed from inside waitress's loop: the trigger wakes the loop at once (no 1 s
+        # select timeout), the thunk closes the listener, every keep-alive connection and the trigger
+        # itself in the loop's thread (closing them from this thread raced the loop's select: "Bad file
+        # descriptor"), and the loop ends because its map is empty. Then our own threads.
         from waitress import wasyncore
 
+        self.server.task_dispatcher.shutdown(timeout=5)
         if self.thread.is_alive():
             self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.map))
             self.thread.join(timeout=5)
         else:
             wasyncore.close_all(self.map)
-        self.server.task_dispatcher.shutdown(timeout=5)
         self.services.stop(timeout=5)
 
 
