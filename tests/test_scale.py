@@ -284,6 +284,21 @@ def test_desk_surfaces_call_slack_outside_sessions(bot: RunningBot, caplog: pyte
     assert IN_SESSION not in caplog.text
 
 
+def test_embeddings_are_asked_for_outside_sessions(bot_factory: Any, llm: OpenAIStandIn,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.infra.bounded_http")
+    bot = bot_factory(embeddings_model="test-embedding", openai_api_key="sk-test", openai_base_url=llm.base_url,
+                      claim_extractor="embedded")
+    for path in ("/bagram-bounty", "/bagram-bounty?again"):  # the second matches the first's claims
+        ts = bot.post_link(f"<{bot.article_url(path)}>")
+        wait_for_card(bot, NEWS_CHANNEL, ts)
+    wait_idle(bot)
+    assert "blocks" in claims_answer(bot, "search Bagram")
+    embedded = [r for r in llm.requests if "input" in r]
+    assert len(embedded) >= 3  # claims stored, claims matched, the search
+    assert IN_SESSION not in caplog.text
+
+
 def test_weekly_post_is_made_once_by_concurrent_posters_without_holding_a_session(bot: RunningBot) -> None:
     seed(bot, 1, status="resolved", verdict="true", prefix="Week")
     bot.slack.delay_next("chat.postMessage", 1.5, act_first=True)  # the first poster waits on Slack

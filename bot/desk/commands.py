@@ -75,9 +75,12 @@ class DeskCommands:
     def search_for(self, user: str, words: str) -> Message:
         """/claims search: past claims like these words, among the channels this user may see."""
         visible = self.visible_channels(user)
+        if self.matcher is None or not visible:
+            return search_results(words, [], self.scale)
+        vector = self.matcher.embed([words])[0]  # the embeddings API: outside any session
         with self.db.session() as session:
             matches = self.matcher.find(session, words, visible_channels=visible, limit=SEARCH_RESULTS,
-                                        threshold=0.0) if self.matcher is not None and visible else []
+                                        threshold=0.0, query_vector=vector, embed=False)
             rows = [(m, session.get(Claim, m.claim_id)) for m in matches]
             found = [SearchHit(text=row.text, status=row.status, verdict=row.verdict, permalink=row.permalink,
                                created_at=row.created_at, resolved_at=row.resolved_at) for _m, row in rows if row]

@@ -11,10 +11,15 @@ is on what is held in memory, not on what a compressed body would expand to.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 
 import httpx
+
+from storage.db import in_session
+
+log = logging.getLogger(__name__)
 
 
 class TooLarge(httpx.TransportError):
@@ -56,6 +61,8 @@ class BoundedTransport(httpx.HTTPTransport):
         self.max_bytes = max_bytes
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if in_session():  # a transaction (on SQLite, the process's write lock) would wait on this call
+            log.warning("%s called inside a database session", request.url.copy_with(query=None))
         deadline = time.monotonic() + self.total_timeout
         request.headers["Accept-Encoding"] = "identity"
         timeouts = dict(request.extensions.get("timeout") or {})

@@ -77,22 +77,38 @@ class ClaimMatcher:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def index(self, session: Session, claim_id: int, text: str) -> None:
+    def embed(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """Embedding vectors of texts, None each when embeddings are off or the call failed.
+
+        A network call: make it before opening a database session and pass the vectors to index() and
+        find(), so no transaction (on SQLite, the process's write lock) waits on the embeddings API.
+        """
+        if self.embedder is None or not texts:
+            return [None] * len(texts)
+        try:
+            return [np.asarray(v, dtype=np.float32) for v in self.embedder.embed(list(texts))]
+        except Exception:  # the openai client raises many kinds; none may lose the claim itself
+            log.warning("embedding %d texts failed; matching on full text only", len(texts), exc_info=True)
+            return [None] * len(texts)
+
+    def index(self, session: Session, claim_id: int, text: str, *, vector: np.ndarray | None = None,
+              embed: bool = True) -> None:
         """Make `text` the searchable document of claim `claim_id` (e.g. claim plus quote or headline).
 
         Claims are indexed with their own text by trigger as they are stored, so calling this is only
-        needed for a richer document, and (with embeddings configured) to store the claim's vector. An
-        embeddings failure is logged and skipped: the claim stays findable through the full-text path.
+        needed for a richer document, and (with embeddings configured) to store the claim's vector:
+        `vector` from embed(), computed before the session; with embed=False and no vector none is stored.
+        Without either, the vector is asked for here, inside the caller's session (the CLI's backfill).
+        An embeddings failure is logged and skipped: the claim stays findable through the full-text path.
         """
         search_index.upsert(session, claim_id, text)
         if self.embedder is None:
             return
-        try:
-            vector = self.embedder.embed([text])[0]
-        except Exception:  # the openai client raises many kinds; none may lose the claim itself
-            log.warning("embedding claim %s failed; it stays findable by full text", claim_id, exc_info=True)
+        if vector is None and embed:
+            vector = self.embed([text])[0]
+        if vector is None:
             return
-        self._store_vector(session, claim_id, text, vector)
+        self._store_vector(session, claim_id, text, [float(x) for x in vector])
 
     def index_embeddings(self, session: Session, batch: int = 64) -> int:
         """Embed the search documents that have no current vector (backfill); returns how many."""
@@ -201,13 +217,16 @@ class ClaimMatcher:
 
     def find(self, session: Session, text: str, *, exclude_article_id: int | None = None,
              visible_channels: Collection[str] | None = None, limit: int = 5,
-             threshold: float | None = None) -> list[Match]:
+             threshold: float | None = None, query_vector: np.ndarray | None = None,
+             embed: bool = True) -> list[Match]:
         """Stored claims that match `text`, best first, each scoring at least the threshold.
 
         `visible_channels`: only claims posted in these channels can be returned (the caller decides
         what the audience may see; claims not yet posted to any channel are then excluded too). None
         means no restriction, for callers whose audience sees every channel. `exclude_article_id`
-        leaves out the claims of the article being checked now.
+        leaves out the claims of the article being checked now. `query_vector`: the text's embedding
+        from embed(), computed before the session (with embed=False and none, full text only); without
+        either, it is asked for here, inside the session.
         """
         cutoff = self.threshold if threshold is None else threshold
         normalised = normalise(text)
@@ -220,8 +239,11 @@ class ClaimMatcher:
         candidates = {c.claim_id: c for c in found}
         similarities: dict[int, float] = {}
         if self.embedder is not None:
-            similarities = self._embedding_similarities(session, text, candidates, exclude_article_id,
-                                                        visible_channels)
+            if query_vector is None and embed:
+                query_vector = self.embed([text])[0]
+            if query_vector is not None:
+                similarities = self._embedding_similarities(session, query_vector, candidates,
+                                                            exclude_article_id, visible_channels)
         scored: list[tuple[float, int]] = []
         for claim_id, candidate in candidates.items():
             score = reranker.score(normalised, normalise(candidate.document), candidate.position,
@@ -231,17 +253,12 @@ class ClaimMatcher:
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         return self._matches(session, scored[:limit], candidates)
 
-    def _embedding_similarities(self, session: Session, text: str, candidates: dict[int, search_index.Candidate],
-                                exclude_article_id: int | None,
+    def _embedding_similarities(self, session: Session, query: np.ndarray,
+                                candidates: dict[int, search_index.Candidate], exclude_article_id: int | None,
                                 visible_channels: Collection[str] | None) -> dict[int, float]:
         """Cosine of the query's embedding with stored vectors: of the candidates, or of every visible
         claim when the store is small (then claims without a shared word can be found too)."""
         assert self.embedder is not None
-        try:
-            query = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
-        except Exception:
-            log.warning("embedding the query failed; matching on full text only", exc_info=True)
-            return {}
         everything = self._fitted_total <= self.embed_all_below
         where, params = search_index._filters(exclude_article_id, visible_channels)
         sql = ("SELECT e.claim_id, e.vector, e.document_hash, s.document FROM claim_embeddings e "

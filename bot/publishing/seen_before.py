@@ -56,11 +56,12 @@ class SeenBefore:
             with self.db.session() as session:
                 channels = claim_channels(session)
             quotable = self.directory.quotable_in(audience, channels)  # Slack calls: outside any transaction
+            vectors = self.matcher.embed(texts)  # the embeddings API too
             found: list[Found] = []
             with self.db.session() as session:
-                for text in texts:
+                for text, vector in zip(texts, vectors, strict=True):
                     matches = self.matcher.find(session, text, exclude_article_id=article_id,
-                                                visible_channels=quotable, limit=1)
+                                                visible_channels=quotable, limit=1, query_vector=vector, embed=False)
                     found.append((matches[0].claim_id, matches[0].score) if matches else None)
             return found
         except Exception:
@@ -74,8 +75,9 @@ class SeenBefore:
         with self.db.session() as session:
             claims = [(c.id, c.text) for c in session.scalars(select(Claim).where(Claim.article_id == article_id))]
         for claim_id, text in claims:
+            vector = self.matcher.embed([text])[0]  # logs an embeddings failure; outside any session
             with self.db.session() as session:
-                self.matcher.index(session, claim_id, text)  # logs and skips an embeddings failure
+                self.matcher.index(session, claim_id, text, vector=vector, embed=False)
 
     # -- jobs ------------------------------------------------------------------------------------
 
