@@ -24,10 +24,13 @@ import openai
 from bot.articles.reading import ParsedArticle
 from bot.claims.base import ClaimExtractor, ExtractedClaim, Extraction
 from bot.claims.grounding import locate
+from bot.infra.bounded_http import bounded_client
 
 log = logging.getLogger(__name__)
 
 MAX_ARTICLE_CHARS = 24_000
+# An answer of a few claims is a few kilobytes; the cap only stops a server that never ends.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 ATTEMPTS = 2
 
 SYSTEM_PROMPT = """You help a newsroom fact-checking desk. You read one news article and return JSON only.
@@ -132,7 +135,9 @@ class OpenAIExtractor:
         timeout: float = 30.0,
     ) -> None:
         # The client's own retries are off: this class retries once itself, whatever went wrong.
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        # Each call has a total deadline and a size cap (bot.infra.bounded_http), not only per-read timeouts.
+        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0,
+                                     http_client=bounded_client(total_timeout=timeout, max_bytes=MAX_ANSWER_BYTES))
         self._model = model
         self._fallback = fallback
         self.name = f"openai:{model}"
