@@ -23,6 +23,7 @@ from bot.infra.pruning import Pruner
 from bot.infra.worker import JobContext
 from bot.matching.embeddings import Embedder
 from bot.matching.published import FactCheckTools, PublishedLookupError
+from bot.verdicts.eligibility import Eligibility
 from storage import jobs
 from storage.models import ClaimSource, Job, LinkPost, SlackEvent, Vote, utcnow
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
@@ -333,6 +334,25 @@ def test_votes_are_judged_on_group_members_read_in_the_background(llm_bot_factor
         assert session.scalars(select(Vote.eligible)).all() == [True]
     assert len(slack.calls_to("usergroups.users.list")) == read_at_start + 4  # the refresh, with 3 retries
     slack.clear_faults()
+
+
+def test_a_failed_group_read_is_never_cached_and_is_retried_in_the_background() -> None:
+    answers: list[Any] = [RuntimeError("slack down"), ["U7"], RuntimeError("down again"), ["U7", "U8"]]
+
+    def members(group: str) -> list[str]:
+        answer = answers.pop(0) if answers else ["U7", "U8"]
+        if isinstance(answer, Exception):
+            raise answer
+        return list(answer)
+
+    eligibility = Eligibility(["S9"], group_members=members, ttl=0.05, retry=0.05)
+    eligibility.start(wait_at_most=0)  # the first read fails; the thread tries again soon
+    try:
+        wait_until(lambda: eligibility("U8"), 5, "the group read to succeed after failures")
+        assert eligibility("U7") and not eligibility("U2")
+    finally:
+        eligibility.stop()
+    assert not answers
 
 
 # -- 13. Show more after a crash still posts its note -----------------------------------------------
