@@ -4,10 +4,11 @@
     python bench/reconcile_scale.py --database-url postgresql://postgres@127.0.0.1:5432/test   # and PostgreSQL
     python bench/reconcile_scale.py --claims 20000 --links 3                         # smaller, faster
 
-For each database: --claims open claims (default 100,000; 5 per article, every one with a claim message,
-so every one is due for reconciliation) and a history of --history finished jobs and Slack event ids
-older than the retention are bulk-inserted into the schema the migrations create. Then the bot runs as a
-real process (`python app.py`, HTTP mode) against the Slack stand-in, in two set-ups:
+For each database: --claims open claims (default 100,000; 5 per article, worded like news claims from
+bench.common's templates, every one with a claim message, so every one is due for reconciliation) and a
+history of --history finished jobs and Slack event ids older than the retention are bulk-inserted into
+the schema the migrations create. Then the bot runs as a real process (`python app.py`, HTTP mode)
+against the Slack stand-in, in two set-ups:
 
 * default: RECONCILE_PER_MINUTE=50 (Slack's Tier 3 for reactions.get), reactions.get answering in 0.2 s;
 * flood: RECONCILE_PER_MINUTE=10000 and reactions.get answering in 1 s, so reconciliation alone would
@@ -25,6 +26,7 @@ budget), measured before the bot first starts (a bot prunes at start).
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import tempfile
 import time
@@ -36,7 +38,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete, func, insert, select
 
-from bench.common import NEWS_CHANNEL, REPORTER, SAMPLE_HTML, SIGNING_SECRET, bench_env, machine, median, spread
+from bench.common import (
+    _CHECKABLE,
+    NEWS_CHANNEL,
+    REPORTER,
+    SAMPLE_HTML,
+    SIGNING_SECRET,
+    _fill,
+    bench_env,
+    machine,
+    median,
+    spread,
+)
 from storage.db import Database
 from storage.models import Article, Claim, Job, SlackEvent, utcnow
 from tests.harness.databases import database
@@ -46,10 +59,16 @@ PER_ARTICLE = 5
 TARGET_SECONDS = 5.0
 
 
+def claim_text(rng: random.Random) -> str:
+    """A claim as news states them (figures, places, organisations), from bench.common's templates."""
+    return _fill(rng.choice(_CHECKABLE), rng)
+
+
 def load(db: Database, claims: int, history: int) -> float:
     """Bulk-insert open claims (with claim messages) and an old history; returns seconds taken."""
     started = time.monotonic()
     now = utcnow()
+    rng = random.Random(7)
     articles = claims // PER_ARTICLE
     batch = 5_000
     with db.session() as session:
@@ -60,7 +79,7 @@ def load(db: Database, claims: int, history: int) -> float:
                  "title": f"Story {i}", "status": "published", "created_at": now - timedelta(days=30)}
                 for i in numbers]))
             session.execute(insert(Claim), [
-                {"article_id": i, "position": p, "text": f"Claim {p} of story {i}", "quote": "q", "score": 0.9,
+                {"article_id": i, "position": p, "text": claim_text(rng), "quote": "q", "score": 0.9,
                  "status": "open", "channel_id": NEWS_CHANNEL, "message_ts": f"1700000000.{i * PER_ARTICLE + p:06d}",
                  "created_at": now - timedelta(days=30)} for i in ids for p in range(PER_ARTICLE)])
         old = now - timedelta(days=30)
