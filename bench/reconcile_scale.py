@@ -8,8 +8,10 @@ For each database: --claims open claims (default 100,000; 5 per article, worded 
 bench.common's templates, every one with a claim message, so every one is due for reconciliation) and a
 history of --history finished jobs and Slack event ids older than the retention are bulk-inserted into
 the schema the migrations create. Then the bot runs as a real process (`python app.py`, HTTP mode)
-against the Slack stand-in, in two set-ups:
+against the Slack stand-in, in three set-ups:
 
+* quiet: RECONCILE_PER_MINUTE=1, the baseline (what a card costs with 100k claims and almost no
+  reconciliation: reading, extracting, matching against the stored claims, posting);
 * default: RECONCILE_PER_MINUTE=50 (Slack's Tier 3 for reactions.get), reactions.get answering in 0.2 s;
 * flood: RECONCILE_PER_MINUTE=10000 and reactions.get answering in 1 s, so reconciliation alone would
   keep every worker busy for hours (the issue's 100k jobs in front of a new link).
@@ -196,7 +198,7 @@ def run_backend(label: str, url: str | None, tmp: Path, slack: Any, articles: An
         print("pruning (batches of 1,000, 20 s budget a run): " + "; ".join(
             f"run {i + 1}: {j:,} jobs + {e:,} events in {s:.1f} s" for i, (j, e, s) in enumerate(runs)))
         results = []
-        for name, per_minute, latency in (("default", 50, 0.2), ("flood", 10_000, 1.0)):
+        for name, per_minute, latency in (("quiet", 1, 0.2), ("default", 50, 0.2), ("flood", 10_000, 1.0)):
             with db.session() as session:  # each set-up starts with no sweep under way
                 session.execute(delete(Job).where(Job.kind.like("reconcile%")))
             results.append(scenario(name, db_url, db, slack, articles, tmp, args, per_minute, latency,
