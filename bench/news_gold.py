@@ -29,9 +29,10 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 NEWS_DIR = Path(__file__).resolve().parent / "news"
 ANNOTATIONS = NEWS_DIR / "annotations.json"
@@ -131,9 +132,8 @@ def _fits(short: list[str], long: list[str]) -> bool:
         if i == len(short):
             return True
         word = short[i]
-        if j < len(long) and word.lower() == long[j].lower():
-            if at(i + 1, j + 1):
-                return True
+        if j < len(long) and word.lower() == long[j].lower() and at(i + 1, j + 1):
+            return True
         if len(word) >= 2 and word.isupper():
             letters = word.lower()
             k, n = j, 0
