@@ -86,6 +86,8 @@ def report(name: str, figures: dict, out=sys.stdout) -> None:
     print(f"speaker accuracy (attributed shown)  {_pct(s['accuracy'])}  "
           f"({s['correct']} correct, {s['wrong']} wrong, {s['missing']} missing of {s['attributed_shown']}; "
           f"wrong {_pct(s['wrong_share'])})", file=out)
+    print(f"non-name speakers on the card        {len(s['non_names'])}"
+          + (f"  ({', '.join(repr(n) for n in s['non_names'])})" if s["non_names"] else ""), file=out)
     print(f"count fit                            {_pct(figures['count_fit'])}", file=out)
     print(f"nothing-to-check pages showing > 1   {len(figures['nothing_over_one'])} of {figures['nothing_pages']}"
           + (f"  ({', '.join(figures['nothing_over_one'])})" if figures["nothing_over_one"] else ""), file=out)

@@ -178,6 +178,12 @@ def _fits(short: list[str], long: list[str]) -> bool:
     return any(at(0, j) for j in range(len(long)))
 
 
+def is_name(speaker: str | None) -> bool:
+    """Could this speaker name someone? "As AnandTech", "the report", "What" and "the tool was" cannot."""
+    words = _name_words(speaker or "")
+    return bool(words) and _proper(words) and words[0].lower() not in FUNCTION_WORDS | {"according"}
+
+
 def same_speaker(predicted: str | None, gold: str) -> bool:
     """Do two speaker names name the same person or body under the module's alias rule?"""
     if not predicted:
@@ -185,7 +191,7 @@ def same_speaker(predicted: str | None, gold: str) -> bool:
     p, g = _name_words(predicted), _name_words(gold)
     if not p or not g:
         return False
-    if not _proper(p) or not _proper(g) or p[0].lower() in FUNCTION_WORDS | {"according"}:
+    if not is_name(predicted) or not _proper(g):
         return False
     return _fits(p, g) or _fits(g, p)
 
@@ -227,6 +233,7 @@ def score(results: list[PageResult]) -> dict[str, Any]:
     fit = fit_n = 0
     nothing_over = []
     shown_n = shown_gold = 0
+    non_names: list[str] = []
     raised = []
     per_kind: dict[str, dict[str, int]] = {}
     for r in results:
@@ -250,6 +257,8 @@ def score(results: list[PageResult]) -> dict[str, Any]:
             verdict = speaker_verdict(quote, claim.get("speaker"), p)
             if verdict:
                 verdicts[verdict] += 1
+            if claim.get("speaker") and not is_name(claim["speaker"]):
+                non_names.append(claim["speaker"])
             shown_n += 1
             shown_gold += any(quote_matches(quote, g) for g in p.must_check)
         fit_n += 1
@@ -269,7 +278,9 @@ def score(results: list[PageResult]) -> dict[str, Any]:
         "speakers": {"attributed_shown": attributed, "correct": verdicts["correct"], "wrong": verdicts["wrong"],
                      "missing": verdicts["missing"],
                      "accuracy": verdicts["correct"] / attributed if attributed else None,
-                     "wrong_share": verdicts["wrong"] / attributed if attributed else None},
+                     "wrong_share": verdicts["wrong"] / attributed if attributed else None,
+                     # Every shown claim, annotated or not: a speaker that cannot be a name.
+                     "non_names": non_names},
         "count_fit": fit / fit_n if fit_n else None,
         "nothing_pages": sum(1 for r in results if r.page.kind == "nothing"),
         "nothing_over_one": nothing_over,
