@@ -25,7 +25,7 @@ from bot.matching.embeddings import Embedder
 from bot.matching.published import FactCheckTools, PublishedLookupError
 from bot.verdicts.eligibility import Eligibility
 from storage import jobs
-from storage.models import ClaimSource, Job, LinkPost, SlackEvent, Vote, utcnow
+from storage.models import Claim, ClaimSource, Job, LinkPost, SlackEvent, Vote, utcnow
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
 from tests.harness.article_server import ArticleServer
 from tests.harness.openai_server import OpenAIStandIn
@@ -373,3 +373,34 @@ def test_show_more_interrupted_after_marking_claims_still_posts_its_note(bot_fac
                                    if "asked for the other candidates" in str(m.get("blocks"))], 20)
     assert len(note) == 1 and "<@U0EDITOR>" in str(note[0]["blocks"])
     assert len(claim_posts(slack, NEWS_CHANNEL)) > shown_before
+
+
+def _show_more(bot: RunningBot, ts: str, card: dict[str, Any], link_post_id: int) -> None:
+    click = bot.sender.block_action_payload(user=EDITOR, channel=NEWS_CHANNEL, message_ts=card["ts"],
+                                            thread_ts=ts, action_id="more_claims", value=str(link_post_id))
+    assert bot.sender.action(click).status_code == 200
+    bot.slack.wait_for(lambda: [m for m in bot.slack.thread(NEWS_CHANNEL, ts)
+                                if "asked for the other candidates" in str(m.get("blocks"))], 20)
+
+
+def test_kept_back_candidates_are_matched_when_shown_not_before_the_card(bot_factory: Any) -> None:
+    bot = bot_factory(max_claims_per_article=1)
+    links = []
+    for path in ("/bagram-bounty", "/bagram-bounty?copy=2"):
+        ts = bot.post_link(f"<{bot.article_url(path)}>")
+        card = wait_for_card(bot, NEWS_CHANNEL, ts)
+        with bot.services.db.session() as session:
+            link_post_id = session.scalars(select(LinkPost.id).where(LinkPost.message_ts == ts)).one()
+            article_id = session.get(LinkPost, link_post_id).article_id
+        links.append((ts, card, link_post_id, article_id))
+        if len(links) == 1:
+            _show_more(bot, ts, card, link_post_id)  # the first article's claims are all posted
+    second = links[1][3]
+    with bot.services.db.session() as session:
+        rows = session.scalars(select(Claim).where(Claim.article_id == second).order_by(Claim.position)).all()
+        assert rows[0].seen_claim_id is not None  # the claim on the card was matched before it was posted
+        assert len(rows) > 1 and all(r.seen_claim_id is None for r in rows[1:])  # the rest not yet
+    _show_more(bot, *links[1][:3])
+    with bot.services.db.session() as session:
+        rows = session.scalars(select(Claim).where(Claim.article_id == second).order_by(Claim.position)).all()
+        assert all(r.seen_claim_id is not None and r.message_ts for r in rows)

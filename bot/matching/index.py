@@ -65,11 +65,15 @@ def search(session: Session, groups: Sequence[Sequence[str]], *, limit: int, exc
                   "WHERE claim_search_fts MATCH :query")
         order = "r, claim_id"
     outer_order = order.replace("claim_id", "m.claim_id")
-    sql = (f"SELECT m.claim_id, s.document FROM ({ranked} ORDER BY {order} LIMIT :pool) m "
+    sql = (f"SELECT m.claim_id, s.document, m.pooled FROM (SELECT p.*, count(*) OVER () AS pooled FROM "
+           f"({ranked} ORDER BY {order} LIMIT :pool) p) m "
            f"JOIN claims c ON c.id = m.claim_id JOIN claim_search s ON s.claim_id = m.claim_id WHERE 1=1{where} "
            f"ORDER BY {outer_order} LIMIT :limit")
     rows = _run(session, sql, params, visible_channels)
-    if where and len(rows) < limit:
+    # The second, unpooled query can only find more when the pool was full: with fewer matches than the
+    # pool holds, every match was already considered (it cost 0.1-0.3 s a claim on PostgreSQL at 100k).
+    pool_was_full = not rows or int(rows[0][2]) >= int(params["pool"])  # type: ignore[call-overload]
+    if where and len(rows) < limit and pool_was_full:
         sql = (f"SELECT m.claim_id, s.document FROM ({ranked}) m JOIN claims c ON c.id = m.claim_id "
                f"JOIN claim_search s ON s.claim_id = m.claim_id WHERE 1=1{where} "
                f"ORDER BY {outer_order} LIMIT :limit")
