@@ -1,0 +1,489 @@
+"""Who made each claim: the speaker of reported speech, read from the sentence's structure.
+
+A card that names the wrong speaker misleads the desk more than one that names none, so a speaker
+is only ever a name (a person, an outlet, a body: "Hogan Gidley", "CNN", "Berrien County Health
+Department", "US military") or a plain group the article gives no name for ("police", "officials at
+the institution"). Words that merely sit where a subject could ("As of October", "What", "While",
+"in the statement") are never returned.
+
+The structure read, in order of trust:
+
+* "according to X" (X's review, a report in X, a new X poll -> X);
+* the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
+  "Berrien County Health Department officials said" (-> the named body), "the US military said";
+* the inverted form: '"...," said X' and ", said X, the ...".
+
+What the sentence names is then resolved against the sentences before it: a pronoun ("he", "she",
+"they", "it") is the speaker or subject of the sentence before; "the report", "the statement" or
+"the study" is the outlet, person or body named with it, in this sentence or the one before; a
+quotation standing alone takes the speaker introduced just before (': "...') or just after; and
+first-person testimony ("I did not ...") is the person the article says testified.
+
+No NLP model is used: the registry's parsers that carry their model inside the package are either
+large downloads at run time or unmaintained, and these rules run offline at thousands of sentences
+a second.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims|announced|announces|wrote|writes|"
+        r"added|adds|argued|argues|estimated|estimates|warned|warns|confirmed|confirms|denied|denies|insisted|"
+        r"insists|noted|notes|explained|explains|concluded|concludes|found|finds|alleged|alleges|testified|testifies|"
+        r"predicted|predicts|acknowledged|acknowledges|admitted|admits|tweeted|posted|showed|shows|revealed|reveals|"
+        r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
+        r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied")
+_SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
+# Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
+# evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
+_ATTRIBUTION_CUE = re.compile(
+    r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbe )\b(?:said|says|told|tells|according to|reported|reports|stated|"
+    r"states|claimed|claims|announced|wrote|writes|added|argued|argues|estimated|warned|confirmed|denied|insisted|"
+    r"alleged|testified|tweeted)\b|^[\"“‘«]|[\"”’»]\s*$",
+    re.IGNORECASE,
+)
+_ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:()\"“”]{2,160})")
+# Words before a reporting verb that are not part of its subject ("has said", "also told").
+_AUXILIARY = re.compile(r"(?:\s+(?:has|have|had|also|first|later|previously|earlier|recently|then|further|"
+                        r"publicly|once|repeatedly|never|often|again|already|would|will|could|may|might|"
+                        r"did|does|do|had|not|\w+ly))+$", re.IGNORECASE)
+_PASSIVE = re.compile(r"\b(?:was|were|been|be|being|is|are|to|it's|it is|it was)\s*$", re.IGNORECASE)
+
+_CONNECTORS = frozenset({"of", "for", "and", "de", "del", "da", "do", "dos", "van", "von", "al", "bin", "the", "&",
+                         "la", "le", "du", "der", "den", "on", "in"})
+# Opening words that sit where a subject could but never are one.
+_NOT_A_NAME = frozenset("""what while when whenever as if in on at after before but and so because although though
+    since until during for with this that these those there here how why where who whom whose which whether yes no
+    meanwhile however still also then now today tonight yesterday tomorrow last next earlier later according instead
+    even only just some many most both all each every other such our my your his her its their we they he she it i
+    you me us them one none nobody everyone someone anyone people thanks despite given under over from into by
+    about around across against among between through without within once hence thus whatever whoever nor or
+    not never much more less few several any another again like unlike per via de el la le il others online
+    tests records data results figures reports""".split())
+_TIME_WORDS = frozenset("""january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
+    spring summer fall autumn winter morning afternoon evening night week month year day""".split())
+_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
+# Plural or anonymous people: kept as the speaker when no name goes with them ("police said").
+_PEOPLE = frozenset("""officials official authorities police investigators prosecutors researchers scientists experts
+    analysts economists witnesses residents sources doctors lawyers attorneys critics organizers organisers
+    spokesperson spokespeople spokesman spokeswoman representatives executives leaders lawmakers legislators
+    advocates activists agents firefighters deputies troopers officers detectives staff aides observers
+    regulators inspectors epidemiologists physicians health""".split())
+# Bodies named by a modifier ("the US military", "Chicago police"): the modifier and the noun together.
+_BODIES = frozenset("""military army navy government ministry department administration police agency court council
+    commission committee office company firm bank board service services authority party campaign team club
+    league union university hospital institute foundation center centre""".split())
+# Documents and statements that speak for whoever issued them.
+_DOCUMENTS = frozenset("""report reports statement statements study studies survey surveys poll polls review reviews
+    analysis paper data filing filings lawsuit complaint document documents records release letter memo figures
+    tally estimate estimates audit investigation ruling website post tweet article story interview broadcast
+    findings research assessment forecast indictment affidavit testimony transcript""".split())
+# Titles between a body and a person ("Department of Correction spokesman Jason Kersten").
+_TITLES = frozenset("""spokesman spokeswoman spokesperson president chief executive director minister secretary
+    senator governor mayor chairman chairwoman chair ceo analyst economist professor coach manager attorney lawyer
+    officer commissioner founder head leader member representative rep sen gov adviser advisor official researcher
+    scientist editor reporter correspondent columnist owner partner deputy press""".split())
+_ORGANIZATION_WORDS = frozenset("""inc ltd llc plc corp co gmbh ag sa news times post press journal tribune herald
+    gazette daily magazine radio tv television network networks media channel agency associated reuters bloomberg
+    cnn bbc npr pbs afp ap nbc abc cbs fox msnbc ministry department council committee commission university
+    college school institute association society federation union group bank fund trust party police military
+    army navy government administration office service bureau board court center centre foundation organization
+    organisation coalition alliance league club team senate congress parliament assembly house city county state
+    republic kingdom airlines airways motors systems technologies labs laboratories hospital clinic church
+    studio studios records pharmaceuticals partners holdings capital""".split())
+_DESCRIPTORS = _BODIES | _PEOPLE | _DOCUMENTS | _TITLES | frozenset({"news", "wire", "press", "state", "federal",
+                                                                  "local", "public", "health", "media"})
+_TESTIMONY = re.compile(r"\b(?:testified|testifies|testimony|told (?:the |a )?(?:committee|lawmakers|investigators|"
+                        r"jurors|jury|court|panel|senators|congress)|under oath|deposition|opening statement|"
+                        r"on the stand)\b",
+                        re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"(?:^|[\s\"“‘(])(?:I|I'm|I’m|I've|I’ve|I'd|I’d|I'll|I’ll|[Mm]y|[Mm]e)\b")
+_WORD = re.compile(r"[^\s]+")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What a sentence says about who is speaking.
+
+    kind: "name" (a name or a named body), "group" (an unnamed group: "police"), "pronoun" ("she"),
+    or "reference" ("the report": resolved from the sentences around it).
+    """
+
+    kind: str
+    text: str
+
+
+def is_attributed(sentence: str) -> bool:
+    """Reported speech or a quotation: a sentence whose claim belongs to someone."""
+    return bool(_ATTRIBUTION_CUE.search(sentence.strip()))
+
+
+# ---------------------------------------------------------------- names
+
+
+def _bare(word: str) -> str:
+    return word.strip(".,;:!?\"“”‘’'()[]«»").removesuffix("'s").removesuffix("’s")
+
+
+def _stop(word: str) -> bool:
+    """An opening or function word ("What", "While", "As"); "US" in capitals is a name, "us" is not."""
+    bare = _bare(word)
+    return bare.casefold() in _NOT_A_NAME and not (len(bare) > 1 and bare.isupper())
+
+
+def _capitalised(word: str) -> bool:
+    bare = _bare(word)
+    return bool(bare) and (bare[0].isupper() or (bare[0].isdigit() and any(c.isupper() for c in bare))
+                           or (bare[:1] == "i" and bare[1:2].isupper()))
+
+
+def is_name(text: str) -> bool:
+    """A person's, outlet's or body's name: capitalised words, not an opening word or a date."""
+    words = [_bare(w) for w in text.split() if _bare(w)]
+    if not words or len(words) > 10 or len(text) > 90:
+        return False
+    if _stop(words[0]) or (words[0].casefold() == "the" and len(words) == 1):
+        return False
+    content = [w for w in words if w.casefold() not in _CONNECTORS]
+    if not content or not all(_capitalised(w) or w.casefold() in _BODIES | _PEOPLE | _TITLES for w in content):
+        return False
+    if not any(_capitalised(w) for w in content):
+        return False
+    return not all(w.casefold() in _TIME_WORDS or _stop(w) for w in content)
+
+
+def _trailing_name(words: list[str]) -> list[str]:
+    """The run of capitalised words (and connectors inside it) at the end of `words`."""
+    run: list[str] = []
+    for word in reversed(words):
+        name_word = _capitalised(word) and not _stop(word) and _bare(word).casefold() not in _TIME_WORDS
+        if name_word or (run and _bare(word).casefold() in _CONNECTORS - {"the", "on", "in"}):
+            run.insert(0, word)
+        else:
+            break
+    while run and _bare(run[0]).casefold() in _CONNECTORS and run[0] != "The":
+        run.pop(0)
+    return run
+
+
+def _leading_name(words: list[str]) -> list[str]:
+    """The run of capitalised words (and connectors inside it) at the start of `words`."""
+    run: list[str] = []
+    for index, word in enumerate(words):
+        bare = _bare(word)
+        if _capitalised(word) and (index or not _stop(word)):
+            run.append(word)
+            if word.endswith(("'s", "’s", ",", ".")) and not re.fullmatch(r"(?:[A-Z]\.)+|[A-Z][a-z]{0,3}\.", word):
+                break
+        elif run and bare.casefold() in _CONNECTORS - {"on", "in"} and index + 1 < len(words) and _capitalised(
+                words[index + 1]):
+            run.append(word)
+        else:
+            break
+    return run
+
+
+def _join(words: list[str]) -> str:
+    text = " ".join(words).strip(" ,;:\"“”‘’'()")
+    text = re.sub(r"(?:'s|’s)$", "", text).rstrip(".,")
+    # A capital "The" belongs to names ("The Verge"); a lower-case article does not.
+    return re.sub(r"^(?:the|[Aa]n?)\s+", "", text)
+
+
+# ---------------------------------------------------------------- one sentence
+
+
+def _phrase(np: str) -> Mention | None:
+    """What a noun phrase (a reporting verb's subject or object, "according to ...") names."""
+    np = np.strip(" ,;:\"“”‘’'")
+    np = re.split(r"\s+(?:which|who|that|whose|where|when|while|as|because|after|before|since|but|and then)\b", np)[0]
+    words = np.split()
+    if not words:
+        return None
+    lowered = [_bare(w).casefold() for w in words]
+    if lowered[0] in _PRONOUNS and len(words) == 1:
+        return Mention("pronoun", _bare(words[0]))
+    # "The Verge's Stadia review", "CNN's report": the owner of a possessive.
+    for index, word in enumerate(words):
+        if word.endswith(("'s", "’s")):
+            owner = _trailing_name(words[: index + 1])
+            if owner and is_name(_join(owner)):
+                return Mention("name", _join(owner))
+            break
+    # "a report in the Argus Leader", "a study by researchers at Yale", "officials at the institution".
+    for index, word in enumerate(lowered):
+        if word in _DOCUMENTS | _PEOPLE and index + 1 < len(words) and lowered[index + 1] in (
+                "in", "by", "from", "of", "at", "with", "for", "published", "released", "issued"):
+            rest = words[index + 1:]
+            while rest and _bare(rest[0]).casefold() in {"in", "by", "from", "of", "at", "with", "for", "published",
+                                                         "released", "issued", "the", "a", "an"}:
+                rest = rest[1:]
+            named = _leading_name(rest)
+            if named and is_name(_join(named)):
+                return Mention("name", _join(named))
+            if word in _PEOPLE:
+                return Mention("group", _join(words))
+            break
+    head = lowered[-1]
+    if head in _DOCUMENTS | _PEOPLE | _BODIES:
+        # "Berrien County Health Department officials" -> the body; "the Associated Press news agency" -> the
+        # name; "the US military" -> both words.
+        descriptors = 1
+        while (descriptors < len(words) and lowered[-descriptors - 1] in _DESCRIPTORS
+               and words[-descriptors - 1].islower()):
+            descriptors += 1
+        before = _trailing_name(words[:-descriptors])
+        if before and is_name(_join(before)):
+            return Mention("name", _join(before + (words[-1:] if head in _BODIES and descriptors == 1 else [])))
+        if head in _DOCUMENTS or (head in _BODIES - _PEOPLE and len(words) <= 3):
+            return Mention("reference", _join(words))
+        if head in _PEOPLE:
+            modifiers = [w for w in words[:-1] if _bare(w).casefold() not in ("the", "a", "an")]
+            if len(modifiers) <= 2 and all(w.islower() for w in modifiers):
+                return Mention("group", _join(words))
+        return None
+    if not _capitalised(words[-1]) and not words[-1].endswith(","):
+        return None
+    named = _trailing_name(words)
+    if not named:
+        return None
+    # "Department of Correction spokesman Jason Kersten", "White House press secretary Sarah Sanders".
+    start = len(words) - len(named)
+    titles = start
+    while titles > 0 and _bare(words[titles - 1]).casefold() in _TITLES:
+        titles -= 1
+    if titles < start:
+        body = _trailing_name(words[:titles])
+        named = body + words[titles:start] + named if body and is_name(_join(body)) else named
+    text = _join(named)
+    return Mention("name", text) if is_name(text) else None
+
+
+def _subject_before(prefix: str) -> str | None:
+    """The words that are the reporting verb's subject, from the text before the verb."""
+    prefix = _AUXILIARY.sub("", prefix.rstrip())
+    if _PASSIVE.search(prefix):
+        return None
+    # "X, the deputy secretary, said" and "X (D-Mass.) said": drop the appositive.
+    prefix = re.sub(r"\s*\([^()]{1,60}\)$", "", prefix)
+    appositive = re.match(r"^(.*\S)\s*,\s*([^,\"“”]{2,120}),$", prefix)
+    if appositive and re.search(r"\w$", appositive.group(1)):
+        inner = appositive.group(2).split()
+        before = re.split(r"[,;:\"“”—–(!?]", appositive.group(1))[-1].split()
+        # "the group's president, Stephen Ubl, said": the appositive is the name; otherwise it describes one.
+        if before and before[0].islower() and _leading_name(inner) == inner and is_name(" ".join(inner)):
+            return " ".join(inner)
+        prefix = appositive.group(1)
+    chunk = re.split(r"[,;:\"“”—–(!?]|\s[-‘’']\s", prefix)[-1].strip()
+    if not chunk:
+        return None
+    words = chunk.split()
+    # Subordinate openers ("While the company said", "What she said") and long clauses are no subject.
+    if _bare(words[0]).casefold() in _NOT_A_NAME - _PRONOUNS - {"the"} and not _capitalised(words[0]):
+        return None
+    if _bare(words[0]).casefold() in {"what", "while", "as", "when", "if", "how", "why", "whether", "because",
+                                      "although", "though", "since", "unless", "until", "after", "before"}:
+        return None
+    return " ".join(words[-12:])
+
+
+def mention_in(sentence: str) -> Mention | None:
+    """The speaker or source one sentence names (pronouns and references still to be resolved)."""
+    text = sentence.strip()
+    match = _ACCORDING.search(text)
+    if match:
+        found = _phrase(match.group("np"))
+        if found:
+            return found
+    for verb in _SAY_VERB.finditer(text):
+        subject = _subject_before(text[: verb.start()])
+        if subject:
+            found = _phrase(subject)
+            if found:
+                return found
+        after = text[verb.end():]
+        if re.search(r"(?:^|[,\"”’])\s*$", text[: verb.start()]):
+            np = re.split(r"[.,;!?]\s|[.,;!?]$|\s+(?:in|on|at|during|after|before|when|that|on)\s", after.strip())[0]
+            found = _phrase(np)
+            if found and found.kind in ("name", "group"):
+                return found
+            # ', said the company's spokesman, John Doe.'
+            appositive = re.match(r"\s*[^,]{2,60},\s*([^,.;]{2,60})", after)
+            if appositive:
+                named = _leading_name(appositive.group(1).split())
+                if named and is_name(_join(named)):
+                    return Mention("name", _join(named))
+    return None
+
+
+# ---------------------------------------------------------------- a run of sentences
+
+
+def _owner_of_document(sentence: str) -> str | None:
+    """The outlet, person or body a sentence names with a report or statement ("a report in X")."""
+    for match in re.finditer(r"\b(?:" + "|".join(sorted(_DOCUMENTS)) + r")\b", sentence):
+        after = sentence[match.end():].split()
+        if after and after[0] in ("in", "by", "from", "of", "published", "released", "issued"):
+            rest = after[1:]
+            while rest and rest[0].casefold() in ("the", "a", "an", "by", "in"):
+                rest = rest[1:]
+            named = _leading_name(rest)
+            if named and is_name(_join(named)):
+                return _join(named)
+        before = _trailing_name(sentence[: match.start()].split())
+        if before and is_name(_join(before)):
+            return _join(before)
+    # "X released a report", "X said in a statement".
+    issued = re.search(r"(?P<who>(?:[A-Z][\w'’.&-]*\s+){0,6}[A-Z][\w'’.&-]*)\s+(?:released|published|issued|"
+                       r"put out|said in|wrote in)\s+(?:a|an|its|his|her|their|the)\b", sentence)
+    if issued:
+        named = _trailing_name(issued.group("who").split())
+        if named and is_name(_join(named)):
+            return _join(named)
+    return None
+
+
+def _resolve_reference(reference: str, window: list[str], previous: str | None) -> str | None:
+    """"the report" / "the statement" -> its issuer; "the ministry" -> the ministry named before.
+
+    `window` is the sentence itself last, after up to three before it.
+    """
+    noun = _bare(reference.split()[-1]).casefold()
+    if noun in _BODIES:
+        # "the department" after "Berrien County Health Department officials said": the name holding the noun.
+        for sentence in reversed(window):
+            for match in re.finditer(rf"\b{re.escape(noun)}\b", sentence, re.IGNORECASE):
+                if not sentence[match.start()].isupper():
+                    continue
+                words = sentence[: match.end()].split()
+                named = _trailing_name(words)
+                tail = _leading_name(sentence[match.start():].split())
+                candidate = _join(named[:-1] + tail if named else tail)
+                if len(candidate.split()) > 1 and is_name(candidate):
+                    return candidate
+        return None
+    for sentence in (window[-1], *reversed(window[-2:-1])):
+        owner = _owner_of_document(sentence)
+        if owner:
+            return owner
+    return previous if previous and not _is_person(previous) else None
+
+
+def _sentence_subject(sentence: str) -> str | None:
+    """A name opening a sentence ("Pharmaceutical Research and Manufacturers of America spent ...",
+    "Presumptive Democratic nominee Joe Biden said ...")."""
+    words = sentence.strip().lstrip("\"“‘(").split()
+    end = 0
+    while end < len(words) and (_capitalised(words[end]) or _bare(words[end]).casefold() in _TITLES | _CONNECTORS):
+        end += 1
+        if words[end - 1].endswith((",", "'s", "’s")):
+            break
+    found = _phrase(" ".join(words[:end])) if end else None
+    return found.text if found and found.kind == "name" else None
+
+
+def _people_in(sentence: str, surnames: set[str]) -> list[str]:
+    """People named in a sentence, in order: full names, or surnames the article gave in full before."""
+    people: list[str] = []
+    words = sentence.split()
+    index = 0
+    while index < len(words):
+        named = _leading_name(words[index:]) if index or not _stop(words[0]) else []
+        if named:
+            text = _join(named)
+            if _is_person(text) or (len(named) == 1 and _bare(named[0]) in surnames):
+                people.append(text)
+            index += len(named)
+        else:
+            index += 1
+    return people
+
+
+def _recent_person(speakers: list[str | None], before: str, surnames: set[str]) -> str | None:
+    """Who "he" or "she" is: the speaker of the sentence before, the last person it names, or a recent speaker."""
+    if speakers and speakers[-1] and _is_person(speakers[-1]):
+        return speakers[-1]
+    people = _people_in(before, surnames)
+    if people:
+        return people[-1]
+    for speaker in reversed(speakers[-3:]):
+        if speaker and _is_person(speaker):
+            return speaker
+    return None
+
+
+def is_organization(name: str) -> bool:
+    """An outlet or a body rather than a person: "CNN", "US military", "Berrien County Health Department",
+    "Acme Inc", "The New York Times", "police"."""
+    words = [_bare(w) for w in name.split() if _bare(w)]
+    if not words:
+        return False
+    titles = [i for i, w in enumerate(words) if w.casefold() in _TITLES]
+    if titles and titles[-1] + 1 < len(words) and all(_capitalised(w) for w in words[titles[-1] + 1:]):
+        return False  # "Department of Correction spokesman Jason Kersten" is the spokesman
+    if any(w.casefold() in _ORGANIZATION_WORDS | _BODIES | _DOCUMENTS for w in words):
+        return True
+    if words[0] == "The" or all(w.casefold() in _PEOPLE or w.islower() for w in words):
+        return True
+    # An acronym standing alone or leading ("CNN", "NASA", "BBC News", "US military").
+    return bool(re.fullmatch(r"[A-Z][A-Z0-9&.]{1,7}", words[0].replace(".", "")) and not re.fullmatch(
+        r"(?:[A-Z]\.){1,2}", _bare(name.split()[0]) + "."))
+
+
+def _is_person(name: str) -> bool:
+    words = name.split()
+    return 2 <= len(words) <= 5 and not is_organization(name) and all(
+        _capitalised(w) or _bare(w).casefold() in _CONNECTORS | _TITLES for w in words) and not any(
+        _bare(w).casefold() in _TIME_WORDS for w in words)
+
+
+def attribute(sentences: list[str]) -> list[str | None]:
+    """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined."""
+    mentions = [mention_in(s) for s in sentences]
+    lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
+    surnames = {m.group(1) for s in sentences
+                for m in re.finditer(r"\b[A-Z][\w'’-]+\s+(?:[A-Z]\.\s+)?([A-Z][\w'’-]+)\b", s)
+                if m.group(1).casefold() not in _TIME_WORDS | _ORGANIZATION_WORDS and not _stop(m.group(1))}
+    speakers: list[str | None] = []
+    testifier: str | None = None
+    for index, mention in enumerate(mentions):
+        sentence = sentences[index]
+        previous = speakers[index - 1] if index else None
+        speaker: str | None = None
+        if mention is None:
+            pass
+        elif mention.kind in ("name", "group"):
+            speaker = mention.text
+        elif mention.kind == "pronoun":
+            if mention.text.casefold() in ("i", "we"):
+                speaker = None
+            elif mention.text.casefold() in ("he", "she"):
+                speaker = _recent_person(speakers, sentences[index - 1] if index else "", surnames)
+            else:
+                before = sentences[index - 1] if index else ""
+                speaker = previous or (_sentence_subject(before) if before else None)
+        elif mention.kind == "reference":
+            speaker = _resolve_reference(mention.text, sentences[max(0, index - 3): index + 1], previous)
+        if speaker is None and re.match(r"^\s*[\"“‘«]", sentence):
+            # A quotation on its own: its speaker is named just before (': "...') or just after.
+            if index and previous and re.search(r"[\"”’:]\s*$|[\"”’][^\"“”]*$", sentences[index - 1]):
+                speaker = previous
+            elif index + 1 < len(mentions) and mentions[index + 1] and re.match(
+                    r"^\s*\w+(?:\s+\w+){0,3}\s+(?:said|says|added)\b", sentences[index + 1]):
+                following = mentions[index + 1]
+                if following.kind in ("name", "group"):
+                    speaker = following.text
+                elif following.kind == "pronoun" and previous:
+                    speaker = previous
+        if speaker is None and testifier and _FIRST_PERSON.search(sentence) and not mention:
+            # First-person testimony the article quotes at length: the person it says testified.
+            speaker = testifier
+        if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
+            testifier = speaker
+        if speaker and " " not in speaker and speaker.casefold() in lower_words - _PEOPLE - _BODIES:
+            speaker = None  # a common word written with a capital at the start of a sentence ("Tests found")
+        speakers.append(speaker)
+    return speakers
