@@ -193,6 +193,12 @@ def _join(words: list[str]) -> str:
     return re.sub(r"^(?:the|[Aa]n?)\s+", "", text)
 
 
+def _group(words: list[str]) -> str:
+    """An unnamed group as the article puts it, without its article: "the energy experts" -> "energy experts"."""
+    text = _join(words)
+    return re.sub(r"^The\s+", "", text) if text[:4] == "The " else text
+
+
 # ---------------------------------------------------------------- one sentence
 
 
@@ -225,7 +231,7 @@ def _phrase(np: str) -> Mention | None:
             if named and is_name(_join(named)):
                 return Mention("name", _join(named))
             if word in _PEOPLE:
-                return Mention("group", _join(words))
+                return Mention("group", _group(words))
             break
     head = lowered[-1]
     if head in _DOCUMENTS | _PEOPLE | _BODIES:
@@ -243,7 +249,7 @@ def _phrase(np: str) -> Mention | None:
         if head in _PEOPLE:
             modifiers = [w for w in words[:-1] if _bare(w).casefold() not in ("the", "a", "an")]
             if len(modifiers) <= 2 and all(w.islower() for w in modifiers):
-                return Mention("group", _join(words))
+                return Mention("group", _group(words))
         return None
     if not _capitalised(words[-1]) and not words[-1].endswith(","):
         return None
@@ -444,9 +450,10 @@ def attribute(sentences: list[str]) -> list[str | None]:
     """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined."""
     mentions = [mention_in(s) for s in sentences]
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
-    surnames = {m.group(1) for s in sentences
-                for m in re.finditer(r"\b[A-Z][\w'’-]+\s+(?:[A-Z]\.\s+)?([A-Z][\w'’-]+)\b", s)
-                if m.group(1).casefold() not in _TIME_WORDS | _ORGANIZATION_WORDS and not _stop(m.group(1))}
+    surnames = {run.split()[-1] for s in sentences
+                for run in re.findall(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w'’-]+){1,3}", s)}
+    surnames = {name for name in surnames if name.casefold() not in _TIME_WORDS | _ORGANIZATION_WORDS
+                and not _stop(name)}
     speakers: list[str | None] = []
     testifier: str | None = None
     for index, mention in enumerate(mentions):
