@@ -34,7 +34,8 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"insists|noted|notes|explained|explains|concluded|concludes|found|finds|alleged|alleges|testified|testifies|"
         r"predicted|predicts|acknowledged|acknowledges|admitted|admits|tweeted|posted|showed|shows|revealed|reveals|"
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
-        r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied")
+        r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|emphasizes|emphasises|emphasised|likens|pledged|"
+        r"acknowledged|explained|described|described")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
@@ -49,7 +50,12 @@ _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:()\"“”]{2,160})")
 _AUXILIARY = re.compile(r"(?:\s+(?:has|have|had|also|first|later|previously|earlier|recently|then|further|"
                         r"publicly|once|repeatedly|never|often|again|already|would|will|could|may|might|"
                         r"did|does|do|had|not|\w+ly))+$", re.IGNORECASE)
-_PASSIVE = re.compile(r"\b(?:was|were|been|be|being|is|are|to|it's|it is|it was)\s*$", re.IGNORECASE)
+_PASSIVE = re.compile(r"\b(?:was|were|been|be|being|is|are|to|it's|it is|it was|we're|we’re|they're|they’re|"
+                      r"you're|you’re|I'm|I’m|get|gets|got)\s*$", re.IGNORECASE)
+# When a statement was made, between its speaker and the verb: "Mr. Ruano last week said".
+_WHEN = re.compile(r"(?:\s+(?:(?:last|this|on|earlier|late|early)\s+)?(?:week|month|year|weekend|night|"
+                   r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|January|February|March|April|May|June|July|August|"
+                   r"September|October|November|December)|\s+(?:yesterday|today|again|recently|once))+$")
 
 _CONNECTORS = frozenset({"of", "for", "and", "de", "del", "da", "do", "dos", "van", "von", "al", "bin", "the", "&",
                          "la", "le", "du", "der", "den", "on", "in"})
@@ -102,6 +108,13 @@ _TESTIMONY = re.compile(r"\b(?:testified|testifies|testimony|told (?:the |a )?(?
                         re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"(?:^|[\s\"“‘(])(?:I|I'm|I’m|I've|I’ve|I'd|I’d|I'll|I’ll|[Mm]y|[Mm]e)\b")
 _WORD = re.compile(r"[^\s]+")
+# Words opening a clause before its subject: "but", "while", "as", "under questioning".
+_HONORIFICS = frozenset("mr mrs ms miss dr prof sen rep gov judge sir dame rev president senator governor mayor"
+                        .split())
+_OPENERS = frozenset("""but and so yet while as when although though because since after before once until unless
+    under questioning now then meanwhile still however also even""".split())
+# A scholarly citation closing the sentence: "... by 0.1°C (Copernicus Climate Change Service, 2023)."
+_CITATION = re.compile(r"\((?P<who>[A-Z][^()]{1,80}?),\s*(?:19|20)\d\d[a-z]?\)[.!]?$")
 
 
 @dataclass(frozen=True)
@@ -187,7 +200,7 @@ def _leading_name(words: list[str]) -> list[str]:
 
 
 def _join(words: list[str]) -> str:
-    text = " ".join(words).strip(" ,;:\"“”‘’'()")
+    text = " ".join(words).strip(" ,;:\"“”‘’'()[]")
     text = re.sub(r"(?:'s|’s)$", "", text).rstrip(".,")
     # A capital "The" belongs to names ("The Verge"); a lower-case article does not.
     return re.sub(r"^(?:the|[Aa]n?)\s+", "", text)
@@ -212,6 +225,11 @@ def _phrase(np: str) -> Mention | None:
     lowered = [_bare(w).casefold() for w in words]
     if lowered[0] in _PRONOUNS and len(words) == 1:
         return Mention("pronoun", _bare(words[0]))
+    # "David Reay from Edinburgh University": the person, not the place they work.
+    person = _leading_name(words)
+    if (person and len(person) < len(words) and lowered[len(person)] in ("from", "of", "at", "with")
+            and _is_person(_join(person))):
+        return Mention("name", _join(person))
     # "The Verge's Stadia review", "CNN's report": the owner of a possessive.
     for index, word in enumerate(words):
         if word.endswith(("'s", "’s")):
@@ -242,6 +260,12 @@ def _phrase(np: str) -> Mention | None:
                and words[-descriptors - 1].islower()):
             descriptors += 1
         before = _trailing_name(words[:-descriptors])
+        if not before and head in _DOCUMENTS and len(words) > 2:
+            # "Cirium schedule data", "a Pew Research online survey": lower-case words between name and document.
+            for skip in (2, 3):
+                before = _trailing_name(words[:-skip]) if all(w.islower() for w in words[-skip:]) else []
+                if before:
+                    break
         if before and is_name(_join(before)):
             return Mention("name", _join(before + (words[-1:] if head in _BODIES and descriptors == 1 else [])))
         if head in _DOCUMENTS or (head in _BODIES - _PEOPLE and len(words) <= 3):
@@ -270,30 +294,54 @@ def _phrase(np: str) -> Mention | None:
 
 def _subject_before(prefix: str) -> str | None:
     """The words that are the reporting verb's subject, from the text before the verb."""
-    prefix = _AUXILIARY.sub("", prefix.rstrip())
+    prefix = _AUXILIARY.sub("", _WHEN.sub("", _AUXILIARY.sub("", prefix.rstrip())))
     if _PASSIVE.search(prefix):
         return None
-    # "X, the deputy secretary, said" and "X (D-Mass.) said": drop the appositive.
-    prefix = re.sub(r"\s*\([^()]{1,60}\)$", "", prefix)
+    # "X (D-Mass.) said", "Montoya-Lewis herself said".
+    prefix = re.sub(r"\s*\([^()]{1,60}\)$|\s+(?:himself|herself|themselves|itself)$", "", prefix)
+    if prefix.endswith(","):
+        # '"...," Nathaniel Pieper, senior vice president of fleet, finances and alliances at Alaska, said'
+        after_quote = re.search(r"[”\"]\s*,?\s*([^,\"“”]{2,80}),[^\"“”]*,$", prefix)
+        if after_quote and _leading_name(after_quote.group(1).split()) == after_quote.group(1).split():
+            return after_quote.group(1)
+    # "X, the deputy secretary, said": drop the appositive ("X, who ..., said", "X, the entity that ..., said").
     appositive = re.match(r"^(.*\S)\s*,\s*([^,\"“”]{2,120}),$", prefix)
-    if appositive and re.search(r"\w$", appositive.group(1)):
+    if not (appositive and len(appositive.group(2).split()) <= 12):
+        appositive = re.match(r"^(.*?\w)\s*,\s*((?:the|a|an|who|which|whose)\b[^\"“”]{2,300}),$", prefix) or appositive
+    if appositive and re.search(r"\w$", appositive.group(1)) and (
+            len(appositive.group(2).split()) <= 12 or re.match(r"(?:the|a|an|who|which|whose)\b", appositive.group(2))):
         inner = appositive.group(2).split()
         before = re.split(r"[,;:\"“”—–(!?]", appositive.group(1))[-1].split()
         # "the group's president, Stephen Ubl, said": the appositive is the name; otherwise it describes one.
         if before and before[0].islower() and _leading_name(inner) == inner and is_name(" ".join(inner)):
             return " ".join(inner)
         prefix = appositive.group(1)
+    elif prefix.endswith(","):
+        return None
     chunk = re.split(r"[,;:\"“”—–(!?]|\s[-‘’']\s", prefix)[-1].strip()
-    if not chunk:
-        return None
     words = chunk.split()
-    # Subordinate openers ("While the company said", "What she said") and long clauses are no subject.
-    if _bare(words[0]).casefold() in _NOT_A_NAME - _PRONOUNS - {"the"} and not _capitalised(words[0]):
+    # "What she said" is no subject; "While the company said", "but Acting U.S. Attorney ... Joshua Levy said"
+    # and "As AnandTech reports" carry one after their opening word.
+    if not words or _bare(words[0]).casefold() in {"what", "how", "why", "whether", "if", "whatever"}:
         return None
-    if _bare(words[0]).casefold() in {"what", "while", "as", "when", "if", "how", "why", "whether", "because",
-                                      "although", "though", "since", "unless", "until", "after", "before"}:
-        return None
-    return " ".join(words[-12:])
+    while words and _bare(words[0]).casefold() in _OPENERS:
+        words = words[1:]
+    return " ".join(words[-12:]) or None
+
+
+def _inverted(after: str) -> Mention | None:
+    """The speaker after the verb: ', said Hogan Gidley, the ...', ', said the company's spokesman, John Doe.'"""
+    np = re.split(r"[,;!?](?:\s|$)|(?<=[a-z]{3})\.(?:\s|$)|\.$|\s+(?:in|on|at|during|after|before|when|that|"
+                  r"last|this|earlier|about)\s", after.strip())[0]
+    found = _phrase(np)
+    if found and found.kind in ("name", "group"):
+        return found
+    appositive = re.match(r"\s*[^,]{2,60},\s*([^,.;]{2,60})", after)
+    if appositive:
+        named = _leading_name(appositive.group(1).split())
+        if named and is_name(_join(named)):
+            return Mention("name", _join(named))
+    return None
 
 
 def mention_in(sentence: str) -> Mention | None:
@@ -305,23 +353,23 @@ def mention_in(sentence: str) -> Mention | None:
         if found:
             return found
     for verb in _SAY_VERB.finditer(text):
-        subject = _subject_before(text[: verb.start()])
+        before = text[: verb.start()]
+        if re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
+            found = _inverted(text[verb.end():])  # '..., said Justice Secretary Humza Yousaf.'
+            if found:
+                return found
+        subject = _subject_before(before)
         if subject:
             found = _phrase(subject)
             if found:
                 return found
-        after = text[verb.end():]
-        if re.search(r"(?:^|[,\"”’])\s*$", text[: verb.start()]):
-            np = re.split(r"[.,;!?]\s|[.,;!?]$|\s+(?:in|on|at|during|after|before|when|that|on)\s", after.strip())[0]
-            found = _phrase(np)
-            if found and found.kind in ("name", "group"):
+        if re.search(r"(?:^|[,\"”’])\s*$", before):
+            found = _inverted(text[verb.end():])
+            if found:
                 return found
-            # ', said the company's spokesman, John Doe.'
-            appositive = re.match(r"\s*[^,]{2,60},\s*([^,.;]{2,60})", after)
-            if appositive:
-                named = _leading_name(appositive.group(1).split())
-                if named and is_name(_join(named)):
-                    return Mention("name", _join(named))
+    citation = _CITATION.search(text)
+    if citation and is_name(citation.group("who")):
+        return Mention("name", _join(citation.group("who").split()))
     return None
 
 
@@ -392,7 +440,8 @@ def _sentence_subject(sentence: str) -> str | None:
 
 
 def _people_in(sentence: str, surnames: set[str]) -> list[str]:
-    """People named in a sentence, in order: full names, or surnames the article gave in full before."""
+    """People named in a sentence, in order: a full name whose surname the article also uses alone, a titled
+    name ("Ms. Price"), or such a surname."""
     people: list[str] = []
     words = sentence.split()
     index = 0
@@ -400,7 +449,9 @@ def _people_in(sentence: str, surnames: set[str]) -> list[str]:
         named = _leading_name(words[index:]) if index or not _stop(words[0]) else []
         if named:
             text = _join(named)
-            if _is_person(text) or (len(named) == 1 and _bare(named[0]) in surnames):
+            last = _bare(named[-1])
+            if (_is_person(text) and (last in surnames or _bare(named[0]).casefold().rstrip(".") in _HONORIFICS)) or (
+                    len(named) == 1 and last in surnames):
                 people.append(text)
             index += len(named)
         else:
@@ -441,7 +492,7 @@ def is_organization(name: str) -> bool:
 
 def _is_person(name: str) -> bool:
     words = name.split()
-    return 2 <= len(words) <= 5 and not is_organization(name) and all(
+    return 2 <= len(words) <= 5 and not _stop(words[0]) and not is_organization(name) and all(
         _capitalised(w) or _bare(w).casefold() in _CONNECTORS | _TITLES for w in words) and not any(
         _bare(w).casefold() in _TIME_WORDS for w in words)
 
@@ -451,9 +502,13 @@ def attribute(sentences: list[str]) -> list[str | None]:
     mentions = [mention_in(s) for s in sentences]
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
     surnames = {run.split()[-1] for s in sentences
-                for run in re.findall(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w'’-]+){1,3}", s)}
+                for run in re.findall(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w'’-]+)+", s)
+                if _is_person(" ".join(run.split()[-2:]))}
+    # A surname counts when the article also uses it on its own ("Betancourt said"), as it does for people.
+    text = " ".join(sentences)
     surnames = {name for name in surnames if name.casefold() not in _TIME_WORDS | _ORGANIZATION_WORDS
-                and not _stop(name)}
+                and not _stop(name) and not name.isupper()
+                and re.search(rf"(?:^|[^\w\s]\s*|\s[a-z][\w'’-]*\s+){re.escape(name)}\b", text)}
     speakers: list[str | None] = []
     testifier: str | None = None
     for index, mention in enumerate(mentions):
@@ -468,13 +523,19 @@ def attribute(sentences: list[str]) -> list[str | None]:
             if mention.text.casefold() in ("i", "we"):
                 speaker = None
             elif mention.text.casefold() in ("he", "she"):
-                speaker = _recent_person(speakers, sentences[index - 1] if index else "", surnames)
+                # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
+                earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
+                                     surnames)
+                speaker = earlier[-1] if earlier else _recent_person(
+                    speakers, sentences[index - 1] if index else "", surnames)
             else:
                 before = sentences[index - 1] if index else ""
                 speaker = previous or (_sentence_subject(before) if before else None)
+                if speaker and mention.text.casefold() == "it" and _is_person(speaker):
+                    speaker = None  # "it" is a body or an outlet, never a person
         elif mention.kind == "reference":
             speaker = _resolve_reference(mention.text, sentences[max(0, index - 3): index + 1], previous)
-        if speaker is None and re.match(r"^\s*[\"“‘«]", sentence):
+        if speaker is None and mention is None and re.match(r"^\s*[\"“‘«]", sentence):
             # A quotation on its own: its speaker is named just before (': "...') or just after.
             if index and previous and re.search(r"[\"”’:]\s*$|[\"”’][^\"“”]*$", sentences[index - 1]):
                 speaker = previous
