@@ -211,7 +211,7 @@ class EmbeddedExtractor:
             if not any(is_near_duplicate(candidate.text, kept.text) for kept in candidates):
                 candidates.append(candidate)
         budget = claim_budget(len(scored), max_claims)
-        speakers = attribute(texts)
+        speakers = attribute(texts, article.author)
         shown = sorted(candidates[:budget], key=lambda s: s.position)
         claims = [self._claim(s, texts, speakers) for s in shown]
         more = [self._claim(s, texts, speakers) for s in candidates[budget:]]

@@ -34,8 +34,9 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"insists|noted|notes|explained|explains|concluded|concludes|found|finds|alleged|alleges|testified|testifies|"
         r"predicted|predicts|acknowledged|acknowledges|admitted|admits|tweeted|posted|showed|shows|revealed|reveals|"
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
-        r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|emphasizes|emphasises|emphasised|likens|pledged|"
-        r"acknowledged|explained|described|described")
+        r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
+        r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
+        r"reiterates|cited|cites")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
@@ -89,7 +90,8 @@ _DOCUMENTS = frozenset("""report reports statement statements study studies surv
     findings research assessment forecast indictment affidavit testimony transcript""".split())
 # Titles between a body and a person ("Department of Correction spokesman Jason Kersten").
 _TITLES = frozenset("""spokesman spokeswoman spokesperson president chief executive director minister secretary
-    senator governor mayor chairman chairwoman chair ceo analyst economist professor coach manager attorney lawyer
+    senator governor mayor chairman chairwoman chair ceo cmo cfo mp mep analyst economist professor coach manager
+    attorney lawyer
     officer commissioner founder head leader member representative rep sen gov adviser advisor official researcher
     scientist editor reporter correspondent columnist owner partner deputy press""".split())
 _ORGANIZATION_WORDS = frozenset("""inc ltd llc plc corp co gmbh ag sa news times post press journal tribune herald
@@ -108,6 +110,7 @@ _TESTIMONY = re.compile(r"\b(?:testified|testifies|testimony|told (?:the |a )?(?
                         re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"(?:^|[\s\"“‘(])(?:I|I'm|I’m|I've|I’ve|I'd|I’d|I'll|I’ll|[Mm]y|[Mm]e)\b")
 _WORD = re.compile(r"[^\s]+")
+_AUTHOR_VOICE = re.compile(r"\b(?:I|we|We|our|Our|my|My|us)\b")
 # Words opening a clause before its subject: "but", "while", "as", "under questioning".
 _HONORIFICS = frozenset("mr mrs ms miss dr prof sen rep gov judge sir dame rev president senator governor mayor"
                         .split())
@@ -215,21 +218,31 @@ def _group(words: list[str]) -> str:
 # ---------------------------------------------------------------- one sentence
 
 
-def _phrase(np: str) -> Mention | None:
-    """What a noun phrase (a reporting verb's subject or object, "according to ...") names."""
+def _phrase(np: str, subject: bool = False) -> Mention | None:
+    """What a noun phrase (a reporting verb's subject or object, "according to ...") names.
+
+    A subject is read from its end ("the service that Mr. Cleckley" -> "Mr. Cleckley"), an object from its start.
+    """
     np = np.strip(" ,;:\"“”‘’'")
-    np = re.split(r"\s+(?:which|who|that|whose|where|when|while|as|because|after|before|since|but|and then)\b", np)[0]
+    parts = re.split(r"\s+(?:which|who|that|whose|where|when|while|as|because|after|before|since|but|and then)\b", np)
+    np = parts[-1] if subject else parts[0]
     words = np.split()
     if not words:
         return None
     lowered = [_bare(w).casefold() for w in words]
     if lowered[0] in _PRONOUNS and len(words) == 1:
         return Mention("pronoun", _bare(words[0]))
-    # "David Reay from Edinburgh University": the person, not the place they work.
-    person = _leading_name(words)
-    if (person and len(person) < len(words) and lowered[len(person)] in ("from", "of", "at", "with")
-            and _is_person(_join(person))):
+    # "David Reay from Edinburgh University": the person, not the place they work; "the Health Ministry in
+    # Gaza": the body, not the place.
+    start = 1 if lowered[0] in ("the", "a", "an") else 0
+    person = _leading_name(words[start:])
+    if (person and start + len(person) < len(words) and lowered[start + len(person)] in ("from", "of", "at", "with",
+                                                                                          "in")
+            and (_is_person(_join(person)) or (is_organization(_join(person)) and is_name(_join(person))))):
         return Mention("name", _join(person))
+    # "the Conservative MP said", "The CMO told": a title standing for the person named before.
+    if lowered[0] == "the" and 2 <= len(words) <= 4 and lowered[-1] in _TITLES:
+        return Mention("title", _join(words))
     # "The Verge's Stadia review", "CNN's report": the owner of a possessive.
     for index, word in enumerate(words):
         if word.endswith(("'s", "’s")):
@@ -305,16 +318,16 @@ def _subject_before(prefix: str) -> str | None:
         if after_quote and _leading_name(after_quote.group(1).split()) == after_quote.group(1).split():
             return after_quote.group(1)
     # "X, the deputy secretary, said": drop the appositive ("X, who ..., said", "X, the entity that ..., said").
-    appositive = re.match(r"^(.*\S)\s*,\s*([^,\"“”]{2,120}),$", prefix)
-    if not (appositive and len(appositive.group(2).split()) <= 12):
-        appositive = re.match(r"^(.*?\w)\s*,\s*((?:the|a|an|who|which|whose)\b[^\"“”]{2,300}),$", prefix) or appositive
+    appositive = re.match(r"^(.*?\w)\s*,\s*((?:the|a|an|who|which|whose)\b[^\"“”]{2,300}),$", prefix) or re.match(
+        r"^(.*\S)\s*,\s*([^,\"“”]{2,120}),$", prefix)
     if appositive and re.search(r"\w$", appositive.group(1)) and (
             len(appositive.group(2).split()) <= 12 or re.match(r"(?:the|a|an|who|which|whose)\b", appositive.group(2))):
         inner = appositive.group(2).split()
         before = re.split(r"[,;:\"“”—–(!?]", appositive.group(1))[-1].split()
         # "the group's president, Stephen Ubl, said": the appositive is the name; otherwise it describes one.
-        if before and before[0].islower() and _leading_name(inner) == inner and is_name(" ".join(inner)):
-            return " ".join(inner)
+        if before and _leading_name(inner) == inner and is_name(" ".join(inner)) and (
+                before[0].islower() or (_bare(before[-1]).casefold() in _TITLES and _is_person(" ".join(inner)))):
+            return " ".join(inner)  # ... or "VFI Chief Executive, Padraig Cribben, said"
         prefix = appositive.group(1)
     elif prefix.endswith(","):
         return None
@@ -360,7 +373,7 @@ def mention_in(sentence: str) -> Mention | None:
                 return found
         subject = _subject_before(before)
         if subject:
-            found = _phrase(subject)
+            found = _phrase(subject, subject=True)
             if found:
                 return found
         if re.search(r"(?:^|[,\"”’])\s*$", before):
@@ -497,8 +510,13 @@ def _is_person(name: str) -> bool:
         _bare(w).casefold() in _TIME_WORDS for w in words)
 
 
-def attribute(sentences: list[str]) -> list[str | None]:
-    """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined."""
+def attribute(sentences: list[str], author: str | None = None) -> list[str | None]:
+    """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined.
+
+    `author` is the article's byline: the first person outside quotation marks ("In our research, we found")
+    is the author writing, when the byline is one person's name.
+    """
+    writer = author if author and _is_person(author) and "," not in author else None
     mentions = [mention_in(s) for s in sentences]
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
     surnames = {run.split()[-1] for s in sentences
@@ -517,12 +535,12 @@ def attribute(sentences: list[str]) -> list[str | None]:
         speaker: str | None = None
         if mention is None:
             pass
-        elif mention.kind in ("name", "group"):
+        elif mention.kind == "name":
             speaker = mention.text
-        elif mention.kind == "pronoun":
+        elif mention.kind in ("pronoun", "title"):
             if mention.text.casefold() in ("i", "we"):
                 speaker = None
-            elif mention.text.casefold() in ("he", "she"):
+            elif mention.text.casefold() in ("he", "she") or mention.kind == "title":
                 # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
                 earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
                                      surnames)
@@ -542,13 +560,16 @@ def attribute(sentences: list[str]) -> list[str | None]:
             elif index + 1 < len(mentions) and mentions[index + 1] and re.match(
                     r"^\s*\w+(?:\s+\w+){0,3}\s+(?:said|says|added)\b", sentences[index + 1]):
                 following = mentions[index + 1]
-                if following.kind in ("name", "group"):
+                if following.kind == "name":
                     speaker = following.text
                 elif following.kind == "pronoun" and previous:
                     speaker = previous
         if speaker is None and testifier and _FIRST_PERSON.search(sentence) and not mention:
             # First-person testimony the article quotes at length: the person it says testified.
             speaker = testifier
+        if (speaker is None and writer and (mention is None or mention.kind == "pronoun")
+                and not re.search(r"[\"“”«»]", sentence) and _AUTHOR_VOICE.search(sentence)):
+            speaker = writer
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
             testifier = speaker
         if speaker and " " not in speaker and speaker.casefold() in lower_words - _PEOPLE - _BODIES:
