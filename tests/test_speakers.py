@@ -35,7 +35,15 @@ PUBLIC = Path(__file__).resolve().parent / "fixtures" / "public"
     ("Burials have increased to five days a week, said Department of Correction spokesman Jason Kersten.",
      "Department of Correction spokesman Jason Kersten"),
     ("Sales fell 3%, Reuters reported, citing two people familiar with the matter.", "Reuters"),
-    ("The room is usually locked, the officials said.", "officials"),
+    ("Those goats were so smart, remembers Shanna Challenger, coordinator for the programme.", "Shanna Challenger"),
+    ("“We are officially joining a family,” Nathaniel Pieper, senior vice president of fleet, finances and alliances "
+     "at Alaska, said in a statement on Oct. 12.", "Nathaniel Pieper"),
+    ("Turkey, Poland and Bonaire have been removed from the list, said Justice Secretary Humza Yousaf.",
+     "Justice Secretary Humza Yousaf"),
+    ("The average temperature has already exceeded the previous record by 0.1°C (Copernicus Climate Change Service, "
+     "2023).", "Copernicus Climate Change Service"),
+    ("Mr. Ruano last week said signal preemption remains his major issue.", "Mr. Ruano"),
+    ("David Reay from Edinburgh University likens the statistics to a movie.", "David Reay"),
 ])
 def test_attributions_the_issue_found_missing(sentence: str, speaker: str) -> None:
     assert attribute([sentence]) == [speaker]
@@ -49,6 +57,9 @@ def test_attributions_the_issue_found_missing(sentence: str, speaker: str) -> No
     "It was not clear what the report said about the 2019 figures.",
     "Others say the billionaire has not confronted a real opponent.",
     "Online records revealed the domain had been registered on Oct. 28.",
+    # An unnamed group is nobody's name: no speaker rather than "officials" or "Researchers".
+    "The room is usually locked, the officials said.",
+    "Researchers predicted that California will still have to contend with the drought.",
 ])
 def test_words_that_sit_where_a_subject_could_are_never_a_speaker(sentence: str) -> None:
     assert attribute([sentence]) == [None]
@@ -74,6 +85,20 @@ def test_a_pronoun_is_the_person_named_before() -> None:
     # "He" is a person: an outlet named just before is not who "he" is.
     assert attribute(["The speech was first disclosed by the Aspen Times.",
                       "“You can just take the description,” he said at the time."]) == [None, None]
+
+
+def test_a_title_standing_for_a_person_is_that_person() -> None:
+    speakers = attribute(["Chris Grayling, a former transport secretary, said the decision was wrong.",
+                          "Speaking in the Commons, the Conservative MP said: “It does not need to be like this.”"])
+    assert speakers == ["Chris Grayling", "Chris Grayling"]
+
+
+def test_the_author_writing_in_the_first_person_is_the_speaker_when_the_byline_names_one_person() -> None:
+    sentences = ["In our research, we found that groups of socially perceptive members did better.",
+                 "The effect was first described in 2010.", "“We were surprised,” one member said."]
+    assert attribute(sentences, "Thomas W. Malone") == ["Thomas W. Malone", None, None]
+    assert attribute(sentences, "Staff and agencies") == [None, None, None]
+    assert attribute(sentences) == [None, None, None]
 
 
 def test_first_person_testimony_is_the_person_who_testified() -> None:
