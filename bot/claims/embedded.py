@@ -16,9 +16,10 @@ context. What a fact-checker gets, and why:
   "The company") carries that sentence as `context`. The quote stays the article's exact text.
 * **bounded work**: at most `MAX_SENTENCES_SCORED` sentences are scored; a longer article is flagged
   `partial` so the reply can say it was only partly read.
-* **a summary that does not mislead**: the page's own description when its words are in the body,
-  else the lead sentences in order (never "lead + strongest claims", which stitched sentences out of
-  context); notices are never used. `summary_source` says which.
+* **a summary that does not mislead** (`summary`): the page's own description when the body bears it
+  out, it names the headline's subject and keeps the body's attribution, else the lead sentences in
+  order (never "lead + strongest claims", which stitched sentences out of context); notices are never
+  used, and it is never cut mid-word. `summary_source` says which.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.articles.reading import ParsedArticle, is_notice, word_count
 from bot.claims.base import ExtractedClaim, Extraction
 from bot.claims.sentences import split_sentences
 from bot.claims.speakers import attribute, is_attributed  # noqa: F401  (is_attributed: re-exported for bench/)
+from bot.claims.summary import matches_body, summarize  # noqa: F401  (matches_body: re-exported)
 
 if TYPE_CHECKING:
     from bot.claims.checkworthiness import CheckworthinessModel
@@ -42,8 +44,6 @@ _LEADING_CONNECTIVE = re.compile(
     r"^(?:however|but|and|so|also|meanwhile|moreover|furthermore|still|yet|regarding \w+)\s*,?\s+", re.IGNORECASE
 )
 DUPLICATE_OVERLAP = 0.6
-SUMMARY_MAX_CHARS = 600
-SUMMARY_MAX_SENTENCES = 3
 # None: use the model's own threshold (its "claim_threshold" when the model file has one, else its
 # "threshold"). Set a probability here to override it everywhere.
 CLAIM_THRESHOLD: float | None = None
@@ -53,8 +53,6 @@ SENTENCES_PER_CLAIM = 3
 MAX_SENTENCES_SCORED = 400
 # A "sentence" longer than this is a run-on list or a page without punctuation, not a claim.
 MAX_CLAIM_CHARS = 1000
-# A page description is used as the summary only if this share of its words is in the body.
-DESCRIPTION_OVERLAP = 0.6
 MIN_CLAIM_WORDS = 5
 
 # ---------------------------------------------------------------- context and kinds of sentence
@@ -160,14 +158,6 @@ def claim_budget(sentence_count: int, max_claims: int) -> int:
     return max(0, min(max_claims, math.ceil(sentence_count / SENTENCES_PER_CLAIM)))
 
 
-def matches_body(description: str, text: str) -> bool:
-    """The page's description says what the body says (most of its words are in the body)."""
-    words = _words(description)
-    if len(words) < 6 or is_notice(description):
-        return False
-    return len(words & _words(text)) / len(words) >= DESCRIPTION_OVERLAP
-
-
 class EmbeddedExtractor:
     name = "embedded"
 
@@ -225,20 +215,3 @@ class EmbeddedExtractor:
         context = texts[index - 1] if index and leans_on_previous(sentence.text) else None
         return ExtractedClaim(text=claim_text(sentence.text), quote=sentence.text, score=round(sentence.score, 4),
                      speaker=speakers[index], context=context)
-
-
-def summarize(article: ParsedArticle, sentences: list[str]) -> tuple[str, str | None]:
-    """The page's description when the body bears it out, else the lead sentences, in order.
-
-    Returns the summary and where it came from ("page description" or "lead"; None when empty).
-    """
-    description = " ".join((article.description or "").split())
-    if description and matches_body(description, article.text):
-        return description[:SUMMARY_MAX_CHARS], "page description"
-    summary = ""
-    for count, sentence in enumerate(sentences):
-        if count >= SUMMARY_MAX_SENTENCES or (summary and len(summary) + len(sentence) + 1 > SUMMARY_MAX_CHARS):
-            break
-        joiner = "" if summary.endswith(("。", "！", "？")) else " "
-        summary = f"{summary}{joiner}{sentence}".strip()
-    return summary, ("lead" if summary else None)
