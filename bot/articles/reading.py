@@ -33,6 +33,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,6 +77,24 @@ _NOTICE = re.compile(
     r"please enable javascript|turn off your ad ?blocker|disable your ad ?blocker",
     re.IGNORECASE,
 )
+# Lines that lead to other stories: "Related:", "READ MORE:", "See also", "RELATED", "Also read" ...
+_PROMO_LEAD = re.compile(
+    r"^[\W_]*(?:(?:related|read more|read next|see also|also read|also see|more from|more on this|recommended|"
+    r"don'?t miss|must read|watch|listen|top stories)(?:\s+(?:stories|story|articles?|"
+    r"coverage|reading|news|videos?))?\s*[:|»>›–—]|(?-i:RELATED|READ MORE|SEE ALSO|ALSO READ|MORE FROM|WATCH|"
+    r"RECOMMENDED|READ NEXT)\b)",
+    re.IGNORECASE,
+)
+# Sign-up and follow prompts, recognised only in short lines.
+_PROMO_LINE = re.compile(
+    r"\b(?:sign(?:ing)? up|subscribe|register)\b.{0,80}\b(?:newsletter|inbox|e-?mail|alerts?|updates|briefing)\b|"
+    r"\b(?:newsletter|briefing|by e-?mail|daily edition)\b.{0,80}\b(?:sign up|subscribe|delivered|inbox)\b|"
+    r"^\W*(?:related|read more|see also|more stories|recommended)\W*$|"
+    r"\b(?:follow us|like us) on\b|\bclick here to (?:read|subscribe|sign up|see|watch)\b|"
+    r"\bdownload (?:our|the) app\b",
+    re.IGNORECASE,
+)
+PROMO_MAX_WORDS = 40
 _PAYWALL_NOTICE = re.compile(
     r"for your personal,? non-?commercial use only|order presentation-ready copies|subscribe|subscriber|"
     r"(?:sign|log) in to|free account|article limit|members only",
@@ -98,6 +117,14 @@ _AUTHOR_TAIL = re.compile(
     re.IGNORECASE,
 )
 _AUTHOR_PREFIX = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+", re.IGNORECASE)
+# A site name or a byline longer than this is a sentence, not a name.
+MAX_SITE_WORDS = 6
+MAX_NAME_WORDS = 6
+# Dates in or before this year are a CMS's empty value (0001-01-01, 1970-01-01), not a publication date.
+EARLIEST_YEAR = 1970
+_NO_AUTHOR = re.compile(r"^(?:no author|unknown|anonymous|admin(?:istrator)?|null|none|undefined|author)$",
+                        re.IGNORECASE)
+_NOT_A_SITE = re.compile(r"copyright|©|\(c\)|all rights reserved|^\W*\d[\d\s/.:-]*\W*$|^https?:", re.IGNORECASE)
 _INLINE_WRAPPERS = ("span", "font", "mark", "abbr", "small", "ins", "u", "cite", "bdi", "bdo", "time")
 
 
@@ -135,6 +162,15 @@ def is_prose(paragraph: str) -> bool:
     """A paragraph of sentences rather than a heading, a caption, a menu or a byline."""
     words = word_count(paragraph)
     return (words >= 6 and bool(_SENTENCE_END.search(paragraph.rstrip()))) or words >= 25
+
+
+def is_promo(paragraph: str) -> bool:
+    """A line pointing at other stories or at a sign-up ("Related: ...", "READ MORE", "Sign up for our
+    newsletter"): part of the page, not of the article, and never a claim of this story."""
+    text = paragraph.strip()
+    if _PROMO_LEAD.match(text):
+        return True
+    return word_count(text) <= PROMO_MAX_WORDS and bool(_PROMO_LINE.search(text))
 
 
 def is_notice(paragraph: str) -> bool:
@@ -246,6 +282,8 @@ class PageMetadata:
     description: str | None = None
     language: str | None = None
     free: bool | None = None
+    # og:site_name on its own: the fallback when the preferred site name is not a name.
+    og_site: str | None = None
 
 
 def page_metadata(tree: HtmlElement) -> PageMetadata:
@@ -280,7 +318,8 @@ def page_metadata(tree: HtmlElement) -> PageMetadata:
         if isinstance(free, bool | str):
             meta.free = free if isinstance(free, bool) else free.strip().lower() not in ("false", "no", "0")
     meta.title = meta.title or tags.get("og:title")
-    meta.site = meta.site or tags.get("og:site_name") or website
+    meta.og_site = tags.get("og:site_name")
+    meta.site = meta.site or meta.og_site or website
     meta.published = (meta.published or tags.get("article:published_time") or tags.get("og:published_time")
                       or tags.get("datepublished") or tags.get("parsely-pub-date") or tags.get("pubdate"))
     meta.modified = meta.modified or tags.get("article:modified_time") or tags.get("og:updated_time")
@@ -291,36 +330,69 @@ def page_metadata(tree: HtmlElement) -> PageMetadata:
 
 
 def clean_author(author: str | None) -> str | None:
-    """An author line without "By", a date glued on ("Carrie Arnold November" -> "Carrie Arnold") or repeats."""
+    """An author line without "By", a date glued on ("Carrie Arnold November" -> "Carrie Arnold") or repeats.
+
+    Only names are kept: a sentence that a page put in its author field ("The board met on Monday to
+    discuss the budget."), a URL or a handle is dropped rather than shown as the byline.
+    """
     if not author:
         return None
     names: list[str] = []
     for part in re.split(r"\s*[;|]\s*|\s+and\s+|\s*&\s*", author):
         name = _AUTHOR_TAIL.sub("", _AUTHOR_PREFIX.sub("", part.strip())).strip(" ,.-–—")
-        if name and not any(c.isdigit() for c in name) and name.casefold() not in (n.casefold() for n in names):
+        if (name and not any(c.isdigit() for c in name) and name.casefold() not in (n.casefold() for n in names)
+                and is_person_name(name)):
             names.append(name)
     return ", ".join(names) or None
 
 
-def _day(value: str | None, guessed: bool = False) -> str | None:
+def is_person_name(name: str) -> bool:
+    """A byline name: a few words, no sentence punctuation, no link ("Maria van der Berg", "J. R. Smith")."""
+    words = name.split()
+    if not words or len(words) > MAX_NAME_WORDS or len(name) > 80 or _NO_AUTHOR.match(name):
+        return False
+    if re.search(r"[!?:;@/\\<>{}\[\]=\"“”]|https?|www\.|\.(?:com|org|net)\b", name, re.IGNORECASE):
+        return False
+    # A full stop ends a sentence unless it closes an initial or an abbreviation ("J.", "Jr.", "St.").
+    if any(w.endswith(".") and len(w.rstrip(".")) > 3 for w in words[:-1]):
+        return False
+    return any(w[:1].isupper() for w in words) and sum(w[:1].islower() for w in words) <= 2
+
+
+def _day(value: str | None, guessed: bool = False, today: date | None = None) -> str | None:
     """An ISO date (YYYY-MM-DD) from an ISO datetime; other forms are passed through.
 
-    A guessed date on 1 January is dropped: it is what a bare copyright year ("© 2020") turns into,
-    and no date on the card is better than a wrong one.
+    A guessed date on 1 January is dropped: it is what a bare copyright year ("© 2020") turns into.
+    Placeholders are dropped too: "0001-01-01" and "1970-01-01" (empty dates in a CMS) and dates more
+    than a day in the future. No date on the card is better than a wrong one.
     """
     if not value or (guessed and value.strip().endswith("-01-01")):
         return None
-    match = re.match(r"\s*(\d{4}-\d{2}-\d{2})", value)
-    return match.group(1) if match else value.strip()
+    match = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value)
+    if not match:
+        return value.strip() if not re.match(r"\s*0+\D", value) else None
+    try:
+        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+    if day.year <= EARLIEST_YEAR or day > (today or datetime.now(UTC).date()) + timedelta(days=1):
+        return None
+    return day.isoformat()
 
 
 def _site_name(candidates: list[str | None], url: str) -> str | None:
-    """The first real site name; "Hosted" (from hosted.ap.org) and other host-name labels are skipped."""
+    """The first real site name, else the host.
+
+    Skipped: "Hosted" (from hosted.ap.org) and other host-name labels, and what is not a name at all:
+    a copyright line ("Copyright 2014", "© 2020 Example Media. All rights reserved."), a sentence, a date.
+    """
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     labels = {label.lower() for label in host.split(".")}
     for candidate in candidates:
-        name = (candidate or "").strip()
+        name = " ".join((candidate or "").split())
         if not name or name.lower() in _GENERIC_SITES or (name.lower() in labels and name.lower() != host):
+            continue
+        if _NOT_A_SITE.search(name) or len(name.split()) > MAX_SITE_WORDS or re.search(r"\w[.!?]\s+\w", name):
             continue
         return name
     return host or None
@@ -359,6 +431,7 @@ def _read(tree: HtmlElement, url: str, name: str, options: dict[str, Any]) -> _R
     )
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     paragraphs = _paragraphs(text)
+    paragraphs = [p for p in paragraphs if not is_promo(p)]
     kept = [p for p in paragraphs if not is_notice(p)]
     return _Read(name, document, kept, len(paragraphs) - len(kept), _prose_chars(kept))
 
@@ -412,7 +485,7 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
     paragraphs, partial = _bounded(best.paragraphs)
     partial = partial or cut
     document = best.document
-    site = _site_name([meta.site, getattr(document, "sitename", None)], url)
+    site = _site_name([meta.site, meta.og_site, getattr(document, "sitename", None)], url)
     return ParsedArticle(
         url=url,
         title=meta.title or getattr(document, "title", None),
