@@ -441,13 +441,19 @@ def _minimum(paragraphs: list[str]) -> int:
     return MIN_CJK_CHARS if len(_CJK.findall(joined)) > len(joined) / 3 else MIN_TEXT_CHARS
 
 
-def read_body(tree: HtmlElement, url: str) -> _Read | None:
-    """The best of the reads (see the module docstring), or None when none has enough prose."""
+def read_body(tree: HtmlElement, url: str, description: str | None = None,
+              page: list[tuple[HtmlElement, str]] | None = None) -> _Read | None:
+    """The best of the reads (see the module docstring), or None when none has enough prose.
+
+    A read with enough prose that stops before the page's article does (a mid-article ad break) is not
+    enough: the next, more permissive read is tried, and wins if it brings the rest.
+    """
     reads: list[_Read] = []
     for name, options in _READS:
         current = _read(tree, url, name, options)
         reads.append(current)
-        if current.prose >= ENOUGH_PROSE_CHARS and current.notices == 0:
+        if (current.prose >= ENOUGH_PROSE_CHARS and current.notices == 0
+                and not check_against_page(tree, current.paragraphs, description, page)[1]):
             break
     usable = [r for r in reads if r.prose >= _minimum(r.paragraphs)]
     if not usable:
@@ -474,7 +480,8 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
     meta = page_metadata(tree)
     cut = _bound_tree(tree)
     _unwrap_inline(tree)
-    best = read_body(tree, url)
+    page = _article_paragraphs(tree)
+    best = read_body(tree, url, meta.description, page)
     if best is None:
         page_text = " ".join(tree.xpath("//body//text()"))[:200_000]
         if meta.free is False or _PAYWALL_NOTICE.search(page_text):
@@ -482,8 +489,9 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
                                         "article, so there is nothing to check: paste the text or a free copy")
         raise FetchError("no_text", "the page has no readable article text (it may need JavaScript, or be an "
                                     "index page)")
-    paragraphs, partial = _bounded(best.paragraphs)
-    partial = partial or cut
+    lede, unread = check_against_page(tree, best.paragraphs, meta.description, page)
+    paragraphs, partial = _bounded(lede + best.paragraphs)
+    partial = partial or cut or unread
     document = best.document
     site = _site_name([meta.site, meta.og_site, getattr(document, "sitename", None)], url)
     return ParsedArticle(
@@ -500,6 +508,112 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
         reading=best.name,
         modified=_day(meta.modified),
     )
+
+
+# ---------------------------------------------------------------- the read against the page
+
+# Containers whose paragraphs are not the article's: comments, related stories, promos, captions.
+_NOT_ARTICLE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|related|promo|newsletter|footer|sidebar|aside|share|sharing|recommend\w*|"
+    r"more-stories|outbrain|taboola|widget|social|subscribe|signup|caption|credit|byline|author|bio|disclaimer|"
+    r"copyright|ad|ads|advert\w*|cards?|teasers?|excerpt)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_NOT_ARTICLE_TAGS = frozenset({"figure", "figcaption", "aside", "nav", "footer", "form", "button", "label", "table",
+                               "blockquote"})
+# How far up a paragraph's wrappers are looked at: a page-wide "has-sidebar" class says nothing about it.
+_WRAPPER_DEPTH = 4
+# Paragraphs of the page's article left after the read's last one, beyond this share of what was read
+# (and at least UNREAD_MIN_CHARS), mean the read stopped early (at an ad break, a "continue" widget).
+UNREAD_SHARE = 0.25
+UNREAD_MIN_CHARS = 600
+# At most this many opening paragraphs are put back when the read skipped the lede.
+MAX_LEDE_PARAGRAPHS = 2
+# A lede is a full opening paragraph; a shorter line before the body is a subtitle or a standfirst.
+LEDE_MIN_WORDS = 20
+# A page paragraph counts as read when the read has its first OPENING_WORDS words in a row.
+OPENING_WORDS = 8
+# Paragraphs of the page looked at (a bomb page has hundreds of thousands).
+MAX_PAGE_PARAGRAPHS = 3000
+# How many boxes after the body are looked into for the rest of the article.
+CONTINUATION_BOXES = 3
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _article_paragraphs(tree: HtmlElement) -> list[tuple[HtmlElement, str]]:
+    """The page's own prose <p> paragraphs, outside captions, asides, comments and promos, in order."""
+    found: list[tuple[HtmlElement, str]] = []
+    for count, element in enumerate(tree.iter("p")):
+        if count >= MAX_PAGE_PARAGRAPHS:
+            break
+        wrappers = [element, *list(element.iterancestors())[:_WRAPPER_DEPTH]]
+        if any(a.tag in _NOT_ARTICLE_TAGS or _NOT_ARTICLE.search(f"{a.get('class') or ''} {a.get('id') or ''}")
+               for a in wrappers):
+            continue
+        text = " ".join(element.text_content().split())
+        if word_count(text) >= 8 and is_prose(text) and not is_notice(text) and not is_promo(text):
+            found.append((element, text))
+    return found
+
+
+def _openings(paragraphs: list[str]) -> set[tuple[str, ...]]:
+    """Every run of OPENING_WORDS words of the read, to find a page paragraph's opening in it quickly."""
+    words = _fold(" ".join(paragraphs)).split()
+    return {tuple(words[i:i + OPENING_WORDS]) for i in range(max(0, len(words) - OPENING_WORDS + 1))}
+
+
+def _was_read(text: str, openings: set[tuple[str, ...]]) -> bool:
+    return tuple(_fold(text).split()[:OPENING_WORDS]) in openings
+
+
+def check_against_page(tree: HtmlElement, paragraphs: list[str], description: str | None,
+                       page: list[tuple[HtmlElement, str]] | None = None) -> tuple[list[str], bool]:
+    """The lede the read skipped, and whether the read stopped before the article's end.
+
+    trafilatura sometimes starts at the second paragraph (the first sits in a "lede" box) or stops at a
+    mid-article ad break. The page's own paragraphs, in the part of the page the read came from, tell:
+    opening paragraphs just before the first one read are put back; a long run of unread paragraphs after
+    the last one read flags the article as partly read.
+    """
+    page = _article_paragraphs(tree) if page is None else page
+    openings = _openings(paragraphs)
+    seen = [i for i, (_, text) in enumerate(page) if _was_read(text, openings)]
+    if not seen:
+        return [], False
+    first, last = page[seen[0]][0], page[seen[-1]][0]
+    common = next((a for a in (first, *first.iterancestors()) if a is last or last in a.iterdescendants()), None)
+    if common is None:
+        return [], False
+    if common.tag == "p":
+        common = common.getparent() if common.getparent() is not None else common
+    # The lede may sit in its own box (the article's <header>, a "hero") just before the body: the prose
+    # paragraphs right before the first one read, unless one is the page's description (a standfirst).
+    lede: list[str] = []
+    folded_description = _fold(description or "")
+    for _, text in reversed(page[max(0, seen[0] - MAX_LEDE_PARAGRAPHS): seen[0]]):
+        if (word_count(text) < LEDE_MIN_WORDS or not re.search(r"[.!?\"”’]$", text) or _was_read(text, openings)
+                or (folded_description and (_fold(text) in folded_description or folded_description in _fold(text)))):
+            break
+        lede.insert(0, text)
+    # The rest of the article: the body's own container, and its continuation after an ad break (a sibling
+    # of the same kind: <div class="body-part">, ad, <div class="body-part">).
+    # of the same kind, <div class="body-part">, ad, <div class="body-part">, or a run of full paragraphs in
+    # one of the next few boxes, not a row of one-paragraph teasers).
+    unread_of = {id(element): text for element, text in page[seen[-1] + 1:] if not _was_read(text, openings)}
+    unread = sum(len(unread_of.get(id(e), "")) for e in common.iter("p"))
+    for sibling in list(common.itersiblings())[:CONTINUATION_BOXES]:
+        if not isinstance(sibling.tag, str) or _NOT_ARTICLE.search(f"{sibling.get('class') or ''} "
+                                                                   f"{sibling.get('id') or ''}"):
+            continue
+        texts = [unread_of[id(e)] for e in sibling.iter("p") if id(e) in unread_of]
+        same_kind = sibling.tag == common.tag and sibling.get("class") == common.get("class")
+        if same_kind or sum(word_count(t) >= 20 for t in texts) >= 3:
+            unread += sum(len(t) for t in texts)
+    read_chars = sum(len(p) for p in paragraphs)
+    return lede, unread >= max(UNREAD_MIN_CHARS, UNREAD_SHARE * read_chars)
 
 
 def _bounded(paragraphs: list[str]) -> tuple[list[str], bool]:
