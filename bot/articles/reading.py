@@ -359,7 +359,7 @@ def is_person_name(name: str) -> bool:
     return any(w[:1].isupper() for w in words) and sum(w[:1].islower() for w in words) <= 2
 
 
-def _day(value: str | None, guessed: bool = False, today: date | None = None) -> str | None:
+def day_of(value: str | None, guessed: bool = False, today: date | None = None) -> str | None:
     """An ISO date (YYYY-MM-DD) from an ISO datetime; other forms are passed through.
 
     A guessed date on 1 January is dropped: it is what a bare copyright year ("© 2020") turns into.
@@ -499,14 +499,14 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
         title=meta.title or getattr(document, "title", None),
         site=site,
         author=clean_author("; ".join(meta.authors) or getattr(document, "author", None)),
-        published=_day(meta.published) or _day(getattr(document, "date", None), guessed=True),
+        published=day_of(meta.published) or day_of(getattr(document, "date", None), guessed=True),
         language=(meta.language or getattr(document, "language", None) or _language(raw) or "").lower()[:2] or None,
         description=meta.description or getattr(document, "description", None),
         text="\n".join(paragraphs),
         paragraphs=paragraphs,
         partial=partial,
         reading=best.name,
-        modified=_day(meta.modified),
+        modified=day_of(meta.modified),
     )
 
 
