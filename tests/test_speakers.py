@@ -44,6 +44,12 @@ PUBLIC = Path(__file__).resolve().parent / "fixtures" / "public"
      "2023).", "Copernicus Climate Change Service"),
     ("Mr. Ruano last week said signal preemption remains his major issue.", "Mr. Ruano"),
     ("David Reay from Edinburgh University likens the statistics to a movie.", "David Reay"),
+    ("The plant reported no abnormalities, according to its operator, Japan Atomic Power Co.", "Japan Atomic Power Co"),
+    # The speaker of a quotation is outside it, and "told X" names the listener, not the speaker.
+    ("\"I think, you know, Elizabeth Warren says it herself, 'This is the fight of our lives,'\" Dossaji said.",
+     "Dossaji"),
+    ("Dr Anthony Fauci, a key member of the task force, told NBC News the final number of Americans who would die "
+     "\"looks more like 60,000\".", "Dr Anthony Fauci"),
 ])
 def test_attributions_the_issue_found_missing(sentence: str, speaker: str) -> None:
     assert attribute([sentence]) == [speaker]
@@ -57,6 +63,7 @@ def test_attributions_the_issue_found_missing(sentence: str, speaker: str) -> No
     "It was not clear what the report said about the 2019 figures.",
     "Others say the billionaire has not confronted a real opponent.",
     "Online records revealed the domain had been registered on Oct. 28.",
+    "In 2016, as Trump's rise to power continued, the book fell out of print.",
     # An unnamed group is nobody's name: no speaker rather than "officials" or "Researchers".
     "The room is usually locked, the officials said.",
     "Researchers predicted that California will still have to contend with the drought.",
@@ -99,6 +106,16 @@ def test_the_author_writing_in_the_first_person_is_the_speaker_when_the_byline_n
     assert attribute(sentences, "Thomas W. Malone") == ["Thomas W. Malone", None, None]
     assert attribute(sentences, "Staff and agencies") == [None, None, None]
     assert attribute(sentences) == [None, None, None]
+
+
+def test_she_is_the_person_the_text_is_about_not_the_last_one_named() -> None:
+    speakers = attribute([
+        "Sen. Elizabeth Warren of Massachusetts quickly accused Bloomberg of arguing for redlining.",
+        "Warren, who has spent most of the race avoiding personal attacks, makes an exception for Bloomberg.",
+        "She compares him to Trump.",
+        "The debate will give voters “a live demonstration of how we each take on an egomaniac billionaire,” she said.",
+    ])
+    assert speakers[3] == "Warren"
 
 
 def test_first_person_testimony_is_the_person_who_testified() -> None:

@@ -112,6 +112,10 @@ _FIRST_PERSON = re.compile(r"(?:^|[\s\"“‘(])(?:I|I'm|I’m|I've|I’ve|I'd|I
 _WORD = re.compile(r"[^\s]+")
 _AUTHOR_VOICE = re.compile(r"\b(?:I|we|We|our|Our|my|My|us)\b")
 # Words opening a clause before its subject: "but", "while", "as", "under questioning".
+# How many sentences back "the bank" or "the report" is looked up.
+REFERENCE_WINDOW = 6
+# Verbs that report speech only when they end the clause ('"...," she continued.').
+_SPEECH_ONLY = frozenset({"continued", "recounted", "remembered", "observed"})
 _HONORIFICS = frozenset("mr mrs ms miss dr prof sen rep gov judge sir dame rev president senator governor mayor"
                         .split())
 _OPENERS = frozenset("""but and so yet while as when although though because since after before once until unless
@@ -357,17 +361,38 @@ def _inverted(after: str) -> Mention | None:
     return None
 
 
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Where quotations are: curly pairs, straight pairs, and an opening mark never closed (to the end)."""
+    spans: list[tuple[int, int]] = []
+    for match in re.finditer(r"“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)|«[^»]*(?:»|$)", text):
+        spans.append((match.start(), match.end()))
+    if text.count("”") > text.count("“") and text.find("”") >= 0:
+        spans.append((0, text.find("”") + 1))  # a quotation carried over from the sentence before
+    return spans
+
+
 def mention_in(sentence: str) -> Mention | None:
     """The speaker or source one sentence names (pronouns and references still to be resolved)."""
     text = sentence.strip()
     match = _ACCORDING.search(text)
     if match:
         found = _phrase(match.group("np"))
+        # "according to its operator, Japan Atomic Power Co.": the name in the appositive.
+        named = _leading_name(text[match.end():].lstrip(" ,").split()) if text[match.end():].startswith(",") else []
+        if (found is None or found.kind != "name") and named and is_name(_join(named)):
+            return Mention("name", _join(named))
         if found:
             return found
+    quoted = _quoted_spans(text)
     for verb in _SAY_VERB.finditer(text):
+        if any(start <= verb.start() < end for start, end in quoted):
+            continue  # the speaker of a quotation is never inside it
+        if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
+                                                  and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
+            continue  # "as Trump's rise continued": not '"...," she continued.'
         before = text[: verb.start()]
-        if re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
+        inverts = verb.group(0) not in ("told", "tells", "showed", "shows", "found", "finds")
+        if inverts and re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
             found = _inverted(text[verb.end():])  # '..., said Justice Secretary Humza Yousaf.'
             if found:
                 return found
@@ -376,7 +401,7 @@ def mention_in(sentence: str) -> Mention | None:
             found = _phrase(subject, subject=True)
             if found:
                 return found
-        if re.search(r"(?:^|[,\"”’])\s*$", before):
+        if inverts and re.search(r"(?:^|[,\"”’])\s*$", before):
             found = _inverted(text[verb.end():])
             if found:
                 return found
@@ -472,16 +497,44 @@ def _people_in(sentence: str, surnames: set[str]) -> list[str]:
     return people
 
 
-def _recent_person(speakers: list[str | None], before: str, surnames: set[str]) -> str | None:
-    """Who "he" or "she" is: the speaker of the sentence before, the last person it names, or a recent speaker."""
-    if speakers and speakers[-1] and _is_person(speakers[-1]):
+def _recent_person(speakers: list[str | None], before: str, surnames: set[str], focus: str | None) -> str | None:
+    """Who "he" or "she" is: the speaker of the sentence before, else the person the text is about (the
+    subject carried from sentence to sentence: "Warren ... She compares him to Trump. ..., she said"),
+    else the last person the sentence before names, else a recent speaker."""
+    if speakers and speakers[-1] and _person_like(speakers[-1], surnames):
         return speakers[-1]
+    if focus:
+        return focus
     people = _people_in(before, surnames)
+    # The person doing something in the sentence before ("..., Schwartz disavowed the book"), not one
+    # merely named in it ("Trump's rise").
+    acting = [p for p in people if re.search(rf"(?<![\w'’]){re.escape(p)}(?:,[^,]{{1,80}},)?\s+[a-z]", before)]
+    if acting:
+        return acting[0]
     if people:
         return people[-1]
     for speaker in reversed(speakers[-3:]):
-        if speaker and _is_person(speaker):
+        if speaker and _person_like(speaker, surnames):
             return speaker
+    return None
+
+
+def _person_like(name: str, surnames: set[str]) -> bool:
+    return _is_person(name) or (" " not in name and name in surnames)
+
+
+def _focus_after(sentence: str, speaker: str | None, focus: str | None, surnames: set[str]) -> str | None:
+    """The person the text is about after `sentence`: its speaker, the person opening it, or, when it opens
+    on "He"/"She", the same one as before; anything else ends the chain."""
+    if speaker and _person_like(speaker, surnames):
+        return speaker
+    opening = sentence.strip().lstrip("\"“‘(")
+    if re.match(r"(?:He|She)\b", opening):
+        return focus
+    people = _people_in(" ".join(opening.split()[:6]), surnames)
+    if people and opening.startswith(people[0].split()[0]) and not re.match(
+            rf"{re.escape(people[0])}(?:'s?|’s?)\s", opening):
+        return people[0]  # "Warren, who ..., makes an exception", not "Meadows' plans were kept"
     return None
 
 
@@ -529,6 +582,7 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 and re.search(rf"(?:^|[^\w\s]\s*|\s[a-z][\w'’-]*\s+){re.escape(name)}\b", text)}
     speakers: list[str | None] = []
     testifier: str | None = None
+    focus: str | None = None
     for index, mention in enumerate(mentions):
         sentence = sentences[index]
         previous = speakers[index - 1] if index else None
@@ -545,14 +599,15 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
                                      surnames)
                 speaker = earlier[-1] if earlier else _recent_person(
-                    speakers, sentences[index - 1] if index else "", surnames)
+                    speakers, sentences[index - 1] if index else "", surnames, focus)
             else:
                 before = sentences[index - 1] if index else ""
                 speaker = previous or (_sentence_subject(before) if before else None)
                 if speaker and mention.text.casefold() == "it" and _is_person(speaker):
                     speaker = None  # "it" is a body or an outlet, never a person
         elif mention.kind == "reference":
-            speaker = _resolve_reference(mention.text, sentences[max(0, index - 3): index + 1], previous)
+            speaker = _resolve_reference(mention.text, sentences[max(0, index - REFERENCE_WINDOW): index + 1],
+                                         previous)
         if speaker is None and mention is None and re.match(r"^\s*[\"“‘«]", sentence):
             # A quotation on its own: its speaker is named just before (': "...') or just after.
             if index and previous and re.search(r"[\"”’:]\s*$|[\"”’][^\"“”]*$", sentences[index - 1]):
@@ -575,4 +630,5 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         if speaker and " " not in speaker and speaker.casefold() in lower_words - _PEOPLE - _BODIES:
             speaker = None  # a common word written with a capital at the start of a sentence ("Tests found")
         speakers.append(speaker)
+        focus = _focus_after(sentence, speaker, focus, surnames)
     return speakers
