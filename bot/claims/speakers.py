@@ -19,9 +19,9 @@ What the sentence names is then resolved against the sentences before it: a pron
 quotation standing alone takes the speaker introduced just before (': "...') or just after; and
 first-person testimony ("I did not ...") is the person the article says testified.
 
-No NLP model is used: the registry's parsers that carry their model inside the package are either
-large downloads at run time or unmaintained, and these rules run offline at thousands of sentences
-a second.
+No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
+are on the package registry only as third parties' re-uploads; these rules run offline at thousands
+of sentences a second.
 """
 
 from __future__ import annotations
