@@ -114,6 +114,13 @@ _AUTHOR_VOICE = re.compile(r"\b(?:I|we|We|our|Our|my|My|us)\b")
 # Words opening a clause before its subject: "but", "while", "as", "under questioning".
 # How many sentences back "the bank" or "the report" is looked up.
 REFERENCE_WINDOW = 6
+# Places, which a run of capitalised words names as often as it names people.
+_PLACE_WORDS = frozenset("""island islands street st avenue road bridge river lake mountain mount park square county
+    city
+    town village valley bay beach coast harbor harbour airport station hill hills heights falls forest desert sea
+    ocean north south east west central""".split())
+# A capitalised word standing alone: after a lower-case word, a punctuation mark or the start.
+_ALONE = re.compile(r"(?:^|[^\w\s]\s*|\b[a-z][\w'’-]*\s+)([A-Z][\w'’-]*)\b(?!\s+[A-Z])")
 # Verbs that report speech only when they end the clause ('"...," she continued.').
 _SPEECH_ONLY = frozenset({"continued", "recounted", "remembered", "observed"})
 _HONORIFICS = frozenset("mr mrs ms miss dr prof sen rep gov judge sir dame rev president senator governor mayor"
@@ -558,6 +565,8 @@ def is_organization(name: str) -> bool:
 
 def _is_person(name: str) -> bool:
     words = name.split()
+    if any(_bare(w).casefold() in _PLACE_WORDS for w in words):
+        return False
     return 2 <= len(words) <= 5 and not _stop(words[0]) and not is_organization(name) and all(
         _capitalised(w) or _bare(w).casefold() in _CONNECTORS | _TITLES for w in words) and not any(
         _bare(w).casefold() in _TIME_WORDS for w in words)
@@ -576,10 +585,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 for run in re.findall(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w'’-]+)+", s)
                 if _is_person(" ".join(run.split()[-2:]))}
     # A surname counts when the article also uses it on its own ("Betancourt said"), as it does for people.
-    text = " ".join(sentences)
+    alone = {m.group(1) for s in sentences for m in _ALONE.finditer(s)}
     surnames = {name for name in surnames if name.casefold() not in _TIME_WORDS | _ORGANIZATION_WORDS
-                and not _stop(name) and not name.isupper()
-                and re.search(rf"(?:^|[^\w\s]\s*|\s[a-z][\w'’-]*\s+){re.escape(name)}\b", text)}
+                and not _stop(name) and not name.isupper() and name in alone}
     speakers: list[str | None] = []
     testifier: str | None = None
     focus: str | None = None
