@@ -468,7 +468,9 @@ def _resolve_reference(reference: str, window: list[str], previous: str | None) 
         owner = _owner_of_document(sentence)
         if owner:
             return owner
-    return previous if previous and not _is_person(previous) else None
+    # "According to DigiTimes, ... The report said": the outlet the sentence just before cites.
+    cited = len(window) > 1 and re.search(r"\b[Aa]ccording to\b|\b(?:reported|reports)\b", window[-2])
+    return previous if cited and previous and not _is_person(previous) else None
 
 
 def _sentence_subject(sentence: str) -> str | None:
