@@ -199,3 +199,16 @@ def test_any_paragraphs_in_an_article_page_are_read_without_an_exception(paragra
             "<meta name='author' content='" + escape(paragraphs[1][:40]) + "'></head><body><article>"
             + "".join(f"<p>{escape(p)}</p>" for p in paragraphs) + "</article></body></html>")
     _read_or_refuse(page)
+
+
+def test_a_drop_cap_outside_the_paragraph_is_put_back() -> None:
+    # The Evening Standard's markup: the first letter in its own <span> before the lede's <p>.
+    lede = ("urkey, Poland and the Caribbean islands of Bonaire, St Eustatius and Saba have been removed from the "
+            "Government's list of travel corridors, the transport secretary said on Thursday.")
+    rest = "".join(f"<p>Travellers arriving from those places after 4am on Saturday must self-isolate for {n} days, "
+                   f"the department said, and fines for breaking quarantine rise to £{n},000.</p>"
+                   for n in (10, 14, 20))
+    page = (f"<html><body><article><h1>Quarantine list</h1><div id='main'><div><span class='dc'>T</span>"
+            f"<p><a href='/topic/turkey'>{lede[:5]}</a>{lede[5:]}</p>{rest}</div></div></article></body></html>")
+    article = parse_article(page, "https://ledger.example/story")
+    assert article.paragraphs[article.paragraphs.index("Quarantine list") + 1] == "T" + lede

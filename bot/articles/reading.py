@@ -227,6 +227,18 @@ def _bound_tree(tree: HtmlElement) -> bool:
     return False
 
 
+def _join_drop_caps(tree: HtmlElement) -> None:
+    """Put a drop cap back: <span class="dropcap">T</span><p>urkey, Poland ...</p> -> <p>Turkey, ...</p>."""
+    for element in tree.xpath("//*[string-length(normalize-space(.)) = 1 and not(*)]"):
+        letter = element.text_content().strip()
+        following = element.getnext()
+        if (element.tag in ("p", "li", "td") or not letter.isupper() or following is None
+                or following.tag != "p" or not following.text_content()[:1].islower()):
+            continue
+        following.text = letter + (following.text or "")
+        element.drop_tree()
+
+
 def _unwrap_inline(tree: HtmlElement) -> None:
     """Unwrap span/font/... inside paragraphs so their text (often link text) stays in the sentence."""
     for paragraph in tree.iter("p", "li", "blockquote", "td", "dd"):
@@ -479,6 +491,7 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
                                     "index page)")
     meta = page_metadata(tree)
     cut = _bound_tree(tree)
+    _join_drop_caps(tree)
     _unwrap_inline(tree)
     page = _article_paragraphs(tree)
     best = read_body(tree, url, meta.description, page)
