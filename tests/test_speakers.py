@@ -50,6 +50,16 @@ PUBLIC = Path(__file__).resolve().parent / "fixtures" / "public"
      "Dossaji"),
     ("Dr Anthony Fauci, a key member of the task force, told NBC News the final number of Americans who would die "
      "\"looks more like 60,000\".", "Dr Anthony Fauci"),
+    ("The timing raises \"great suspicion,” Woodard said, though he stressed he had no proof.", "Woodard"),
+    ("Bennett was endorsed by the Asheville Tea PAC, a local organization which said in a release that its board "
+     "met at 6:15 a.m.", "Asheville Tea PAC"),
+    ("Mr Grayling earlier used his speech to warn against a one-size-fits-all approach, adding: “It's much easier "
+     "for all of us to defend what the Government is doing.”", "Mr Grayling"),
+    ("“What Mini Mike is doing is nothing less than a large scale illegal campaign contribution,” Trump declared.",
+     "Trump"),
+    ("Bloomberg now denies he ever said any of that.", "Bloomberg"),
+    ("Microsoft's goal encompasses direct emissions from company vehicles and indirect emissions, it said.",
+     "Microsoft"),
 ])
 def test_attributions_the_issue_found_missing(sentence: str, speaker: str) -> None:
     assert attribute([sentence]) == [speaker]

@@ -36,7 +36,7 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
         r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
         r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
-        r"reiterates|cited|cites")
+        r"reiterates|cited|cites|indicated|declared")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
@@ -50,7 +50,7 @@ _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:()\"“”]{2,160})")
 # Words before a reporting verb that are not part of its subject ("has said", "also told").
 _AUXILIARY = re.compile(r"(?:\s+(?:has|have|had|also|first|later|previously|earlier|recently|then|further|"
                         r"publicly|once|repeatedly|never|often|again|already|would|will|could|may|might|"
-                        r"did|does|do|had|not|\w+ly))+$", re.IGNORECASE)
+                        r"did|does|do|had|not|now|still|just|ever|since|\w+ly))+$", re.IGNORECASE)
 _PASSIVE = re.compile(r"\b(?:was|were|been|be|being|is|are|to|it's|it is|it was|we're|we’re|they're|they’re|"
                       r"you're|you’re|I'm|I’m|get|gets|got)\s*$", re.IGNORECASE)
 # When a statement was made, between its speaker and the verb: "Mr. Ruano last week said".
@@ -122,7 +122,10 @@ _PLACE_WORDS = frozenset("""island islands street st avenue road bridge river la
 # A capitalised word standing alone: after a lower-case word, a punctuation mark or the start.
 _ALONE = re.compile(r"(?:^|[^\w\s]\s*|\b[a-z][\w'’-]*\s+)([A-Z][\w'’-]*)\b(?!\s+[A-Z])")
 # Verbs that report speech only when they end the clause ('"...," she continued.').
-_SPEECH_ONLY = frozenset({"continued", "recounted", "remembered", "observed"})
+_SPEECH_ONLY = frozenset({"continued", "recounted", "remembered", "observed", "declared"})
+# A participle reporting speech: the main clause's subject speaks ("..., adding: “...”", "after saying").
+_PARTICIPLE = re.compile(r"\b(?:saying|adding|telling|noting|writing|arguing|warning|explaining|insisting|"
+                         r"stressing|claiming)\b")
 _HONORIFICS = frozenset("mr mrs ms miss dr prof sen rep gov judge sir dame rev president senator governor mayor"
                         .split())
 _OPENERS = frozenset("""but and so yet while as when although though because since after before once until unless
@@ -323,6 +326,10 @@ def _subject_before(prefix: str) -> str | None:
         return None
     # "X (D-Mass.) said", "Montoya-Lewis herself said".
     prefix = re.sub(r"\s*\([^()]{1,60}\)$|\s+(?:himself|herself|themselves|itself)$", "", prefix)
+    # "the Asheville Tea PAC, a local organization which said": the name the relative clause hangs on.
+    relative = re.match(r"^(.*\w)\s*,\s*(?:a|an|the)\s[^,\"“”]{1,80}\s(?:which|who|that)$", prefix)
+    if relative:
+        prefix = relative.group(1)
     if prefix.endswith(","):
         # '"...," Nathaniel Pieper, senior vice president of fleet, finances and alliances at Alaska, said'
         after_quote = re.search(r"[”\"]\s*,?\s*([^,\"“”]{2,80}),[^\"“”]*,$", prefix)
@@ -371,7 +378,7 @@ def _inverted(after: str) -> Mention | None:
 def _quoted_spans(text: str) -> list[tuple[int, int]]:
     """Where quotations are: curly pairs, straight pairs, and an opening mark never closed (to the end)."""
     spans: list[tuple[int, int]] = []
-    for match in re.finditer(r"“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)|«[^»]*(?:»|$)", text):
+    for match in re.finditer(r"[“\"][^”\"“]*(?:[”\"]|$)|«[^»]*(?:»|$)", text):
         spans.append((match.start(), match.end()))
     if text.count("”") > text.count("“") and text.find("”") >= 0:
         spans.append((0, text.find("”") + 1))  # a quotation carried over from the sentence before
@@ -412,6 +419,17 @@ def mention_in(sentence: str) -> Mention | None:
             found = _inverted(text[verb.end():])
             if found:
                 return found
+    participle = next((m for m in _PARTICIPLE.finditer(text)
+                       if not any(start <= m.start() < end for start, end in quoted)), None)
+    if participle:
+        # "Mr Grayling ... used his speech to warn ..., adding: “...”": whoever acts in the clause before.
+        clause = re.split(r"(?<=[.;])\s|\bif\b[^,]*,", text[: participle.start()])[-1]
+        acting = re.search(r"(?:^|,\s+)((?:[A-Z][\w'’.-]*\s+){0,4}[A-Z][\w'’-]*)\s+(?:[a-z]+\s+){0,3}?"
+                           r"(?:[a-z]+ed|had|has|would|will|was|is|used|came|went|made|took)\b", clause)
+        if acting and is_name(acting.group(1)) and not acting.group(1).endswith(("'s", "’s")):
+            return Mention("name", _join(acting.group(1).split()))
+        if re.match(r"\s*(?:He|She)\b", clause):
+            return Mention("pronoun", clause.split()[0])
     citation = _CITATION.search(text)
     if citation and is_name(citation.group("who")):
         return Mention("name", _join(citation.group("who").split()))
@@ -615,6 +633,10 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 speaker = previous or (_sentence_subject(before) if before else None)
                 if speaker and mention.text.casefold() == "it" and _is_person(speaker):
                     speaker = None  # "it" is a body or an outlet, never a person
+                opening = _sentence_subject(sentence)
+                if (speaker is None and mention.text.casefold() == "it" and opening
+                        and not _person_like(opening, surnames)):
+                    speaker = opening  # "Microsoft's goal ... encompasses ..., it said."
         elif mention.kind == "reference":
             speaker = _resolve_reference(mention.text, sentences[max(0, index - REFERENCE_WINDOW): index + 1],
                                          previous)
