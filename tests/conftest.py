@@ -22,7 +22,7 @@ from bot.runtime.composition import Services, build_services
 from handlers import create_app
 from handlers.http import wsgi_app
 from tests.harness.article_server import ArticleServer
-from tests.harness.databases import database
+from tests.harness.databases import database, migrated_sqlite_template
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.signing import SlackEventSender
 from tests.harness.slack_api import SlackStandIn
@@ -35,9 +35,18 @@ REPORTER = "U0MARIA"
 SAMPLE_HTML = Path(__file__).resolve().parent.parent / "samples" / "bagram-bounty.html"
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """One migrated SQLite file per run, copied for each test (PostgreSQL migrates each test's schema)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return None
+    return migrated_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    with database(os.environ.get("TEST_DATABASE_URL"), tmp_path, "factcheck") as url:
+def database_url(tmp_path: Path, _sqlite_template: Path | None) -> Iterator[str]:
+    """A database of the test's own, already at the newest schema."""
+    with database(os.environ.get("TEST_DATABASE_URL"), tmp_path, "factcheck", template=_sqlite_template) as url:
         yield url
 
 
