@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bot.articles.fetch import FetchError, FetchPolicy
-from bot.config.settings import ConfigError, Settings, load_settings
+from bot.config.settings import ConfigError, Settings, StartupError, load_settings
 from bot.infra.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -342,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except StartupError as error:
+        print(f"start-up error: {error}", file=sys.stderr)
         return 2
     except Exception as error:
         # storage.db (SQLAlchemy, Alembic) is imported only by the commands that use the database, so

@@ -40,6 +40,10 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming the variable."""
 
 
+class StartupError(Exception):
+    """The bot cannot start as built (not a setting's fault); the message is one line saying what is wrong."""
+
+
 def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.replace(";", ",").split(",") if item.strip()]
