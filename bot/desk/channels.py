@@ -33,7 +33,7 @@ class ChannelDirectory:
         with self._lock:
             hit = cache.get(key)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         value = load()  # outside the lock: a slow Slack answer for one channel holds up no other
         with self._lock:
             cache[key] = value

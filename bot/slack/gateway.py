@@ -16,6 +16,7 @@ Cosmetic calls (the :mag: reaction) never stop the work: whatever Slack answers 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -80,7 +81,8 @@ def probe(method: str, token: str, base_url: str, deadline: float) -> dict[str, 
 
     def call() -> None:
         try:
-            outcome["answer"] = dict(client.api_call(method).data)  # type: ignore[arg-type]
+            data = client.api_call(method).data
+            outcome["answer"] = dict(data) if isinstance(data, dict) else {}
         except SlackApiError as exc:
             outcome["refused"] = _code(exc)
         except (SlackClientError, OSError, ValueError) as exc:
@@ -105,7 +107,7 @@ def _posting_client(token: str, base_url: str, timeout: float = 15) -> WebClient
     return WebClient(
         token=token,
         base_url=base_url,
-        timeout=timeout,
+        timeout=math.ceil(timeout),  # whole seconds (slack_sdk's type); never shorter than asked
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)],
     )
 
