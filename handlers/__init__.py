@@ -63,10 +63,12 @@ def create_app(services: Services) -> App:
     @app.error
     def unexpected(error: Exception, body: dict[str, Any]) -> BoltResponse:
         """A listener raised: log it with what it was handling, answer Slack plainly, never show a traceback."""
-        event = body.get("event") if isinstance(body.get("event"), dict) else {}
-        log.error("unhandled error in a listener (type=%s event=%s command=%s team=%s)",
-                  body.get("type"), (event or {}).get("type"), body.get("command"),
-                  body.get("team_id") or (body.get("team") or {}).get("id"), exc_info=error)
+        event = body["event"] if isinstance(body.get("event"), dict) else {}
+        team = body["team"] if isinstance(body.get("team"), dict) else {}
+        log.error("unhandled error in a listener (type=%s event=%s command=%s action=%s team=%s)",
+                  body.get("type"), event.get("type"), body.get("command"),
+                  ",".join(str(a.get("action_id")) for a in body.get("actions") or [] if isinstance(a, dict)) or None,
+                  body.get("team_id") or team.get("id"), exc_info=error)
         return BoltResponse(status=500, body="")
 
     for module in (middleware, messages, reactions, actions, views, commands, home, fallback):
