@@ -229,6 +229,19 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_free(port: int) -> None:
+    """ConfigError (one line) when $PORT is taken, checked before the database is touched."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds it
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as error:
+            raise ConfigError(f"PORT: cannot listen on port {port} ({error.strerror or error}); "
+                              "stop what uses it or set another PORT") from None
+
+
 def _listen(application: Any, port: int, threads: int) -> Any:
     """A waitress server bound to $PORT, or a one-line ConfigError when the port cannot be had."""
     from waitress.server import create_server
@@ -247,7 +260,8 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     from handlers import create_app
 
     socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
-    check_slack(settings, socket_mode=socket_mode)  # before the database is touched: nothing half done
+    _port_free(settings.port)  # these checks come before the database is touched: nothing half done
+    check_slack(settings, socket_mode=socket_mode)
     services = build_services(settings)
     app = create_app(services)
     services.start()

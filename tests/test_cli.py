@@ -206,6 +206,15 @@ def test_a_token_slack_refuses_stops_start_up_in_one_line_before_the_database_is
                                                      "auth.test"]
 
 
+def test_a_port_in_use_stops_start_up_in_one_line_before_the_database_is_touched(slack, tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        one_line(run(env=bad_token_env(slack, tmp_path, PORT=str(port)), cwd=tmp_path), "PORT", str(port))
+    assert not (tmp_path / "desk.db").exists() and slack.calls == []
+
+
 def test_no_route_to_slack_stops_start_up_in_one_line(tmp_path: Path) -> None:
     from tests.harness.processes import free_port
 
