@@ -63,3 +63,26 @@ def test_an_unexpected_listener_error_is_logged_with_context_and_not_shown(bot_f
     logged = [r for r in caplog.records if r.name == "handlers" and "unhandled error in a listener" in r.getMessage()]
     assert len(logged) == 1
     assert "type=event_callback event=message" in logged[0].getMessage() and logged[0].exc_info is not None
+
+
+def test_the_slack_check_has_a_total_deadline_and_lets_a_rate_limit_pass(slack: SlackStandIn, database_url: str,
+                                                                          articles: ArticleServer) -> None:
+    import time
+
+    from bot.config.settings import ConfigError
+    from bot.runtime.startup import check_slack
+
+    settings = make_settings(database_url, slack, articles)
+    slack.delay_next("auth.test", 5)  # a Slack that never answers in time counts as no route
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="SLACK_API_URL: cannot reach Slack"):
+        check_slack(settings, socket_mode=False, deadline=1.0)
+    assert time.monotonic() - started < 3.0
+    slack.clear_faults()
+    slack.fail_next("auth.test", status=429, retry_after=30)  # asks to slow down: not the operator's fault
+    started = time.monotonic()
+    check_slack(settings, socket_mode=False, deadline=1.0)
+    assert time.monotonic() - started < 3.0  # nor does start-up sit out the Retry-After
+    slack.error_next("auth.test", "token_revoked")
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: Slack refused the token \\(token_revoked\\)"):
+        check_slack(settings, socket_mode=False, deadline=1.0)
