@@ -47,7 +47,7 @@ def create_app(services: Services) -> App:
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         identity = gateway.known_identity() or {}
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=identity.get("team_id") or team_id,
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id or identity.get("team_id"),
                                bot_token=token, bot_user_id=identity.get("user_id") or None,
                                bot_id=identity.get("bot_id") or None)
 
