@@ -644,9 +644,8 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
             # A quotation on its own: its speaker is named just before (': "...') or just after.
             if index and previous and re.search(r"[\"”’:]\s*$|[\"”’][^\"“”]*$", sentences[index - 1]):
                 speaker = previous
-            elif index + 1 < len(mentions) and mentions[index + 1] and re.match(
+            elif index + 1 < len(mentions) and (following := mentions[index + 1]) is not None and re.match(
                     r"^\s*\w+(?:\s+\w+){0,3}\s+(?:said|says|added)\b", sentences[index + 1]):
-                following = mentions[index + 1]
                 if following.kind == "name":
                     speaker = following.text
                 elif following.kind == "pronoun" and previous:
