@@ -258,10 +258,16 @@ def more_claims_note(link_post_id: int, user: str, claims: Sequence[ClaimView]) 
         metadata=more_claims_metadata(link_post_id))
 
 
-def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, partial: bool = False) -> Message:
-    text = (f"I read {link(article.url, _article_label(article))} but found no check-worthy factual claims "
-            "in it (no statements of fact, numbers or attributions worth verifying), so no claim threads "
-            "were opened.")
+def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, partial: bool = False,
+                     note: str | None = None) -> Message:
+    """The reply when no claim is shown; `note` says what a page with nothing to check looks like."""
+    if note:
+        text = (f"I read {link(article.url, _article_label(article))}. {escape(note)} "
+                "No claim threads were opened.")
+    else:
+        text = (f"I read {link(article.url, _article_label(article))} but found no check-worthy factual claims "
+                "in it (no statements of fact, numbers or attributions worth verifying), so no claim threads "
+                "were opened.")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if summary:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
@@ -269,7 +275,8 @@ def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, p
     if partial:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":scissors: {PARTIAL_NOTE}")]))
     metadata = card_metadata(link_post_id)
-    plain = f"No check-worthy claims found in {_article_label(article)}."
+    plain = (f"{note} {_article_label(article)}" if note
+             else f"No check-worthy claims found in {_article_label(article)}.")
     return Message(text=plain, blocks=as_dicts(*blocks), metadata=metadata)
 
 
