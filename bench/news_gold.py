@@ -8,18 +8,23 @@ Rules (also in bench/README.md, "News pages"):
 
 * A page's text is what `python app.py check FILE --json` reads: `parse_article(bytes, file URI)`
   (a `.html.gz` page is decompressed first and read under the URI of the file without `.gz`).
-* A claim *finds* a must-check item when their word tokens overlap substantially: the shared tokens
-  (as a multiset, case- and punctuation-insensitive) cover at least 60% of the gold item's tokens, or
-  at least 60% of the claim's tokens when the claim is the shorter one (a claim quoting part of a long
-  gold sentence still counts if nearly all of it is inside the gold item), and at least 4 tokens are
-  shared (fewer when the shorter side has fewer than 4 tokens, then all of them).
+* A claim *finds* a must-check item when their content tokens overlap substantially. Tokens are words
+  and figures, lower-cased, with function words ("the", "of", "said" is kept) left out; the shared
+  tokens (as a multiset) must cover at least 60% of the gold item's tokens, or at least 80% of the
+  claim's tokens when the claim is the shorter one (a claim quoting part of a long gold sentence); at
+  least 3 tokens must be shared (all of them when a side has fewer than 3); and every figure (a token
+  with a digit) of the gold item must be in the claim (and, for a shorter claim, every figure of the
+  claim in the gold item): "6,500 were on zero-hours contracts" is not found by a sentence about
+  zero-hours contracts without that number.
 * A shown claim is *attributed* when its quote matches an annotated speaker quote by the same rule.
   Its speaker is *correct* when it names the same person or body as the gold speaker after
   normalising case, whitespace, punctuation, a leading "the" and titles (Mr, Ms, Dr, ...); a name
   counts when its words are a contiguous part of the other's (so "Levy" and "Joshua Levy", "Health
   Ministry" and "Gaza Health Ministry" agree), and an all-capitals word may stand for the initials of
   consecutive words ("BPD" for "Brookhaven Police Department", "California ISO" for "California
-  Independent System Operator"). No speaker is *missing*; any other speaker is *wrong*.
+  Independent System Operator"). A name without a capitalised word ("the report", "officials") names
+  nobody, and one that starts with a function word ("As AnandTech", "While", "In the statement") is
+  not a name. No speaker is *missing*; any other speaker is *wrong*.
 """
 
 from __future__ import annotations
@@ -40,7 +45,16 @@ KINDS = ("news", "opinion", "nothing")
 SPLITS = ("tune", "heldout")
 
 OVERLAP = 0.6
-MIN_SHARED = 4
+INSIDE = 0.8
+MIN_SHARED = 3
+# Function words carry no claim: they are left out before tokens are compared.
+FUNCTION_WORDS = frozenset("""
+a an the and or but nor so yet if then than that this these those there here of in on at to for from by with
+about as into onto over under after before since until while during per via is are was were be been being am
+has have had do does did will would shall should can could may might must it its it's he him his she her hers
+they them their theirs we us our you your i me my who whom whose which what when where why how not no
+also just only very more most much many some any all each every both either neither one such own same other
+""".split())
 _TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "gov", "governor", "judge",
            "rev", "president", "senator", "sen", "rep", "chief", "executive"}
 _STOP = {"the", "a", "an", "of", "and", "for", "in", "on", "at", "to", "s"}
@@ -98,12 +112,13 @@ def read_text(page: Page) -> str:
 
 
 def tokens(text: str) -> list[str]:
+    """The content words and figures of a text, lower-cased ("$3,664" -> "3,664", "U.S." -> "u.s")."""
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
-    return re.findall(r"[^\W_]+(?:['.,][^\W_]+)*", text)
+    return [t for t in re.findall(r"[^\W_]+(?:['.,][^\W_]+)*", text) if t not in FUNCTION_WORDS]
 
 
 def overlap(claim: str, gold: str) -> float:
-    """The share of the shorter side's tokens found in the other (0 when fewer than needed are shared)."""
+    """How much of the gold item the claim covers (see the module rules); 0.0 when it cannot match."""
     a, b = Counter(tokens(claim)), Counter(tokens(gold))
     if not a or not b:
         return 0.0
@@ -111,7 +126,19 @@ def overlap(claim: str, gold: str) -> float:
     gold_n, claim_n = sum(b.values()), sum(a.values())
     if shared < min(MIN_SHARED, gold_n, claim_n):
         return 0.0
-    return max(shared / gold_n, shared / claim_n if claim_n <= gold_n else 0.0)
+    # The figures are what a desk checks: a claim that drops or changes one is another claim.
+    if any(_figure(t) and t not in a for t in b):
+        return 0.0
+    if claim_n < gold_n:
+        if any(_figure(t) and t not in b for t in a):
+            return 0.0
+        inside = shared / claim_n
+        return max(shared / gold_n, OVERLAP if inside >= INSIDE else 0.0)
+    return shared / gold_n
+
+
+def _figure(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
 
 
 def quote_matches(claim: str, gold: str) -> bool:
@@ -151,6 +178,12 @@ def _fits(short: list[str], long: list[str]) -> bool:
     return any(at(0, j) for j in range(len(long)))
 
 
+def is_name(speaker: str | None) -> bool:
+    """Could this speaker name someone? "As AnandTech", "the report", "What" and "the tool was" cannot."""
+    words = _name_words(speaker or "")
+    return bool(words) and _proper(words) and words[0].lower() not in FUNCTION_WORDS | {"according"}
+
+
 def same_speaker(predicted: str | None, gold: str) -> bool:
     """Do two speaker names name the same person or body under the module's alias rule?"""
     if not predicted:
@@ -158,9 +191,14 @@ def same_speaker(predicted: str | None, gold: str) -> bool:
     p, g = _name_words(predicted), _name_words(gold)
     if not p or not g:
         return False
-    if [w for w in p if w.lower() not in _STOP] == [] or [w for w in g if w.lower() not in _STOP] == []:
+    if not is_name(predicted) or not _proper(g):
         return False
     return _fits(p, g) or _fits(g, p)
+
+
+def _proper(words: list[str]) -> bool:
+    """Does a name hold a proper noun (a capitalised word or a figure)? "the report" does not."""
+    return any(w[0].isupper() or w[0].isdigit() for w in words if w.lower() not in _STOP)
 
 
 def speaker_verdict(claim_quote: str, predicted: str | None, page: Page) -> str | None:
@@ -180,7 +218,8 @@ class PageResult:
     page: Page
     shown: list[dict[str, Any]] = field(default_factory=list)   # {"quote", "speaker"} per shown claim
     more: list[dict[str, Any]] = field(default_factory=list)    # kept-back candidates, same shape
-    error: str | None = None
+    error: str | None = None      # the extractor raised: counted as "raised", never a crash of the run
+    refused: str | None = None    # the bot declined the page (paywall, no text): no claims shown
 
 
 def _found(claims: Iterable[dict[str, Any]], gold: str) -> bool:
@@ -194,6 +233,7 @@ def score(results: list[PageResult]) -> dict[str, Any]:
     fit = fit_n = 0
     nothing_over = []
     shown_n = shown_gold = 0
+    non_names: list[str] = []
     raised = []
     per_kind: dict[str, dict[str, int]] = {}
     for r in results:
@@ -217,6 +257,8 @@ def score(results: list[PageResult]) -> dict[str, Any]:
             verdict = speaker_verdict(quote, claim.get("speaker"), p)
             if verdict:
                 verdicts[verdict] += 1
+            if claim.get("speaker") and not is_name(claim["speaker"]):
+                non_names.append(claim["speaker"])
             shown_n += 1
             shown_gold += any(quote_matches(quote, g) for g in p.must_check)
         fit_n += 1
@@ -236,7 +278,9 @@ def score(results: list[PageResult]) -> dict[str, Any]:
         "speakers": {"attributed_shown": attributed, "correct": verdicts["correct"], "wrong": verdicts["wrong"],
                      "missing": verdicts["missing"],
                      "accuracy": verdicts["correct"] / attributed if attributed else None,
-                     "wrong_share": verdicts["wrong"] / attributed if attributed else None},
+                     "wrong_share": verdicts["wrong"] / attributed if attributed else None,
+                     # Every shown claim, annotated or not: a speaker that cannot be a name.
+                     "non_names": non_names},
         "count_fit": fit / fit_n if fit_n else None,
         "nothing_pages": sum(1 for r in results if r.page.kind == "nothing"),
         "nothing_over_one": nothing_over,
