@@ -50,6 +50,18 @@ def test_the_card_of_a_page_with_nothing_to_check_says_what_the_page_looks_like(
     assert message.text.startswith("This looks like a shopping page")
 
 
+def test_the_candidates_of_a_page_with_nothing_to_check_can_still_be_shown() -> None:
+    article = read("deals")
+    extraction = EXTRACTOR.extract(article, 5)
+    assert extraction.more  # kept back, not thrown away
+    message = no_claims_notice(7, ArticleInfo(url=article.url, title=article.title), "",
+                               note=extraction.page_note, kept_back=len(extraction.more))
+    buttons = [e for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["action_id"], b["value"], b["text"]["text"]) for b in buttons] == [
+        ("more_claims", "7", f"Show {len(extraction.more)} more")]
+    assert not [b for b in no_claims_notice(7, ArticleInfo(url=article.url), "").blocks if b["type"] == "actions"]
+
+
 def test_a_news_page_is_not_a_page_with_nothing_to_check() -> None:
     for name in ("nasa-budget", "dense-report", "wire-jsonld", "attribution", "table-layout"):
         kind = describe_page(read(name))

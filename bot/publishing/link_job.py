@@ -274,7 +274,8 @@ class LinkJob:
         if not views:
             # A page with nothing to check (a shop, a results table, tips...): the card says what it looks like.
             note = describe_page(stored_article(article)).note if article.text else None
-            return no_claims_notice(link_id, info, article.summary or "", partial=article.partial, note=note)
+            return no_claims_notice(link_id, info, article.summary or "", partial=article.partial, note=note,
+                                    kept_back=sum(1 for c in article.claims if not c.shown))
         kept_back = sum(1 for c in article.claims if not c.shown)
         facts = CardFacts(summary_source=article.summary_source, candidates=article.candidates,
                           kept_back=kept_back, partial=article.partial, extractor=article.extractor or "embedded")
