@@ -72,6 +72,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
             "reading": article.reading, "partial": extraction.partial or article.partial,
             "summary": extraction.summary, "summary_source": extraction.summary_source,
             "extractor": extraction.extractor, "candidates": extraction.candidates,
+            "page_kind": extraction.page_kind, "page_note": extraction.page_note,
             "claims": [_claim_json(c) for c in extraction.claims],
             "more": [_claim_json(c) for c in extraction.more],
             "text": article.text,
@@ -85,7 +86,9 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         print("(the article is long: only its first part was read)")
     source = f" [{extraction.summary_source}]" if extraction.summary_source else ""
     print(f"\nSummary{source}: {extraction.summary}\n")
-    if not extraction.claims:
+    if extraction.page_note:
+        print(extraction.page_note)
+    elif not extraction.claims:
         print("No check-worthy claims found.")
     for number, claim in enumerate(extraction.claims, start=1):
         print(f"{number}. {claim.text}")
