@@ -10,7 +10,7 @@ import logging
 from slack_bolt import App
 
 from bot.runtime.composition import Services
-from handlers import actions, commands, fallback, home, messages, middleware, reactions, views
+from handlers import actions, channels, commands, fallback, home, messages, middleware, reactions, views
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,6 @@ def create_app(services: Services) -> App:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    for module in (middleware, messages, reactions, actions, views, commands, home, fallback):
+    for module in (middleware, messages, reactions, actions, views, commands, home, channels, fallback):
         module.register(app, services)
     return app

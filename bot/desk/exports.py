@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from bot.casework.state import assignees, sources
 from bot.config.verdict_scale import BEST_RATING, WORST_RATING, VerdictScale
-from bot.desk.listing import claim_channels
+from bot.desk.channels import ChannelFacts
 from storage.models import Article, Claim, ClaimSource, VerdictChange
 
 CSV_FIELDS = ["claim_id", "created_at", "status", "verdict", "verdict_label", "rating", "resolved_at", "claim",
@@ -173,17 +173,22 @@ def claims_csv(session: Session, scale: VerdictScale, since: datetime | None = N
     return out.getvalue()
 
 
-def exportable_channels(session: Session, is_private: Callable[[str], bool] | None,
-                        include_private: bool) -> tuple[set[str] | None, list[str]]:
-    """The channels whose claims may be exported, and those left out (the private-channel rule).
+def exportable_channels(channels: Collection[str], facts: Callable[[str], ChannelFacts | None],
+                        include_private: bool) -> tuple[set[str] | None, list[str], list[str]]:
+    """The channels whose claims may be exported, then those left out as private, then those left out
+    because nobody can tell (the private-channel rule: unknown means private).
 
-    Exports leave Slack, so a private channel's claims go only when asked for explicitly. `is_private`
-    asks Slack (through the channel directory); without it nobody can tell, and unknown means private.
+    Exports leave Slack, so a private channel's claims go only when asked for explicitly. `facts` reads
+    what the bot recorded about a channel (bot.desk.channels), asking Slack only about a channel it
+    never recorded.
     """
     if include_private:
-        return None, []
-    channels = claim_channels(session)
-    if is_private is None:
-        return set(), channels
-    hidden = [channel for channel in channels if is_private(channel)]
-    return set(channels) - set(hidden), hidden
+        return None, [], []
+    private, unknown = [], []
+    for channel in channels:
+        known = facts(channel)
+        if known is None:
+            unknown.append(channel)
+        elif known.is_private:
+            private.append(channel)
+    return set(channels) - set(private) - set(unknown), private, unknown
