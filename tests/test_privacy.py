@@ -1,0 +1,260 @@
+"""Issue 18 (third round) and issue 20: private work stays private.
+
+Clicks are checked against the clicked message and the clicker's access; requests from another
+workspace are refused; bad button values and NUL characters get clean answers; channel privacy and
+members are recorded and kept current from Slack's channel events. Everything goes through signed
+HTTP requests to the bot and the Slack stand-in, on SQLite or PostgreSQL (TEST_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.casework.views import EXPLAIN_ACTION, EXPLANATION_INPUT, TAKE_ACTION, URL_INPUT
+from bot.desk.access import NOT_A_MEMBER, NOT_THIS_MESSAGE
+from bot.desk.channels import UNKNOWN
+from bot.publishing.views import MORE_CLAIMS_ACTION
+from handlers.middleware import OTHER_WORKSPACE, UNREADABLE
+from storage.models import ChannelMember, ChannelRecord, Claim, ClaimAssignee, LinkPost, Vote
+from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
+from tests.harness.posts import row_count
+from tests.harness.slack_api import BOT_USER_ID
+from tests.harness.waiting import assert_quiet, wait_idle, wait_until
+from tests.test_desk import EDITOR, PRIVATE, claims_answer, seed
+
+OUTSIDER = "U0OUTSIDER"
+
+
+def channel_event(bot: RunningBot, event: dict[str, Any]) -> None:
+    assert bot.sender.event(event).status_code == 200
+
+
+def invite_bot(bot: RunningBot, channel: str) -> None:
+    """The bot is added to a channel: Slack sends member_joined_channel for it; it records the channel."""
+    channel_event(bot, {"type": "member_joined_channel", "user": BOT_USER_ID, "channel": channel,
+                        "channel_type": "G", "team": "T0TEST", "event_ts": "1.0"})
+    wait_until(lambda: bot.services.directory.recorded(channel), 10, f"{channel} recorded")
+
+
+def click(bot: RunningBot, user: str, channel: str, message_ts: str, action_id: str, value: str, *,
+          thread_ts: str | None = None, team_id: str = "T0TEST") -> str:
+    """Click a button; returns the response_url name its private answer (if any) would land under."""
+    name = f"click{len(bot.slack.responses)}-{message_ts}"
+    payload = bot.sender.block_action_payload(user, channel, message_ts, action_id, value, team_id=team_id,
+                                              thread_ts=thread_ts, response_url=bot.slack.response_url(name))
+    assert bot.sender.action(payload).status_code == 200
+    return name
+
+
+def answers(bot: RunningBot, name: str) -> list[str]:
+    return [str(r.get("text")) for r in bot.slack.responses if r["path"].endswith(name)]
+
+
+def votes(bot: RunningBot) -> list[tuple[int, str]]:
+    with bot.services.db.session() as session:
+        return [(v.claim_id, v.user_id) for v in session.scalars(select(Vote))]
+
+
+def message_ts(bot: RunningBot, claim_id: int) -> str:
+    with bot.services.db.session() as session:
+        claim = session.get(Claim, claim_id)
+        assert claim is not None and claim.message_ts
+        return claim.message_ts
+
+
+@pytest.fixture
+def private_claim(bot: RunningBot) -> tuple[int, int]:
+    """(a claim in a private channel only REPORTER belongs to, a claim in the public news channel)."""
+    bot.slack.add_channel(PRIVATE, "investigations", is_private=True, members=[REPORTER])
+    secret = seed(bot, 1, channel=PRIVATE, prefix="Secret")[0]
+    public = seed(bot, 1, prefix="Public")[0]
+    invite_bot(bot, PRIVATE)
+    invite_bot(bot, NEWS_CHANNEL)
+    return secret, public
+
+
+# -- forged clicks -------------------------------------------------------------------------------------
+
+
+def test_a_click_by_someone_outside_the_private_channel_changes_nothing(bot: RunningBot,
+                                                                        private_claim: tuple[int, int]) -> None:
+    secret, _public = private_claim
+    ts = message_ts(bot, secret)
+    for action in ("vote:false", TAKE_ACTION):
+        name = click(bot, OUTSIDER, PRIVATE, ts, action, str(secret))
+        assert bot.slack.wait_for(lambda name=name: answers(bot, name), 10) == [NOT_A_MEMBER]
+    before = len(bot.slack.opened_views)
+    name = click(bot, OUTSIDER, PRIVATE, ts, EXPLAIN_ACTION, str(secret))
+    assert bot.slack.wait_for(lambda: answers(bot, name), 10) == [NOT_A_MEMBER]
+    wait_idle(bot)
+    assert votes(bot) == [] and row_count(bot, ClaimAssignee) == 0
+    assert len(bot.slack.opened_views) == before  # the modal (with the claim's text) was never opened
+    # The member's click on the same message counts.
+    click(bot, REPORTER, PRIVATE, ts, "vote:false", str(secret))
+    assert votes(bot) == [(secret, REPORTER)]
+
+
+def test_a_button_value_pointing_at_another_claim_is_refused(bot: RunningBot,
+                                                            private_claim: tuple[int, int]) -> None:
+    secret, public = private_claim
+    public_ts = message_ts(bot, public)
+    # A public message's button, its value changed to the private claim's id.
+    for action in ("vote:true", TAKE_ACTION, "same_claim"):
+        name = click(bot, EDITOR, NEWS_CHANNEL, public_ts, action, str(secret))
+        assert bot.slack.wait_for(lambda name=name: answers(bot, name), 10) == [NOT_THIS_MESSAGE]
+    name = click(bot, EDITOR, NEWS_CHANNEL, public_ts, MORE_CLAIMS_ACTION, "1")
+    assert bot.slack.wait_for(lambda: answers(bot, name), 10) == [NOT_THIS_MESSAGE]
+    wait_idle(bot)
+    assert votes(bot) == [] and row_count(bot, ClaimAssignee) == 0
+    # In the claim's own thread (a verdict note's Explain button) the claim is the thread's: allowed.
+    before = len(bot.slack.opened_views)
+    click(bot, EDITOR, NEWS_CHANNEL, "1700000000.000100", EXPLAIN_ACTION, str(public), thread_ts=public_ts)
+    bot.slack.wait_for(lambda: len(bot.slack.opened_views) > before, 10, "views.open was never called")
+    click(bot, EDITOR, NEWS_CHANNEL, public_ts, "vote:true", str(public))
+    assert votes(bot) == [(public, EDITOR)]
+
+
+def test_a_modal_submission_is_bound_to_its_claim_and_its_user(bot: RunningBot,
+                                                             private_claim: tuple[int, int]) -> None:
+    secret, public = private_claim
+    click(bot, REPORTER, PRIVATE, message_ts(bot, secret), EXPLAIN_ACTION, str(secret))
+    view = bot.slack.wait_for(lambda: bot.slack.opened_views, 10)[-1]["view"]
+
+    def submit(user: str, metadata: str, text: str) -> Any:
+        forged = dict(view, private_metadata=metadata)
+        payload = bot.sender.view_submission_payload(user, forged, {"explanation": {EXPLANATION_INPUT: text},
+                                                                    "published_url": {URL_INPUT: None}})
+        response = bot.sender.action(payload)
+        assert response.status_code == 200
+        return response.json() if response.content else None
+
+    def explanation(claim_id: int) -> str | None:
+        with bot.services.db.session() as session:
+            claim = session.get(Claim, claim_id)
+            return claim.explanation if claim else None
+
+    metadata = json.loads(view["private_metadata"])
+    # Someone else submitting the modal opened for REPORTER, and REPORTER pointing it at another claim.
+    assert submit(OUTSIDER, view["private_metadata"], "overwritten by an outsider")["response_action"] == "errors"
+    moved = json.dumps(dict(metadata, claim_id=public))
+    assert submit(REPORTER, moved, "pointed at another claim")["response_action"] == "errors"
+    assert submit(REPORTER, json.dumps({"claim_id": secret}), "unsigned")["response_action"] == "errors"
+    assert explanation(secret) is None and explanation(public) is None
+    assert submit(REPORTER, view["private_metadata"], "Because the report says so.") is None
+    assert explanation(secret) == "Because the report says so."
+
+
+# -- other workspaces ------------------------------------------------------------------------------------
+
+
+def test_requests_from_another_workspace_are_refused(bot: RunningBot, private_claim: tuple[int, int]) -> None:
+    _secret, public = private_claim
+    wait_until(lambda: bot.services.gateway.known_identity(), 10, "the bot's identity")
+    response = bot.sender.command("/claims", "all", team_id="T0OTHER", response_url=bot.slack.response_url("other"))
+    assert response.status_code == 200 and response.json()["text"] == OTHER_WORKSPACE
+    response = bot.sender.command("/factcheck", "https://news.example/a", team_id="T0OTHER")
+    assert response.json()["text"] == OTHER_WORKSPACE
+    name = click(bot, EDITOR, NEWS_CHANNEL, message_ts(bot, public), "vote:false", str(public), team_id="T0OTHER")
+    view = {"id": "V1", "type": "modal", "callback_id": "explanation", "private_metadata": "{}",
+            "blocks": [{"type": "input", "block_id": "explanation",
+                        "element": {"type": "plain_text_input", "action_id": "explanation_input"}}]}
+    submitted = bot.sender.view_submission_payload(EDITOR, view, {"explanation": {"explanation_input": "x"}},
+                                                   team_id="T0OTHER")
+    answer = bot.sender.action(submitted).json()
+    assert answer["response_action"] == "update" and OTHER_WORKSPACE in json.dumps(answer["view"])
+    shortcut = {"type": "shortcut", "callback_id": "anything", "trigger_id": "1.2.x", "team": {"id": "T0OTHER"},
+                "user": {"id": EDITOR, "team_id": "T0OTHER"}, "token": "legacy-verification-token"}
+    assert bot.sender.action(shortcut).status_code == 200
+    assert_quiet(bot.slack, 0.5)
+    assert votes(bot) == [] and not answers(bot, name) and not answers(bot, "other")
+    assert row_count(bot, LinkPost) == 0
+
+
+# -- bad values ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 30, "1\x00", "-1", " 1", "1" * 19])
+def test_bad_button_values_get_a_clean_answer(bot: RunningBot, private_claim: tuple[int, int], value: str) -> None:
+    _secret, public = private_claim
+    ts = message_ts(bot, public)
+    for action in ("vote:false", MORE_CLAIMS_ACTION, TAKE_ACTION, "same_claim"):
+        click(bot, EDITOR, NEWS_CHANNEL, ts, action, value)
+    wait_idle(bot)
+    assert votes(bot) == [] and row_count(bot, ClaimAssignee) == 0
+
+
+def test_nul_characters_and_overlong_ids_are_answered_not_a_server_error(bot: RunningBot,
+                                                                        private_claim: tuple[int, int]) -> None:
+    _secret, public = private_claim
+    url = bot.article_url("/bagram-bounty")
+    response = bot.sender.command("/factcheck", f"{url}\x00", response_url=bot.slack.response_url("nul"))
+    assert response.status_code == 200 and response.json()["text"] == UNREADABLE
+    response = bot.sender.command("/factcheck", url, channel_id="C" + "X" * 40)
+    assert response.status_code == 200 and response.json()["text"] == UNREADABLE
+    response = bot.sender.command("/claims", "search \x00")
+    assert response.status_code == 200 and response.json()["text"] == UNREADABLE
+    event = bot.sender.message_event(channel=NEWS_CHANNEL, user=REPORTER, text=f"<{url}> \x00")
+    assert bot.sender.event(event).status_code == 200
+    payload = bot.sender.block_action_payload(EDITOR + "\x00", NEWS_CHANNEL, message_ts(bot, public), "vote:false",
+                                              str(public))
+    assert bot.sender.action(payload).status_code == 200
+    long_user = bot.sender.block_action_payload("U" + "X" * 40, NEWS_CHANNEL, message_ts(bot, public),
+                                                "vote:false", str(public))
+    assert bot.sender.action(long_user).status_code == 200
+    assert_quiet(bot.slack, 0.5)  # no orphan "asked me to check" post
+    assert row_count(bot, LinkPost) == 0 and votes(bot) == []
+
+
+# -- recorded channel facts -----------------------------------------------------------------------------
+
+
+def visible_texts(bot: RunningBot, user: str) -> str:
+    return json.dumps(claims_answer(bot, "all", user=user))
+
+
+def test_channel_privacy_and_members_follow_slacks_channel_events(bot: RunningBot) -> None:
+    room = bot.slack.add_channel("C0ROOM", "room", members=[REPORTER, EDITOR])
+    seed(bot, 1, channel="C0ROOM", prefix="Roomclaim")
+    invite_bot(bot, "C0ROOM")
+    assert "Roomclaim" in visible_texts(bot, OUTSIDER)  # public: everyone may see it
+    # Made private (Slack posts a channel_convert_to_private message): members are read in the background.
+    room.is_private = True
+    channel_event(bot, {"type": "message", "subtype": "channel_convert_to_private", "user": REPORTER,
+                        "channel": "C0ROOM", "channel_type": "group", "ts": "1730984822.596869",
+                        "event_ts": "1730984822.596869", "text": "made this channel *private*."})
+    wait_until(lambda: (bot.services.directory.recorded("C0ROOM") or UNKNOWN).members, 10, "members recorded")
+    assert "Roomclaim" not in visible_texts(bot, OUTSIDER)
+    assert "Roomclaim" in visible_texts(bot, EDITOR)
+    # A member leaves: no Slack call is needed to hide it from them.
+    bot.slack.reset_calls()
+    channel_event(bot, {"type": "member_left_channel", "user": EDITOR, "channel": "C0ROOM", "channel_type": "G",
+                        "team": "T0TEST"})
+    assert "Roomclaim" not in visible_texts(bot, EDITOR)
+    channel_event(bot, {"type": "member_joined_channel", "user": OUTSIDER, "channel": "C0ROOM",
+                        "channel_type": "G", "team": "T0TEST"})
+    assert "Roomclaim" in visible_texts(bot, OUTSIDER)
+    assert bot.slack.calls_to("conversations.info") == [] and bot.slack.calls_to("conversations.members") == []
+    channel_event(bot, {"type": "group_archive", "channel": "C0ROOM"})
+    with bot.services.db.session() as session:
+        row = session.get(ChannelRecord, "C0ROOM")
+        assert row is not None and row.is_private and row.is_archived
+        members = set(session.scalars(select(ChannelMember.user_id).where(ChannelMember.channel_id == "C0ROOM")))
+        assert members == {REPORTER, OUTSIDER, BOT_USER_ID}
+    # Public again: everyone may see it.
+    room.is_private = False
+    channel_event(bot, {"type": "message", "subtype": "channel_convert_to_public", "user": REPORTER,
+                        "channel": "C0ROOM", "channel_type": "channel", "ts": "1730984900.000100",
+                        "event_ts": "1730984900.000100", "text": "made this channel *public*."})
+    assert "Roomclaim" in visible_texts(bot, EDITOR)
+    # The bot is removed from a private channel: it no longer hears who joins, so it counts nobody in.
+    room.is_private = True
+    channel_event(bot, {"type": "message", "subtype": "channel_convert_to_private", "user": REPORTER,
+                        "channel": "C0ROOM", "channel_type": "group", "ts": "1730985000.000100",
+                        "event_ts": "1730985000.000100", "text": "made this channel *private*."})
+    wait_until(lambda: (bot.services.directory.recorded("C0ROOM") or UNKNOWN).members, 10, "members recorded again")
+    channel_event(bot, {"type": "group_left", "channel": "C0ROOM"})
+    assert "Roomclaim" not in visible_texts(bot, REPORTER)
