@@ -146,7 +146,7 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.desk.exports import claimreview, claims_csv, exportable_channels
+    from bot.desk.exports import claimreview, claimreview_json, claims_csv, exportable_channels
     from bot.desk.query import QueryError
     from bot.desk.query import parse as parse_query
     from bot.runtime.composition import open_database
@@ -177,9 +177,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             output = claims_csv(session, scale, since, channels=channels, organization=settings.newsroom_name,
                                 organization_url=settings.newsroom_url)
         else:
-            output = json.dumps(claimreview(session, scale, settings.newsroom_name, settings.newsroom_url, since,
-                                            channels=channels, include_drafts=args.include_drafts),
-                                indent=2, ensure_ascii=False)
+            output = claimreview_json(claimreview(session, scale, settings.newsroom_name, settings.newsroom_url,
+                                                  since, channels=channels, include_drafts=args.include_drafts))
     db.dispose()
     if private:
         print(f"left out the claims of {len(private)} private channel(s); "

