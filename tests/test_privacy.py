@@ -22,10 +22,12 @@ from bot.desk.channels import UNKNOWN
 from bot.publishing.views import MORE_CLAIMS_ACTION
 from handlers.middleware import OTHER_WORKSPACE, UNREADABLE
 from storage.models import ChannelMember, ChannelRecord, Claim, ClaimAssignee, LinkPost, Vote
-from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
-from tests.harness.posts import row_count
+from tests.conftest import NEWS_CHANNEL, QUOTES, REPORTER, RunningBot, llm_settings
+from tests.harness.factcheck_tools import FactCheckToolsStandIn
+from tests.harness.openai_server import OpenAIStandIn
+from tests.harness.posts import claim_posts, row_count
 from tests.harness.slack_api import BOT_USER_ID
-from tests.harness.waiting import assert_quiet, wait_idle, wait_until
+from tests.harness.waiting import assert_quiet, wait_for_card, wait_idle, wait_until
 from tests.test_desk import EDITOR, PRIVATE, claims_answer, seed
 from tests.test_desk_workflow import export
 from tests.test_desk_workflow import seed as seed_claim
@@ -286,3 +288,40 @@ def test_exports_neutralise_formulas_and_cannot_close_a_script_tag(bot: RunningB
     assert "<" not in text and ">" not in text and "&" not in text
     review = next(r for r in json.loads(text) if r["claimReviewed"] == FORMULA)
     assert review["reviewBody"] == SCRIPT and review["reviewRating"]["ratingExplanation"] == SCRIPT
+
+
+# -- text the bot did not write -------------------------------------------------------------------------
+
+INJECTIONS = ("<!channel>", "<!here>", "<@U0BOSS>", "<!subteam^S0ALL>", "<https://evil.example|click>")
+
+
+def test_text_from_articles_and_apis_never_pings_or_links_in_any_post(bot_factory, llm: OpenAIStandIn) -> None:
+    injected = " ".join(INJECTIONS)
+    answer = {"summary": f"{injected} CNN reports Iran paid bounties.",
+              "claims": [{"claim": f"{injected} {q}", "quote": q, "speaker": "<!everyone>"} for q in QUOTES]}
+    llm.responder = lambda request: json.dumps(answer)
+    with FactCheckToolsStandIn() as tools:
+        tools.publish(f"{injected} {QUOTES[0]}", publisher="<!here> Checks", rating="<@U0BOSS> False",
+                      url="javascript:alert(document.cookie)", review_date="<!here>")
+        bot = bot_factory(**llm_settings(llm), factcheck_tools_api_key=tools.api_key,
+                          factcheck_tools_url=tools.base_url)
+        url = bot.article_url("/bagram-bounty")
+        first = bot.post_link(f"<{url}>")
+        wait_for_card(bot, NEWS_CHANNEL, first)
+        bot.slack.wait_for(lambda: any("Published fact-checks" in (m.get("text") or "")
+                                       for m in bot.slack.messages(NEWS_CHANNEL) + [
+                                           r for c in claim_posts(bot.slack, NEWS_CHANNEL)
+                                           for r in bot.slack.thread(NEWS_CHANNEL, c["ts"])]), 15)
+        again = bot.post_link(f"again <{url}>")  # the re-paste's reply quotes the claims too
+        wait_for_card(bot, NEWS_CHANNEL, again)
+        wait_idle(bot)
+    posts = [m for top in bot.slack.messages(NEWS_CHANNEL) for m in [top, *bot.slack.thread(NEWS_CHANNEL, top["ts"])]
+             if m.get("bot_id")]
+    assert len(posts) >= 6
+    for post in posts:
+        for needle in (*INJECTIONS, "<!everyone>"):
+            assert needle not in post.get("text", ""), (needle, post["text"][:200])
+            assert needle not in json.dumps(post.get("blocks") or []), needle
+        assert "<javascript:" not in json.dumps(post.get("blocks") or [])
+    published = next(p for p in posts if "Published fact-checks" in p.get("text", ""))
+    assert "&lt;!here&gt;" in json.dumps(published["blocks"])  # the review date, shown as text
