@@ -11,14 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.casework.views import EXPLAIN_ACTION, EXPLANATION_INPUT, TAKE_ACTION, URL_INPUT
-from bot.desk.access import NOT_A_MEMBER, NOT_THIS_MESSAGE
+from bot.desk.access import NOT_A_MEMBER, NOT_SHAREABLE, NOT_THIS_MESSAGE
 from bot.desk.channels import UNKNOWN
+from bot.desk.weekly_report import iso_week
 from bot.publishing.views import MORE_CLAIMS_ACTION
 from handlers.middleware import OTHER_WORKSPACE, UNREADABLE
 from storage.models import ChannelMember, ChannelRecord, Claim, ClaimAssignee, LinkPost, Vote
@@ -31,6 +33,8 @@ from tests.harness.waiting import assert_quiet, wait_for_card, wait_idle, wait_u
 from tests.test_desk import EDITOR, PRIVATE, claims_answer, seed
 from tests.test_desk_workflow import export
 from tests.test_desk_workflow import seed as seed_claim
+from tests.test_seen_before import AGAIN, FIRST, message_with, post_article, serve_pages, vote_false
+from tests.test_seen_before import claim_row as seen_claim_row
 
 OUTSIDER = "U0OUTSIDER"
 
@@ -325,3 +329,127 @@ def test_text_from_articles_and_apis_never_pings_or_links_in_any_post(bot_factor
         assert "<javascript:" not in json.dumps(post.get("blocks") or [])
     published = next(p for p in posts if "Published fact-checks" in p.get("text", ""))
     assert "&lt;!here&gt;" in json.dumps(published["blocks"])  # the review date, shown as text
+
+
+# -- re-pastes and "seen before" across channels ---------------------------------------------------------
+
+
+def test_a_repaste_in_a_public_channel_shows_nothing_of_the_private_work(bot: RunningBot) -> None:
+    bot.slack.add_channel(PRIVATE, "investigations", is_private=True, members=[REPORTER])
+    serve_pages(bot)
+    secret = message_with(post_article(bot, "/council-budget", channel=PRIVATE), FIRST)
+    vote_false(bot, PRIVATE, secret, user=REPORTER)
+    ts = bot.post_link(f"<{bot.article_url('/council-budget')}>", user=EDITOR)
+    reply = wait_for_card(bot, NEWS_CHANNEL, ts)
+    shown = reply["text"] + json.dumps(reply["blocks"])
+    assert "already being checked" in shown
+    assert "not open to everyone here" in shown
+    assert PRIVATE not in shown and "Anna Rossi" not in shown and "False" not in shown and "first shared" not in shown
+    # In the private channel itself, a re-paste still lists the threads.
+    again = bot.post_link(f"<{bot.article_url('/council-budget')}>", channel=PRIVATE)
+    inside = wait_for_card(bot, PRIVATE, again)
+    assert "Anna Rossi" in json.dumps(inside["blocks"]) and "first shared" in json.dumps(inside["blocks"])
+
+
+def test_checked_before_stops_showing_once_the_earlier_channel_turns_private(bot: RunningBot) -> None:
+    room = bot.slack.add_channel("C0ROOM", "room", members=[REPORTER, EDITOR])
+    serve_pages(bot)
+    earlier = message_with(post_article(bot, "/council-budget", channel="C0ROOM"), FIRST)
+    vote_false(bot, "C0ROOM", earlier)
+    again = message_with(post_article(bot, "/mayor-summit"), AGAIN)
+    assert "Checked before" in json.dumps(again["blocks"])
+    again_row = seen_claim_row(bot, again["ts"])
+    # The earlier channel is made private (EDITOR is not in the news channel's audience of everyone).
+    room.is_private = True
+    channel_event(bot, {"type": "message", "subtype": "channel_convert_to_private", "user": REPORTER,
+                        "channel": "C0ROOM", "channel_type": "group", "ts": "1730984822.596869",
+                        "event_ts": "1730984822.596869", "text": "made this channel *private*."})
+    wait_until(lambda: (bot.services.directory.recorded("C0ROOM") or UNKNOWN).members, 10, "members recorded")
+    # "Same claim" no longer carries the private claim's verdict over ...
+    name = click(bot, REPORTER, NEWS_CHANNEL, again["ts"], "same_claim", str(again_row.id))
+    assert bot.slack.wait_for(lambda: answers(bot, name), 10) == [NOT_SHAREABLE]
+    assert seen_claim_row(bot, again["ts"]).status == "open"
+    # ... and the next re-render of the claim message drops the line.
+    react_on(bot, NEWS_CHANNEL, again["ts"], REPORTER, "white_check_mark")
+    bot.slack.wait_for(lambda: "Checked before" not in json.dumps(bot.slack.message(NEWS_CHANNEL, again["ts"])
+                                                                  ["blocks"]), 10, "the line to go")
+    assert "earlier thread" not in json.dumps(bot.slack.message(NEWS_CHANNEL, again["ts"])["blocks"])
+
+
+def test_a_private_claim_coming_back_is_not_announced_in_a_public_thread(bot: RunningBot) -> None:
+    """The privacy check of SeenBefore.note_returning: a public claim matched from a private channel."""
+    bot.slack.add_channel(PRIVATE, "investigations", is_private=True, members=[REPORTER])
+    serve_pages(bot)
+    earlier = message_with(post_article(bot, "/council-budget"), FIRST)
+    vote_false(bot, NEWS_CHANNEL, earlier)
+    secret = message_with(post_article(bot, "/mayor-summit", channel=PRIVATE), AGAIN)
+    assert "Checked before" in json.dumps(secret["blocks"])  # the private channel may read public claims
+    assert seen_claim_row(bot, secret["ts"]).seen_claim_id == seen_claim_row(bot, earlier["ts"]).id
+    wait_idle(bot)
+    notes = [m for m in bot.slack.thread(NEWS_CHANNEL, earlier["ts"]) if "came back" in m.get("text", "")]
+    assert notes == []
+
+
+# -- the weekly summary ----------------------------------------------------------------------------------
+
+
+def react_on(bot: RunningBot, channel: str, ts: str, user: str, name: str, *, added: bool = True,
+             event_id: str | None = None) -> None:
+    if added:
+        bot.slack.add_reaction(channel, ts, name, user)
+    else:
+        bot.slack.remove_reaction(channel, ts, name, user)
+    event = bot.sender.reaction_event(kind="reaction_added" if added else "reaction_removed", user=user,
+                                      reaction=name, channel=channel, ts=ts)
+    assert bot.sender.event(event, event_id=event_id).status_code == 200
+
+
+def test_weekly_votes_leave_out_private_claims_the_summary_channel_may_not_see(
+        bot: RunningBot, private_claim: tuple[int, int]) -> None:
+    secret, public = private_claim
+    bot.slack.channels[PRIVATE].members.append(EDITOR)
+    channel_event(bot, {"type": "member_joined_channel", "user": EDITOR, "channel": PRIVATE, "channel_type": "G",
+                        "team": "T0TEST"})
+    react_on(bot, PRIVATE, message_ts(bot, secret), EDITOR, "x")
+    react_on(bot, NEWS_CHANNEL, message_ts(bot, public), REPORTER, "x")
+    wait_until(lambda: len(votes(bot)) == 2, 10, "two votes")
+    week = iso_week(datetime.now(UTC).date())
+    ts = bot.services.weekly.post_weekly(week, NEWS_CHANNEL)
+    shown = json.dumps(bot.slack.message(NEWS_CHANNEL, ts)["blocks"])
+    assert f"<@{REPORTER}> (1)" in shown and f"<@{EDITOR}>" not in shown
+    # Posted where everyone is a member of the private channel, its votes count.
+    inside = bot.services.weekly.post_weekly(week, PRIVATE)
+    assert f"<@{EDITOR}> (1)" in json.dumps(bot.slack.message(PRIVATE, inside)["blocks"])
+
+
+def test_the_weekly_summary_is_posted_once_even_when_re_run_long_after(bot: RunningBot) -> None:
+    """The weekly_summaries record, not the 15-minute look-back for an earlier copy, keeps it to one post."""
+    seed(bot, 1, prefix="Weekly")
+    week = iso_week(datetime.now(UTC).date())
+    bot.slack._clock -= 3600  # the first post is an hour old when the cron job runs again
+    first = bot.services.weekly.post_weekly(week, NEWS_CHANNEL)
+    bot.slack._clock += 3600
+    again = bot.services.weekly.post_weekly(week, NEWS_CHANNEL)
+    assert again == first
+    weekly = [m for m in bot.slack.bot_messages(NEWS_CHANNEL) if "Fact-check desk, week" in m.get("text", "")]
+    assert len(weekly) == 1
+
+
+# -- event-id de-duplication --------------------------------------------------------------------------
+
+
+def test_a_redelivered_event_is_recorded_once(bot: RunningBot, private_claim: tuple[int, int]) -> None:
+    """Slack re-delivers an event (same event_id) it thinks was lost: after the vote was withdrawn, the
+    stale re-delivery must not bring it back."""
+    _secret, public = private_claim
+    ts = message_ts(bot, public)
+    react_on(bot, NEWS_CHANNEL, ts, EDITOR, "x", event_id="Ev0REDELIVERED")
+    react_on(bot, NEWS_CHANNEL, ts, EDITOR, "x", added=False)
+    event = bot.sender.reaction_event(kind="reaction_added", user=EDITOR, reaction="x", channel=NEWS_CHANNEL, ts=ts)
+    assert bot.sender.event(event, event_id="Ev0REDELIVERED", retry_num=1).status_code == 200
+    wait_idle(bot)
+    with bot.services.db.session() as session:
+        rows = [(v.action, v.user_id) for v in session.scalars(select(Vote).order_by(Vote.id))]
+        claim = session.get(Claim, public)
+        assert claim is not None and claim.verdict is None and claim.status == "open"
+    assert rows == [("added", EDITOR), ("withdrawn", EDITOR)]

@@ -25,6 +25,8 @@ from storage.models import Claim, LinkPost, utcnow
 
 NOT_THIS_MESSAGE = "That button does not belong to this message, so nothing was changed."
 NOT_A_MEMBER = "This claim is in a channel you are not a member of, so I can't let you act on it."
+NOT_SHAREABLE = ("The earlier claim is in a channel not open to everyone here, so its verdict can't be carried "
+                 "over. Vote on this claim instead.")
 NOT_KNOWN_YET = "I'm still learning who is in this channel. Please try again in a minute."
 
 
@@ -71,6 +73,20 @@ def claim_click(session: Session, claim_id: int, click: Click) -> str | None:
     if claim is None or not _on(click, claim.channel_id, claim.message_ts):
         return refuse(session, click, NOT_THIS_MESSAGE)
     return _access(session, click, str(claim.channel_id))
+
+
+def same_claim_click(session: Session, claim_id: int, click: Click) -> str | None:
+    """Like claim_click, and the earlier claim whose verdict "Same claim" carries over must still be
+    one this claim's channel may see (its channel may have been made private since the match)."""
+    refused = claim_click(session, claim_id, click)
+    if refused is not None:
+        return refused
+    claim = session.get(Claim, claim_id)
+    earlier = session.get(Claim, claim.seen_claim_id) if claim is not None and claim.seen_claim_id else None
+    if earlier is not None and not ChannelDirectory.shareable_in(session, str(claim.channel_id),  # type: ignore[union-attr]
+                                                                 earlier.channel_id or ""):
+        return refuse(session, click, NOT_SHAREABLE)
+    return None
 
 
 def card_click(session: Session, link_post_id: int, click: Click) -> str | None:

@@ -86,6 +86,21 @@ class ChannelDirectory:
             return None
         return user in facts.members
 
+    @staticmethod
+    def shareable_in(session: Session, audience: str, channel: str) -> bool:
+        """Whether claims of `channel` may be shown in channel `audience`, from recorded facts only (the
+        rule of `quotable_in`; unknown means no). For re-rendering a claim message inside a transaction."""
+        if channel == audience:
+            return True
+        facts = ChannelDirectory.recorded_in(session, channel)
+        if facts is None:
+            return False
+        if not facts.is_private:
+            return True
+        readers = ChannelDirectory.recorded_in(session, audience)
+        return (readers is not None and readers.is_private and bool(readers.members)
+                and readers.members <= (facts.members or frozenset()))
+
     # -- learning a channel (background and CLI only) -------------------------------------------
 
     def learn(self, channel: str) -> ChannelFacts | None:

@@ -283,13 +283,22 @@ def failure_notice(link_post_id: int, url: str, reason: str) -> Message:
 
 
 def duplicate_notice(link_post_id: int, article: ArticleInfo, claims: Sequence[ClaimView],
-                     first_post_link: str | None) -> Message:
-    """The same article posted again: point to the threads that already exist instead of new ones."""
+                     first_post_link: str | None, *, hidden: int = 0) -> Message:
+    """The same article posted again: point to the threads that already exist instead of new ones.
+
+    `claims` are only those this channel may see; `hidden` counts the others (in private channels),
+    which are never named, linked or described here.
+    """
     where = f" (first shared {link(first_post_link, 'here')})" if first_post_link else ""
     lines = [f"{c.number}. {link(c.permalink, clip(c.text, 180)) if c.permalink else escape(clip(c.text, 180))}"
              f" — {c.status}" for c in claims]
     head = f"This article is already being checked{where}: {link(article.url, _article_label(article))}."
-    body = head + ("\nIts claim threads:\n" + "\n".join(lines) if lines else "\nIt had no check-worthy claims.")
+    if lines:
+        body = head + "\nIts claim threads:\n" + "\n".join(lines)
+    elif hidden:
+        body = head + "\nIts claim threads are in a channel not open to everyone here, so I can't list them."
+    else:
+        body = head + "\nIt had no check-worthy claims."
     metadata = card_metadata(link_post_id)
     plain = escape(f"This article is already being checked: {article.url}")
     return Message(text=plain, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(body)))),

@@ -123,7 +123,7 @@ class Services:
     def record_same_claim(self, *, claim_id: int, user: str, action_ts: str | None,
                           click: Click) -> VoteResult | None:
         with self.db.session() as session:
-            if access.claim_click(session, claim_id, click) is not None:
+            if access.same_claim_click(session, claim_id, click) is not None:
                 result = None
             else:
                 result = self.recorder.record_same_claim(session, claim_id=claim_id, user=user, action_ts=action_ts)
