@@ -15,8 +15,9 @@ from bot.intake.events import ID_LIMIT
 from bot.publishing.views import MORE_CLAIMS_ACTION, SAME_CLAIM_ACTION, VOTE_ACTION_PREFIX
 from bot.runtime.composition import Services
 
-# Ids the bot hands out are database integers; anything longer than this cannot be one of them.
-MAX_ID_DIGITS = 18
+# Ids the bot hands out are database integers (32-bit on PostgreSQL); a larger number cannot be one, and
+# asking PostgreSQL for it would be an error rather than "not found".
+MAX_ID = 2**31 - 1
 
 
 def _text(value: Any) -> str | None:
@@ -28,7 +29,7 @@ def _click(body: dict[str, Any], action: dict[str, Any]) -> tuple[int, Click] | 
     value is not a plain decimal id ("²" is a digit to str.isdigit, not to int) or an id is malformed."""
     value = str(action.get("value") or "")
     user = _text((body.get("user") or {}).get("id"))
-    if not user or not value.isascii() or not value.isdecimal() or len(value) > MAX_ID_DIGITS:
+    if not user or not value.isascii() or not value.isdecimal() or len(value) > 10 or int(value) > MAX_ID:
         return None
     container = body.get("container") if isinstance(body.get("container"), dict) else {}
     channel = _text(container.get("channel_id")) or _text((body.get("channel") or {}).get("id"))
