@@ -458,3 +458,14 @@ def test_a_redelivered_event_is_recorded_once(bot: RunningBot, private_claim: tu
         claim = session.get(Claim, public)
         assert claim is not None and claim.verdict is None and claim.status == "open"
     assert rows == [("added", EDITOR), ("withdrawn", EDITOR)]
+
+
+def test_channels_of_earlier_claims_are_recorded_at_start(bot: RunningBot, bot_factory: Any) -> None:
+    """Claims made before channels were recorded: their channels are learned in the background at start,
+    and private ones are read again (members may have changed while the bot was away)."""
+    bot.slack.add_channel(PRIVATE, "investigations", is_private=True, members=[REPORTER])
+    seed(bot, 1, channel=PRIVATE, prefix="Older")
+    assert bot.services.directory.recorded(PRIVATE) is None
+    restarted = bot_factory()
+    facts = wait_until(lambda: restarted.services.directory.recorded(PRIVATE), 10, "the channel recorded")
+    assert facts.is_private and facts.members is not None and REPORTER in facts.members

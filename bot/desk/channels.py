@@ -132,6 +132,18 @@ class ChannelDirectory:
                 session.add(ChannelMember(channel_id=channel, user_id=user[:32]))
         return ChannelFacts(is_private=private, members=members, is_archived=bool(info.get("is_archived")))
 
+    def refresh_at_start(self, channels: Iterable[str], stamp: str) -> int:
+        """Queue a background sync of each claim channel never recorded, and of each private one (whose
+        members may have changed while the bot was not listening); returns how many were queued."""
+        with self.db.session() as session:
+            known = {row.id: row for row in session.scalars(select(ChannelRecord))}
+            queued = 0
+            for channel in channels:
+                row = known.get(channel)
+                if row is None or row.is_private:
+                    queued += SYNC_CHANNEL.enqueue(session, ChannelRef(channel), f"channel:{channel}:start:{stamp}")
+            return queued
+
     def sync_job(self, context: JobContext[ChannelRef]) -> None:
         self.learn(context.payload.channel)
 

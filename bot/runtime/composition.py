@@ -27,6 +27,7 @@ from bot.desk.access import Click
 from bot.desk.channels import ChannelDirectory
 from bot.desk.commands import DeskCommands
 from bot.desk.home import AppHome
+from bot.desk.listing import claim_channels
 from bot.desk.weekly_posts import WeeklyPoster
 from bot.infra import job_kinds as kinds
 from bot.infra.scheduler import PeriodicJobs
@@ -42,6 +43,7 @@ from bot.slack.gateway import SlackGateway
 from bot.verdicts.eligibility import Eligibility
 from bot.verdicts.recorder import VerdictRecorder, VoteResult
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +165,9 @@ class Services:
 
     def start(self, *, periodic: bool = True) -> None:
         self.gateway.learn_identity()
+        with self.db.session() as session:
+            channels = claim_channels(session)
+        self.directory.refresh_at_start(channels, utcnow().isoformat())
         self.worker.start()
         if periodic:
             self.periodic.every(self.settings.reconcile_interval_minutes, kinds.RECONCILE_SWEEP)
