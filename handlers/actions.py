@@ -24,15 +24,20 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= ID_LIMIT and "\x00" not in value else None
 
 
+def _field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _click(body: dict[str, Any], action: dict[str, Any]) -> tuple[int, Click] | None:
     """The button's numeric value (a claim or link post id) and where it was clicked, or None when the
     value is not a plain decimal id ("²" is a digit to str.isdigit, not to int) or an id is malformed."""
     value = str(action.get("value") or "")
-    user = _text((body.get("user") or {}).get("id"))
+    user = _text(_field(body, "user").get("id"))
     if not user or not value.isascii() or not value.isdecimal() or len(value) > 10 or int(value) > MAX_ID:
         return None
-    container = body.get("container") if isinstance(body.get("container"), dict) else {}
-    channel = _text(container.get("channel_id")) or _text((body.get("channel") or {}).get("id"))
+    container = _field(body, "container")
+    channel = _text(container.get("channel_id")) or _text(_field(body, "channel").get("id"))
     response_url = body.get("response_url") if isinstance(body.get("response_url"), str) else None
     return int(value), Click(user=user, channel=channel, message_ts=_text(container.get("message_ts")),
                              thread_ts=_text(container.get("thread_ts")), response_url=response_url)

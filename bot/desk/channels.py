@@ -98,8 +98,9 @@ class ChannelDirectory:
         if not facts.is_private:
             return True
         readers = ChannelDirectory.recorded_in(session, audience)
-        return (readers is not None and readers.is_private and bool(readers.members)
-                and readers.members <= (facts.members or frozenset()))
+        if readers is None or not readers.is_private or not readers.members:
+            return False
+        return readers.members <= (facts.members or frozenset())
 
     # -- learning a channel (background and CLI only) -------------------------------------------
 
