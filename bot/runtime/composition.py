@@ -108,12 +108,11 @@ class Services:
     def record_button(self, *, claim_id: int, user: str, verdict_key: str, action_ts: str | None,
                       click: Click) -> VoteResult | None:
         with self.db.session() as session:
-            if access.claim_click(session, claim_id, click) is not None:
-                result = None
-            else:
-                result = self.recorder.record_button(session, claim_id=claim_id, user=user, verdict_key=verdict_key,
-                                                     action_ts=action_ts)
-        self.worker.wake()
+            refused = access.claim_click(session, claim_id, click)
+            result = None if refused else self.recorder.record_button(
+                session, claim_id=claim_id, user=user, verdict_key=verdict_key, action_ts=action_ts)
+        if refused or (result is not None and result.recorded):
+            self.worker.wake()  # the refusal's private answer, or the claim message's update
         return result
 
     def request_more_claims(self, *, link_post_id: int, user: str, click: Click) -> None:
@@ -125,11 +124,11 @@ class Services:
     def record_same_claim(self, *, claim_id: int, user: str, action_ts: str | None,
                           click: Click) -> VoteResult | None:
         with self.db.session() as session:
-            if access.same_claim_click(session, claim_id, click) is not None:
-                result = None
-            else:
-                result = self.recorder.record_same_claim(session, claim_id=claim_id, user=user, action_ts=action_ts)
-        self.worker.wake()
+            refused = access.same_claim_click(session, claim_id, click)
+            result = None if refused else self.recorder.record_same_claim(
+                session, claim_id=claim_id, user=user, action_ts=action_ts)
+        if refused or (result is not None and result.recorded):
+            self.worker.wake()
         return result
 
     def casework_button(self, *, claim_id: int, user: str, taking: bool, action_ts: str | None,
