@@ -30,6 +30,7 @@ from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.posts import claim_posts, row_count
 from tests.harness.slack_api import BOT_USER_ID
 from tests.harness.waiting import assert_quiet, wait_for_card, wait_idle, wait_until
+from tests.test_cli import run
 from tests.test_desk import EDITOR, PRIVATE, claims_answer, seed
 from tests.test_desk_workflow import export
 from tests.test_desk_workflow import seed as seed_claim
@@ -469,3 +470,25 @@ def test_channels_of_earlier_claims_are_recorded_at_start(bot: RunningBot, bot_f
     restarted = bot_factory()
     facts = wait_until(lambda: restarted.services.directory.recorded(PRIVATE), 10, "the channel recorded")
     assert facts.is_private and facts.members is not None and REPORTER in facts.members
+
+
+def test_exports_use_recorded_privacy_when_slack_refuses_or_is_unreachable(bot: RunningBot, database_url: str,
+                                                                           private_claim: tuple[int, int]) -> None:
+    """Issue 20: an export needs Slack only for channels it never recorded; a refused token or no route
+    to Slack is one line on stderr, never a traceback, and recorded channels export as usual."""
+    for claim_id in private_claim:
+        with bot.services.db.session() as session:
+            claim = session.get(Claim, claim_id)
+            assert claim is not None
+            claim.status, claim.verdict, claim.resolved_at = "resolved", "false", claim.created_at
+            claim.published_url = f"https://desk.example/{claim_id}"
+    seed_claim(bot, "Never recorded", channel="C0NEVER", status="resolved", verdict="true",
+               published_url="https://desk.example/never")
+    for api_url in ("http://127.0.0.1:9/api/", bot.slack.api_url):
+        env = {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-refused" if api_url == bot.slack.api_url
+               else "xoxb-test-token-0000", "SLACK_API_URL": api_url, "NEWSROOM_NAME": "Desk"}
+        bot.slack.valid_tokens = {"xoxb-test-token-0000"}
+        done = run("export", env=env)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        assert [r["claimReviewed"] for r in json.loads(done.stdout)] == ["Public 0"]
+        assert "1 private channel" in done.stderr and "has not recorded" in done.stderr
