@@ -20,7 +20,7 @@ from bot.casework.sources import SourceTitles
 from bot.casework.stale import SWEEP_MINUTES, StaleClaims
 from bot.claims import ClaimExtractor, build_extractor
 from bot.config.schedule import Schedule
-from bot.config.settings import Settings
+from bot.config.settings import Settings, StartupError
 from bot.config.verdict_scale import VerdictScale
 from bot.desk import access
 from bot.desk.access import Click
@@ -214,6 +214,16 @@ def metadata_key(settings: Settings) -> str:
         else settings.secret("slack_bot_token")
 
 
+def require_every_kind_bound(registered: frozenset[str], declared: tuple[kinds.JobKind[Any], ...] | None = None,
+                             ) -> None:
+    """Every declared job kind has a handler, or the bot does not start: a kind nobody runs would sit
+    pending in the jobs table for ever, and whatever queued it would never happen."""
+    unbound = [kind.name for kind in (kinds.ALL_KINDS if declared is None else declared) if kind.name not in registered]
+    if unbound:
+        raise StartupError(f"job kinds with no handler: {', '.join(unbound)}; bind each with worker.register in "
+                           "bot/runtime/composition.py")
+
+
 def build_services(settings: Settings, *, resolver: Resolver = system_resolver, migrate: bool = True) -> Services:
     settings.require("slack_bot_token")
     db = open_database(settings, migrate=migrate)
@@ -264,6 +274,7 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.NUDGE_CLAIM, stale.nudge_claim)
     worker.register(kinds.SYNC_CHANNEL, directory.sync_job)
     worker.register(kinds.ANSWER_CLICK, access.ClickAnswers(gateway, settings.slack_api_url).answer_click)
+    require_every_kind_bound(worker.registered())
     return Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
