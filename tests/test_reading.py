@@ -200,13 +200,14 @@ def test_a_5_mb_page_of_short_sentences_is_read_in_bounded_time_and_flagged_part
 
 
 @pytest.mark.parametrize(("sentence", "speaker"), [
-    ("The masks had been kept in a machine room, officials at the institution said.", "officials at the institution"),
+    # A group the article does not name is nobody's name (issue #17): no speaker rather than "officials".
+    ("The masks had been kept in a machine room, officials at the institution said.", None),
     ("But according to a new CBS News Battleground Tracker poll, his support fell to 35%.",
-     "new CBS News Battleground Tracker poll"),
+     "CBS News Battleground Tracker"),
     ("The California Independent System Operator, the nonprofit entity that controls the grid, said it acted "
      "after three plants shut down.", "The California Independent System Operator"),
     ("Normally, about 25 bodies a week are interred on the island, according to the Associated Press news agency.",
-     "the Associated Press news agency"),
+     "Associated Press"),
     ("Burials have increased to five days a week, said Department of Correction spokesman Jason Kersten.",
      "Department of Correction spokesman Jason Kersten"),
     ("The quake hit at 1:12 p.m. at a depth of 40 kilometers.", None),

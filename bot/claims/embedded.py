@@ -16,9 +16,10 @@ context. What a fact-checker gets, and why:
   "The company") carries that sentence as `context`. The quote stays the article's exact text.
 * **bounded work**: at most `MAX_SENTENCES_SCORED` sentences are scored; a longer article is flagged
   `partial` so the reply can say it was only partly read.
-* **a summary that does not mislead**: the page's own description when its words are in the body,
-  else the lead sentences in order (never "lead + strongest claims", which stitched sentences out of
-  context); notices are never used. `summary_source` says which.
+* **a summary that does not mislead** (`summary`): the page's own description when the body bears it
+  out, it names the headline's subject and keeps the body's attribution, else the lead sentences in
+  order (never "lead + strongest claims", which stitched sentences out of context); notices are never
+  used, and it is never cut mid-word. `summary_source` says which.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from typing import TYPE_CHECKING
 from bot.articles.reading import ParsedArticle, is_notice, word_count
 from bot.claims.base import ExtractedClaim, Extraction
 from bot.claims.sentences import split_sentences
+from bot.claims.speakers import attribute, is_attributed  # noqa: F401  (is_attributed: re-exported for bench/)
+from bot.claims.summary import matches_body, summarize  # noqa: F401  (matches_body: re-exported)
 
 if TYPE_CHECKING:
     from bot.claims.checkworthiness import CheckworthinessModel
@@ -41,8 +44,6 @@ _LEADING_CONNECTIVE = re.compile(
     r"^(?:however|but|and|so|also|meanwhile|moreover|furthermore|still|yet|regarding \w+)\s*,?\s+", re.IGNORECASE
 )
 DUPLICATE_OVERLAP = 0.6
-SUMMARY_MAX_CHARS = 600
-SUMMARY_MAX_SENTENCES = 3
 # None: use the model's own threshold (its "claim_threshold" when the model file has one, else its
 # "threshold"). Set a probability here to override it everywhere.
 CLAIM_THRESHOLD: float | None = None
@@ -52,122 +53,7 @@ SENTENCES_PER_CLAIM = 3
 MAX_SENTENCES_SCORED = 400
 # A "sentence" longer than this is a run-on list or a page without punctuation, not a claim.
 MAX_CLAIM_CHARS = 1000
-# A page description is used as the summary only if this share of its words is in the body.
-DESCRIPTION_OVERLAP = 0.6
 MIN_CLAIM_WORDS = 5
-
-# ---------------------------------------------------------------- attribution
-
-_CAP = r"(?:[A-Z][\w'’.\-]*|[A-Z]\.)"
-_NAME = rf"(?:(?:[Tt]he\s+)?{_CAP}(?:\s+(?:of|for|and|de|del|da|van|von|al|bin|the|&)\s+{_CAP}|\s+{_CAP}){{0,7}})"
-_SOURCE_NOUN = (r"(?i:(?:the\s+|a\s+|its\s+|his\s+|her\s+|their\s+)?(?:[\w'’-]+\s+){0,3}?"
-                r"(?:officials?|sources?|researchers|scientists|experts|analysts|police|authorities|economists|"
-                r"investigators|prosecutors|witnesses|residents|paper|newspaper|report|study|survey|agency|"
-                r"company|ministry|department|spokes(?:man|woman|person)|group|bank|court|documents?|records|"
-                r"statement|data|figures|operator|government))")
-_SAY = (r"(?:said|says|say|told|tells|reported|reports|stated|states|claimed|claims|announced|announces|wrote|"
-        r"writes|added|adds|argued|argues|estimated|estimates|warned|warns|confirmed|confirms|denied|denies|"
-        r"insisted|insists|noted|notes|explained|explains|concluded|found|finds|alleged|alleges|testified|"
-        r"predicted|acknowledged|admitted|tweeted|posted|show|shows|showed)")
-_PRONOUN_SPEAKER = r"(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I)"
-_ADVERBS = r"(?:\s+(?:first|also|later|previously|earlier|recently|has|have|had|then|further|publicly|\w+ly))*"
-_WHO = rf"(?:{_NAME}|{_SOURCE_NOUN})"
-# "officials at the institution said": a short phrase between the source and its verb.
-_QUALIFIER = r"(?:\s+(?:at|of|from|with|for|in|on)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,3}?)?"
-_ACCORDING = re.compile(
-    rf"\b[Aa]ccording to\s+(?P<who>(?:{_WHO}|(?:the|its|a|an)\s+[\w'’-]+(?:\s+[\w'’-]+){{0,6}}?)"
-    rf"(?:,\s*{_NAME})?)(?=\s*(?:[,.;:)]|$|\s+(?:which|who|that|in|on|at|from|as|and|cited)\b))",
-)
-_TRAILING = re.compile(
-    rf"(?:^|[,\"”’]\s+|[,\"”’]\s*)(?:{_SAY}\s+(?P<who1>{_WHO}(?:\s+[a-z][\w-]*\s+{_NAME})?)(?:,[^,\"“”]*)?"
-    rf"|(?P<who2>(?:{_WHO}|(?:the\s+)?[\w'’]+(?:\s+[\w'’]+){{0,4}},\s*{_NAME},?|{_PRONOUN_SPEAKER}){_QUALIFIER}){_ADVERBS}"
-    rf"\s+{_SAY}\b[^\"“”]{{0,80}})[.!?…]?[\"”’]?$",
-)
-_LEADING = re.compile(
-    rf"^(?:[^,\"“”]{{0,70}},\s+){{0,2}}(?P<who>{_WHO}|{_PRONOUN_SPEAKER}|"
-    rf"[Tt]he\s+[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){{0,2}})(?:,[^,\"“”]{{3,120}},)?{_ADVERBS}\s+{_SAY}\b",
-)
-# Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
-# evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
-_ATTRIBUTION_CUE = re.compile(
-    r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbe )\b(?:said|says|told|tells|according to|reported|reports|stated|"
-    r"states|claimed|claims|announced|wrote|writes|added|argued|argues|estimated|warned|confirmed|denied|insisted|"
-    r"alleged|testified|tweeted)\b|^[\"“‘«]|[\"”’»]\s*$",
-    re.IGNORECASE,
-)
-_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
-_NOT_A_SPEAKER = frozenset({"it", "this", "that", "there", "the", "a", "an", "in", "on", "but", "however", "and"})
-
-
-def is_attributed(sentence: str) -> bool:
-    """Reported speech or a quotation: a sentence whose claim belongs to someone."""
-    return bool(_ATTRIBUTION_CUE.search(sentence.strip()))
-
-
-def _clean_speaker(who: str | None) -> str | None:
-    if not who:
-        return None
-    who = re.sub(r"^(?:which|who|that|and|but|as)\s+", "", who.strip(" ,.;:\"“”'’"))
-    if who.casefold() in _PRONOUNS:
-        return who
-    if "," in who:  # "the group's president, Stephen Ubl" / "its operator, Japan Atomic Power Co."
-        named = [part.strip() for part in who.split(",") if re.match(r"[A-Z]", part.strip())]
-        who = named[-1] if named else who.split(",")[0].strip()
-    who = re.sub(r"^(?:[Aa]|[Aa]n|[Ii]ts|[Hh]is|[Hh]er|[Tt]heir)\s+(?=[a-z])", "", who)
-    who = re.sub(r"^The\s+(?=[a-z])", "the ", who).rstrip(".")
-    who = re.sub(r"\s+(?:first|also|later|previously|earlier|has|have|had)$", "", who)
-    if not who or who.casefold() in _NOT_A_SPEAKER or len(who) > 80:
-        return None
-    return who
-
-
-def _speaker_in(sentence: str) -> str | None:
-    """The speaker or source named in one sentence (a pronoun is returned as is, for resolving)."""
-    text = sentence.strip()
-    match = _ACCORDING.search(text)
-    if match:
-        speaker = _clean_speaker(match.group("who"))
-        if speaker:
-            return speaker
-    match = _TRAILING.search(text)
-    if match:
-        speaker = _clean_speaker(match.group("who1") or match.group("who2"))
-        if speaker:
-            return speaker
-    match = _LEADING.search(text)
-    if match:
-        return _clean_speaker(match.group("who"))
-    return None
-
-
-def _subject(sentence: str) -> str | None:
-    """A capitalised name opening a sentence ("Pharmaceutical Research and ... of America, the ...")."""
-    match = re.match(rf"(?:The\s+)?({_NAME})", sentence.strip())
-    if not match or match.group(1).split()[0].casefold() in _NOT_A_SPEAKER | _PRONOUNS:
-        return None
-    return match.group(1)
-
-
-def attribute(sentences: list[str]) -> list[str | None]:
-    """The speaker of every sentence in order: named ones, pronouns resolved, quotes from neighbours."""
-    found = [_speaker_in(s) for s in sentences]
-    speakers: list[str | None] = []
-    for index, speaker in enumerate(found):
-        previous = speakers[index - 1] if index else None
-        if speaker is not None and speaker.casefold() in _PRONOUNS:
-            # "She said ..." after "Senator Maria Alvarez told ...": the last named speaker or subject.
-            speaker = previous or (_subject(sentences[index - 1]) if index else None)
-        elif speaker is None and re.match(r"^\s*[\"“‘«]", sentences[index]):
-            # A quotation on its own: its speaker is named just before (': "...') or just after.
-            if index and (previous and re.search(r"[\"”’:]\s*$|[\"”’][^\"“”]*$", sentences[index - 1])):
-                speaker = previous
-            elif index + 1 < len(found) and found[index + 1] and re.match(
-                    r"^\s*\w+(?:\s+\w+){0,3}\s+(?:said|says|added)\b", sentences[index + 1]):
-                nxt = found[index + 1]
-                speaker = previous if nxt and nxt.casefold() in _PRONOUNS else nxt
-        speakers.append(speaker)
-    return speakers
-
 
 # ---------------------------------------------------------------- context and kinds of sentence
 
@@ -237,7 +123,8 @@ def claim_text(sentence: str) -> str:
 
 
 def article_sentences(article: ParsedArticle) -> list[str]:
-    return [s for paragraph in article.body_paragraphs for s in split_sentences(paragraph) if not is_notice(s)]
+    return [s for paragraph in article.body_paragraphs for s in split_sentences(paragraph, article.language)
+            if not is_notice(s)]
 
 
 def claim_threshold(model: CheckworthinessModel) -> float:
@@ -269,14 +156,6 @@ def uncovered_language(sentences: list[str]) -> bool:
 def claim_budget(sentence_count: int, max_claims: int) -> int:
     """How many claims the card shows: follows the article's length, never above the cap."""
     return max(0, min(max_claims, math.ceil(sentence_count / SENTENCES_PER_CLAIM)))
-
-
-def matches_body(description: str, text: str) -> bool:
-    """The page's description says what the body says (most of its words are in the body)."""
-    words = _words(description)
-    if len(words) < 6 or is_notice(description):
-        return False
-    return len(words & _words(text)) / len(words) >= DESCRIPTION_OVERLAP
 
 
 class EmbeddedExtractor:
@@ -322,7 +201,7 @@ class EmbeddedExtractor:
             if not any(is_near_duplicate(candidate.text, kept.text) for kept in candidates):
                 candidates.append(candidate)
         budget = claim_budget(len(scored), max_claims)
-        speakers = attribute(texts)
+        speakers = attribute(texts, article.author)
         shown = sorted(candidates[:budget], key=lambda s: s.position)
         claims = [self._claim(s, texts, speakers) for s in shown]
         more = [self._claim(s, texts, speakers) for s in candidates[budget:]]
@@ -336,20 +215,3 @@ class EmbeddedExtractor:
         context = texts[index - 1] if index and leans_on_previous(sentence.text) else None
         return ExtractedClaim(text=claim_text(sentence.text), quote=sentence.text, score=round(sentence.score, 4),
                      speaker=speakers[index], context=context)
-
-
-def summarize(article: ParsedArticle, sentences: list[str]) -> tuple[str, str | None]:
-    """The page's description when the body bears it out, else the lead sentences, in order.
-
-    Returns the summary and where it came from ("page description" or "lead"; None when empty).
-    """
-    description = " ".join((article.description or "").split())
-    if description and matches_body(description, article.text):
-        return description[:SUMMARY_MAX_CHARS], "page description"
-    summary = ""
-    for count, sentence in enumerate(sentences):
-        if count >= SUMMARY_MAX_SENTENCES or (summary and len(summary) + len(sentence) + 1 > SUMMARY_MAX_CHARS):
-            break
-        joiner = "" if summary.endswith(("。", "！", "？")) else " "
-        summary = f"{summary}{joiner}{sentence}".strip()
-    return summary, ("lead" if summary else None)
