@@ -41,7 +41,7 @@ class AppHome:
         user = context.payload.user
         with self.db.session() as session:
             channels = claim_channels(session)
-        visible = self.directory.visible_to(user, channels)  # Slack, outside any session
+        visible = self.directory.visible_to(user, channels)  # its own reads: outside this transaction
         with self.db.session() as session:
             page = list_claims(session, ClaimQuery(status="open"), visible, page_size=HOME_CLAIMS)
         view = home_view(page, self.weekly.this_week(quotable=visible), self.scale, self.clock())

@@ -1,7 +1,7 @@
 """job lanes: user-facing work is taken before background lookups, and those before reconciliation
 
 Revision ID: 0011_job_lanes
-Revises: 0008
+Revises: 0010_channels
 Create Date: 2026-12-01 15:40:00
 
 Adds `jobs.lane` (0 user-facing, 1 background, 2 maintenance) and an index workers claim by. Jobs
@@ -18,7 +18,7 @@ from alembic import op
 import storage.models
 
 revision = '0011_job_lanes'
-down_revision = '0008'
+down_revision = '0010_channels'
 branch_labels = None
 depends_on = None
 
