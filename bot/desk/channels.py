@@ -118,10 +118,13 @@ class ChannelDirectory:
             log.warning("could not learn channel %s from Slack: %s", channel, type(error).__name__)
             return None
         with self.db.session() as session:
-            row = session.get(ChannelRecord, channel)
-            if row is None:
-                row = ChannelRecord(id=channel)
-                session.add(row)
+            # Two learners of the same new channel (concurrent requests, two processes) must not both
+            # insert it: the row is created if missing, then locked, and the later learner overwrites.
+            insert_ignore(session, ChannelRecord.__table__, {  # type: ignore[arg-type]
+                "id": channel, "is_private": private, "is_archived": False, "members_known": False,
+                "updated_at": utcnow()}, ["id"])
+            row = session.get(ChannelRecord, channel, with_for_update=True, populate_existing=True)
+            assert row is not None
             row.name = str(info.get("name") or "")[:255] or row.name
             row.is_private = private
             row.is_archived = bool(info.get("is_archived"))
