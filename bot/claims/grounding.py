@@ -28,7 +28,7 @@ _TRANSLATE = str.maketrans({
 MIN_QUOTE_WORDS = 4
 MIN_QUOTE_CHARS = 20
 MIN_SENTENCE_SHARE = 0.5
-LONG_QUOTE_WORDS = 10
+LONG_QUOTE_WORDS = 8
 # A quote spanning more than this is a chunk of the article, not the passage a claim comes from.
 MAX_QUOTE_SENTENCES = 3
 MAX_QUOTE_CHARS = 900
