@@ -460,9 +460,26 @@ def test_summary_with_nothing_borne_out_is_the_embedded_summary(llm: OpenAIStand
 def test_duplicates_are_merged(llm: OpenAIStandIn, article: ParsedArticle) -> None:
     again = {**SECOND, "claim": "Russia pays Taliban fighters up to $100,000 per soldier killed."}
     part = {**SECOND, "quote": "Russia is also paying Taliban fighters up to $100,000 per soldier"}
-    llm.queue_json(answer(SECOND, again, part, THIRD))
+    # The same passage read for a second, different claim: one thread per passage.
+    same_passage = {**GROUNDED, "claim": "Two civilians were killed in the Bagram attack."}
+    llm.queue_json(answer(SECOND, again, part, THIRD, GROUNDED, same_passage))
     result = extractor(llm).extract(article, max_claims=5)
-    assert [c.text for c in result.claims] == [SECOND["claim"], THIRD["claim"]]
+    assert [c.text for c in result.claims] == [SECOND["claim"], THIRD["claim"], GROUNDED["claim"]]
+
+
+def test_the_same_fact_in_two_passages_is_one_claim(llm: OpenAIStandIn) -> None:
+    paragraphs = ["The council voted 7-2 on Tuesday to raise the minimum wage to $15 an hour by 2026.",
+                  "About 40,000 workers earn less than that today, according to the city's labour department.",
+                  "On Tuesday the council voted 7-2 to raise the minimum wage to $15 an hour by 2026, after a "
+                  "long debate."]
+    page = ParsedArticle(url="https://news.example/wage", title="Wage", site=None, author=None, published=None,
+                         language="en", description=None, text="\n".join(paragraphs), paragraphs=paragraphs)
+    claim = "The council voted 7-2 to raise the minimum wage to $15 an hour by 2026."
+    llm.queue_json(answer({"claim": claim, "quote": paragraphs[0], "speaker": None},
+                          {"claim": claim, "quote": paragraphs[2], "speaker": None},
+                          {"claim": "", "quote": paragraphs[1], "speaker": None}))
+    result = extractor(llm).extract(page, max_claims=5)
+    assert [c.quote for c in result.claims] == [paragraphs[0], paragraphs[1]]
 
 
 def test_a_quote_leaning_on_the_sentence_before_gets_it_as_context(llm: OpenAIStandIn,

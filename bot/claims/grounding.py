@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.articles.reading import word_count
 from bot.claims.sentences import split_sentences
 
 _TRANSLATE = str.maketrans({
@@ -189,8 +190,9 @@ class ArticleIndex:
 
     def _acceptable(self, span: Span, needle: str) -> bool:
         passage = self.text[span.start:span.end]
-        words = len(passage.split())
-        if words < MIN_QUOTE_WORDS or len(passage) < MIN_QUOTE_CHARS or len(passage) > MAX_QUOTE_CHARS:
+        words = word_count(passage)  # two CJK characters count as a word
+        if words < MIN_QUOTE_WORDS or len(passage) < MIN_QUOTE_CHARS * (1 if passage.isascii() else 0.5) \
+                or len(passage) > MAX_QUOTE_CHARS:
             return False
         if self.title and len(needle) >= 0.6 * len(self.title) and needle.strip(" .") in self.title:
             return False  # the headline is not a claim the article makes in its text
