@@ -373,11 +373,12 @@ def test_huge_answer_is_refused_by_size(llm: OpenAIStandIn, article: ParsedArtic
 
 
 def test_thousands_of_claims_are_bounded_and_checked_quickly(llm: OpenAIStandIn, article: ParsedArticle) -> None:
-    claims = [SECOND, THIRD, GROUNDED] * 2000
-    llm.queue_json(answer(*claims))
+    claims = [SECOND, THIRD, GROUNDED] * 1500  # about 1.4 MB, under the size cap
+    llm.queue_json(answer(*claims, summary="CNN reports that Iran paid bounties to the Taliban. " * 5_000))
     started = time.monotonic()
     result = extractor(llm).extract(article, max_claims=2)
     assert time.monotonic() - started < 5
+    assert used_the_model(result)
     assert len(result.claims) == 2 and len(result.more) <= KEPT_BACK
 
 
@@ -661,6 +662,21 @@ def test_latin1_answer_in_slack_falls_back_instead_of_failing(bot_factory: Any, 
     card = wait_for_card(bot, NEWS_CHANNEL, ts)
     assert "something went wrong" not in json.dumps(card)
     assert "embedded (fallback)" in json.dumps(card["blocks"]) and len(llm.requests) == 1
+
+
+def test_long_article_card_says_it_was_read_in_part(bot_factory: Any, llm: OpenAIStandIn, articles: Any) -> None:
+    page = long_article()
+    html = "<html><head><title>Homes</title></head><body><article>" + "".join(
+        f"<p>{p}</p>" for p in page.paragraphs) + "</article></body></html>"
+    articles.add("/long", html.encode())
+    first = page.text.split("\n")[0].split(". ")[0] + "."
+    llm.queue_json(answer({"claim": first, "quote": first, "speaker": None}, summary=""))
+    bot = bot_factory(claim_extractor="openai", openai_api_key="sk-test-key-123456", openai_base_url=llm.base_url,
+                      openai_model="test-model", openai_article_tokens=500)
+    ts = bot.post_link(f"<{bot.article_url('/long')}>")
+    card = wait_for_card(bot, NEWS_CHANNEL, ts)
+    blocks = json.dumps(card["blocks"])
+    assert "openai:test-model" in blocks and "I read only its first part" in blocks
 
 
 def test_ref_parameter_is_the_same_article_in_slack(bot_factory: Any, llm: OpenAIStandIn) -> None:

@@ -241,7 +241,16 @@ def _content(words: list[str]) -> list[str]:
     return [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
 
 
-def supported(statement: str, support: str, share: float = 0.8, quote: str | None = None) -> bool:
+class ArticleWords:
+    """A text's words and stems, computed once, to check many statements against (the summary's)."""
+
+    def __init__(self, text: str) -> None:
+        self.words = _words_of(text)
+        self.exact = set(self.words)
+        self.stems = {_stem(w) for w in self.words}
+
+
+def supported(statement: str, support: str | ArticleWords, share: float = 0.8, quote: str | None = None) -> bool:
     """Whether `statement` says nothing `support` does not: its figures, names and most of its words are
     there, and it does not add or drop a negation that `quote` (when given) has or lacks. A faithful
     rewrite passes; a different claim does not.
@@ -250,9 +259,8 @@ def supported(statement: str, support: str, share: float = 0.8, quote: str | Non
     content = _content(words)
     if not content:
         return False
-    support_words = _words_of(support)
-    stems = {_stem(w) for w in support_words}
-    exact = set(support_words)
+    known = support if isinstance(support, ArticleWords) else ArticleWords(support)
+    stems, exact = known.stems, known.exact
     if any(any(c.isdigit() for c in w) and w not in exact for w in content):
         return False
     names = {w.casefold().replace(",", "") for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+", statement)}

@@ -34,7 +34,7 @@ from bot.articles.reading import ParsedArticle
 from bot.claims.answer import AnswerError, ArticleAnswer, parse_answer, response_schema, schema_text
 from bot.claims.base import ClaimExtractor, ExtractedClaim, Extraction, Usage
 from bot.claims.cache import AnswerCache
-from bot.claims.grounding import ArticleIndex, named_in, supported
+from bot.claims.grounding import ArticleIndex, ArticleWords, named_in, supported
 from bot.claims.llm_request import MAX_RETRY_AFTER, RequestFailed, build_client, send
 from bot.claims.sentences import split_sentences
 
@@ -52,6 +52,9 @@ MIN_ATTEMPT_SECONDS = 3.0
 KEPT_BACK = 10
 # The reply may hold the summary and up to this many claims: what grounding checks is bounded.
 PROMPT_VERSION = "2"
+# The summary read from the answer: at most this much is checked against the article.
+SUMMARY_MAX_CHARS = 1500
+SUMMARY_MAX_SENTENCES = 5
 _REASONING_MODEL = re.compile(r"^(?:o\d|gpt-5)", re.IGNORECASE)
 JSON_MODES = ("json_schema", "json_object", "plain")
 
@@ -376,9 +379,10 @@ def ground_summary(summary: str, article: ParsedArticle) -> tuple[str, str | Non
     """The model's summary sentences that the article bears out; if none, the embedded summary."""
     from bot.claims.embedded import article_sentences, summarize
 
-    kept = [sentence for sentence in split_sentences(" ".join(summary.split()))
-            if supported(sentence, f"{article.title or ''}\n{article.text}", share=0.75)]
-    dropped = len(split_sentences(summary)) - len(kept)
+    sentences = split_sentences(" ".join(summary[:SUMMARY_MAX_CHARS].split()))[:SUMMARY_MAX_SENTENCES]
+    support = ArticleWords(f"{article.title or ''}\n{article.text}")
+    kept = [sentence for sentence in sentences if supported(sentence, support, share=0.75)]
+    dropped = len(sentences) - len(kept)
     if dropped:
         log.info("dropped %d LLM summary sentence(s) the article does not bear out", dropped)
     if kept:
