@@ -45,7 +45,8 @@ EDITOR = "U0EDITOR"
 PRIVATE = "C0PRIVATE"
 NEWSROOM = "Desk Weekly"
 NEWSROOM_URL = "https://desk.example"
-SPEAKER = "An Afghan official"
+# Named in the sentence before the first quote: the LLM path keeps only speakers the article names there.
+SPEAKER = "CNN"
 
 
 # -- Google's ClaimReview requirements, as a checker ----------------------------------------------

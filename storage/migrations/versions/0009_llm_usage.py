@@ -41,9 +41,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('articles', schema=None) as batch_op:
-        batch_op.drop_column('extractor_note')
     with op.batch_alter_table('llm_usage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_llm_usage_article_id'))
         batch_op.drop_index('ix_llm_usage_at')
     op.drop_table('llm_usage')
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): rebuilding `articles` would delete it first,
+    # which the foreign keys of link_posts and claims refuse while they hold rows.
+    with op.batch_alter_table('articles', schema=None, recreate='never') as batch_op:
+        batch_op.drop_column('extractor_note')
