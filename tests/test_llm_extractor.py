@@ -233,9 +233,12 @@ def grounded_from(llm: OpenAIStandIn, article: ParsedArticle) -> list[str]:
 
 @pytest.mark.parametrize("encoding", ["latin-1", "latin-1-unlabelled"])
 def test_latin1_body(llm: OpenAIStandIn, article: ParsedArticle, encoding: str) -> None:
-    llm.queue_answer(answer(GROUNDED, SECOND, summary="CNN reports Iran paid bounties in Afghanistan."),
+    llm.queue_answer(answer(GROUNDED, SECOND, summary="CNN reports Iran paid bounties in Afghanistan, según CNN."),
                      encoding=encoding)
-    assert grounded_from(llm, article) == [GROUNDED["claim"], SECOND["claim"]]
+    result = extractor(llm).extract(article, max_claims=5)
+    assert used_the_model(result), result.note
+    assert [c.text for c in result.claims] == [GROUNDED["claim"], SECOND["claim"]]
+    assert "según CNN" in result.summary  # é read as latin-1, not replaced
 
 
 def test_streamed_answer_nobody_asked_for(llm: OpenAIStandIn, article: ParsedArticle) -> None:
