@@ -157,8 +157,8 @@ def read_completion(body: bytes, content_type: str | None) -> Completion:
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise AnswerError("the server's reply has no answer (no choices)", retryable=True)
-    choice = choices[0]
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    choice: dict[str, Any] = choices[0]
+    message: dict[str, Any] = choice["message"] if isinstance(choice.get("message"), dict) else {}
     refusal = message.get("refusal") if isinstance(message.get("refusal"), str) else None
     prompt, completion = _usage(data)
     finish = choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None
@@ -221,8 +221,8 @@ def parse_answer(content: str, max_claims: int) -> ArticleAnswer:
                  else None}))
         except ValidationError:
             continue
-    summary = data.get("summary") if isinstance(data.get("summary"), str) else ""
-    return ArticleAnswer(summary=summary.strip(), claims=claims)
+    summary = data.get("summary")
+    return ArticleAnswer(summary=summary.strip() if isinstance(summary, str) else "", claims=claims)
 
 
 def _excerpt(text: str, limit: int = 160) -> str:

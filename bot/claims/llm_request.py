@@ -17,6 +17,7 @@ import email.utils
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -74,7 +75,7 @@ def build_client(api_key: str, base_url: str | None, api_version: str | None) ->
     return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
 
 
-def retry_after(headers: httpx.Headers | None) -> float | None:
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds the server asked to wait (Retry-After in seconds or as a date, or retry-after-ms)."""
     if headers is None:
         return None
@@ -143,7 +144,8 @@ def _send(client: openai.OpenAI, payload: dict[str, Any], deadline: float,
     extra = {key: payload[key] for key in ("extra_body",) if key in payload}
     body = {key: value for key, value in payload.items() if key != "extra_body"}
     try:
-        with client.chat.completions.with_streaming_response.create(**body, **extra, timeout=timeout) as response:
+        with client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
+                **body, **extra, timeout=timeout) as response:
             data = bytearray()
             for chunk in response.iter_bytes():
                 data += chunk
