@@ -518,6 +518,7 @@ ARTICLE_SENTENCE = ("According to CNN, US officials cited the alleged Iranian bo
                                  "significant threat to US interests.”"),
     "[Officials] cited the alleged Iranian bounty plan as a partial justification for the Soleimani strike",
     "According to CNN, US officials cited [Tehran's] bounty plan as a partial justification for the Soleimani strike",
+    "…US officials cited the alleged Iranian bounty plan as a partial justification for the Soleimani strike...",
 ])
 def test_quote_matching_accepts_typographic_variants(llm: OpenAIStandIn, article: ParsedArticle, quote: str) -> None:
     llm.queue_json(answer({"claim": "", "quote": quote, "speaker": None}))

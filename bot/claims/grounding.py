@@ -129,7 +129,9 @@ class ArticleIndex:
     def find(self, quote: str) -> Span | None:
         if len(quote) > MAX_QUOTE_CHARS * 2:
             return None
-        pieces = [normalize(piece).strip(" \"'") for piece in _BRACKET.split(quote)]
+        # Quote marks around it and dots at its ends ("...the base", "the report said…") are the
+        # model's framing, not the article's words.
+        pieces = [normalize(piece).strip(" \"'.") for piece in _BRACKET.split(quote)]
         edited = len(pieces) > 1
         pieces = [piece for piece in pieces if piece.strip(" .,;:…")]
         if not pieces:
@@ -137,7 +139,10 @@ class ArticleIndex:
         span = self._find_pieces(pieces) if edited else self._find_one(pieces[0])
         if span is None or not self._acceptable(span, " ".join(pieces)):
             return None
-        return span
+        end = span.end
+        while end < len(self.text) and self.text[end] in ".…" and end - span.end < 3:
+            end += 1  # the sentence's own full stop (or ellipsis), dropped above with the model's dots
+        return Span(span.start, end)
 
     def _to_source(self, start: int, end: int) -> Span:
         return Span(self.positions[start], self.positions[end - 1] + 1)
