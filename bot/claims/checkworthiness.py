@@ -311,7 +311,7 @@ class Featurizer:
                 uvals = 1.0 + np.log(counts.astype(np.float64))
             else:
                 ukeys, inverse = np.unique(keys, return_inverse=True)
-                uvals = np.bincount(inverse, weights=vals) if vals.size else np.zeros(0)
+                uvals = (np.bincount(inverse, weights=vals) if vals.size else np.zeros(0)).astype(np.float64)
             out.append((ukeys // self.dim, ukeys % self.dim, uvals))
         return out
 
