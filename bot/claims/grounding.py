@@ -140,8 +140,9 @@ class ArticleIndex:
         if span is None or not self._acceptable(span, " ".join(pieces)):
             return None
         end = span.end
-        while end < len(self.text) and self.text[end] in ".…" and end - span.end < 3:
-            end += 1  # the sentence's own full stop (or ellipsis), dropped above with the model's dots
+        if quote.rstrip(" \"'”’").endswith((".", "…")):
+            while end < len(self.text) and self.text[end] in ".…" and end - span.end < 3:
+                end += 1  # the sentence's own full stop (or ellipsis), dropped above with the model's dots
         return Span(span.start, end)
 
     def _to_source(self, start: int, end: int) -> Span:
