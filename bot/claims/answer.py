@@ -48,11 +48,7 @@ def schema_text() -> str:
 
 
 class AnswerError(ValueError):
-    """The server answered, but not with something usable. `retryable` says whether asking again could help."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+    """The server answered, but not with something usable (asking the same again would not help)."""
 
 
 @dataclass(frozen=True)
@@ -148,15 +144,14 @@ def read_completion(body: bytes, content_type: str | None) -> Completion:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        raise AnswerError(f"the server's reply is not JSON: {_excerpt(text)}", retryable=True) from None
+        raise AnswerError(f"the server's reply is not JSON: {_excerpt(text)}") from None
     if not isinstance(data, dict):
         raise AnswerError("the server's reply is not a chat completion")
     if isinstance(data.get("error"), dict):
-        raise AnswerError(f"the server answered with an error: {_excerpt(str(data['error'].get('message')))}",
-                          retryable=True)
+        raise AnswerError(f"the server answered with an error: {_excerpt(str(data['error'].get('message')))}")
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise AnswerError("the server's reply has no answer (no choices)", retryable=True)
+        raise AnswerError("the server's reply has no answer (no choices)")
     choice: dict[str, Any] = choices[0]
     message: dict[str, Any] = choice["message"] if isinstance(choice.get("message"), dict) else {}
     refusal = message.get("refusal") if isinstance(message.get("refusal"), str) else None

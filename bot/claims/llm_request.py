@@ -166,7 +166,7 @@ def _send(client: openai.OpenAI, payload: dict[str, Any], deadline: float,
         raise RequestFailed(f"the connection broke while reading the answer ({type(error).__name__})",
                             retryable=True) from None
     except AnswerError as error:
-        raise RequestFailed(str(error), retryable=error.retryable) from None
+        raise RequestFailed(str(error)) from None
 
 
 def _status_failure(error: openai.APIStatusError) -> RequestFailed:
