@@ -203,7 +203,10 @@ def test_overlong_link_is_left_out_with_a_notice_and_the_other_link_is_checked(b
 
 
 def test_overlong_final_url_and_author_do_not_fail_the_job(bot: RunningBot) -> None:
-    page = SAMPLE_HTML.read_text().replace('content="Staff Writer"', f'content="{"Writer " * 60}"')
+    # Sixty real names (a byline is names only, issue #17): together far over the column's 255 characters.
+    names = "; ".join(f"{first} {last}" for first in ("Ann", "Ben", "Cleo", "Dev", "Eli", "Fay")
+                      for last in ("Abel", "Baker", "Cruz", "Diaz", "Evans", "Fox", "Gray", "Hale", "Ives", "Jones"))
+    page = SAMPLE_HTML.read_text().replace('content="Staff Writer"', f'content="{names}"')
     long_path = "/final/" + "b" * 2100
     bot.articles.add(long_path, page)
     bot.articles.add_redirect("/moved", long_path)

@@ -68,6 +68,10 @@ class Extraction:
     note: str | None = None
     # The language model's cost for this article (zero for the embedded extractor).
     usage: Usage = field(default_factory=Usage)
+    # A page with nothing to check ("shopping", "results", ...; None for an article) and the card's line
+    # saying what it looks like ("This looks like a shopping page: nothing to check.").
+    page_kind: str | None = None
+    page_note: str | None = None
 
 
 class ClaimExtractor(Protocol):

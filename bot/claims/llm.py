@@ -367,7 +367,7 @@ def ground(answer: ArticleAnswer, article: ParsedArticle) -> list[ExtractedClaim
             log.info("LLM speaker %r is not named near the quote", speaker[:80])
             speaker = None
             if first is not None:
-                speakers = speakers if speakers is not None else attribute(sentences)
+                speakers = speakers if speakers is not None else attribute(sentences, article.author)
                 speaker = speakers[first]
         taken.append((span.start, span.end))
         claims.append(ExtractedClaim(text=text[:500], quote=quote, score=round(1.0 - rank / 100, 4),
