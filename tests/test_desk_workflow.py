@@ -276,7 +276,7 @@ def test_claim_taken_sourced_rated_explained_published_and_exported(bot: Running
     assert review["reviewRating"]["alternateName"] == "False" and review["reviewRating"]["ratingValue"] == 1
     assert review["reviewBody"] == better and review["reviewRating"]["ratingExplanation"] == better
     assert review["author"] == {"@type": "Organization", "name": NEWSROOM, "url": NEWSROOM_URL}
-    assert review["itemReviewed"]["author"] == {"@type": "Person", "name": SPEAKER}
+    assert review["itemReviewed"]["author"] == {"@type": "Organization", "name": SPEAKER}  # an outlet
     assert review["itemReviewed"]["appearance"][0]["url"] == bot.article_url("/bagram-bounty")
     assert review["datePublished"] == datetime.now(UTC).date().isoformat()
     assert [c["url"] for c in review["citation"]] == [un, pentagon]
