@@ -1,7 +1,7 @@
 """language-model spend: llm_usage (one row per extraction that asked the model); articles.extractor_note
 
 Revision ID: 0009_llm_usage
-Revises: 0010_channels
+Revises: 0008
 Create Date: 2026-12-01 15:30:00
 
 Adds a column to `articles` only (no table rebuild, and `claims` is untouched, so the claim_search
@@ -16,7 +16,7 @@ from alembic import op
 import storage.models
 
 revision = '0009_llm_usage'
-down_revision = '0010_channels'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
