@@ -159,6 +159,16 @@ class StaleNudge:
     stamp: str
 
 
+@dataclasses.dataclass(frozen=True)
+class LLMBudgetSpent:
+    """Tell the desk, once per month, that OPENAI_MONTHLY_TOKEN_BUDGET is spent."""
+
+    month: str  # YYYY-MM (UTC)
+    channel: str
+    budget: int
+    spent: int
+
+
 # -- kinds (the names are stored in the database: never rename one) -----------------------------
 
 PROCESS_LINK = JobKind("process_link", LinkPostJob, USER)
@@ -181,9 +191,11 @@ NUDGE_CLAIM = JobKind("nudge_claim", StaleNudge, BACKGROUND)
 PRUNE = JobKind("prune", Tick, MAINTENANCE)
 SYNC_CHANNEL = JobKind("sync_channel", ChannelRef, BACKGROUND)
 ANSWER_CLICK = JobKind("answer_click", ClickAnswer, USER)
+LLM_BUDGET_NOTICE = JobKind("llm_budget_notice", LLMBudgetSpent, BACKGROUND)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
     PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, RETURNING_NOTE, PUBLISHED_LOOKUP, REFRESH_CLAIM, NOTIFY_INELIGIBLE,
     RECONCILE_SWEEP, RECONCILE_BATCH, RECONCILE_CLAIM, WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST,
     PUBLISH_HOME, SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM, PRUNE, SYNC_CHANNEL, ANSWER_CLICK,
+    LLM_BUDGET_NOTICE,
 )
