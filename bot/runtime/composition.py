@@ -24,6 +24,7 @@ from bot.desk.home import AppHome
 from bot.desk.weekly_posts import WeeklyPoster
 from bot.infra import job_kinds as kinds
 from bot.infra.scheduler import PeriodicJobs
+from bot.infra.wakeup import JobSignal, job_signal
 from bot.infra.worker import Worker
 from bot.intake.accept import LinkMessage, accept_links, seen_event
 from bot.matching import ClaimMatcher, Embedder
@@ -61,6 +62,7 @@ class Services:
     periodic: PeriodicJobs
     casework: Casework
     stale: StaleClaims
+    signal: JobSignal | None = None
     _stopped: bool = False
 
     def accept_links(self, message: LinkMessage, event_id: str | None) -> list[int]:
@@ -108,7 +110,13 @@ class Services:
             self.worker.wake()
         return result
 
+    def start_web(self) -> None:
+        """Only serve Slack: acknowledge and record; the job workers and schedules run in other processes
+        (`python app.py worker`), woken through the job signal."""
+        self.gateway.learn_identity()
+
     def start(self, *, periodic: bool = True) -> None:
+        """Run the job workers and the schedules in this process (a worker process, or everything in one)."""
         self.gateway.learn_identity()
         self.worker.start()
         if periodic:
@@ -123,6 +131,8 @@ class Services:
         self._stopped = True
         self.periodic.stop()
         self.worker.stop(timeout)
+        if self.signal is not None:
+            self.signal.close()
         self.db.dispose()
 
 
@@ -157,7 +167,8 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
     extractor = build_extractor(settings)
     scale = settings.verdict_scale
-    worker = Worker(db, threads=settings.worker_threads)
+    signal = job_signal(db)
+    worker = Worker(db, threads=settings.worker_threads, signal=signal)
     directory = ChannelDirectory(gateway)
     seen = SeenBefore(db, gateway, build_matcher(settings), directory, published=build_published_lookup(settings))
     link_job = LinkJob(
@@ -202,4 +213,4 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
                     weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake),
-                    casework=casework, stale=stale)
+                    casework=casework, stale=stale, signal=signal)
