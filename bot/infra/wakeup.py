@@ -140,8 +140,8 @@ class PostgresSignal:
             raw = None
             try:
                 raw = self._db.engine.raw_connection()
-                raw.detach()  # held for good, in autocommit: never handed back to the pool
                 connection = raw.driver_connection
+                raw.detach()  # held for good, in autocommit: never handed back to the pool
                 connection.autocommit = True  # type: ignore[union-attr]
                 connection.execute(f"LISTEN {CHANNEL}")  # type: ignore[union-attr]
                 on_signal()  # anything notified before LISTEN took effect
