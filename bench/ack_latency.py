@@ -562,8 +562,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="closed loop: requests per round (default 3000)")
     parser.add_argument("--link-share", type=float, default=0.05,
                         help="closed loop: share of link messages, pages answered at once (default 0.05)")
-    parser.add_argument("--vote-share", type=float, default=0.10,
-                        help="closed loop: share of reaction votes on claim messages (default 0.10)")
+    parser.add_argument("--vote-share", type=float, default=0.0,
+                        help="closed loop: share of reaction votes on claim messages (default 0)")
     parser.add_argument("--worker-processes", default=None,
                         help="the bot's WORKER_PROCESSES (default: the bot's own default)")
     args = parser.parse_args()

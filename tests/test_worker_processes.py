@@ -205,3 +205,33 @@ def test_job_signal_reaches_a_listener_on_another_connection(database_url) -> No
         listener.close()
         sender_db.dispose()
         listener_db.dispose()
+
+
+def test_a_read_session_does_not_hold_up_writers(database_url) -> None:
+    """Worker processes match claims in read sessions: on SQLite those must not take the write lock that
+    the web process's acknowledgements wait for (on PostgreSQL readers never block writers anyway)."""
+    import threading
+
+    from storage.db import Database
+
+    db = Database(normalise_url(database_url), timeout=5.0)
+    db.migrate()
+    wrote = threading.Event()
+
+    def write() -> None:
+        with db.session() as session:
+            session.execute(text("INSERT INTO slack_events (event_id, received_at) VALUES ('Ev0READ', :now)"),
+                            {"now": "2026-12-01 00:00:00"})
+        wrote.set()
+
+    try:
+        with db.read_session() as session:
+            assert session.execute(text("SELECT count(*) FROM slack_events")).scalar() == 0
+            writer = threading.Thread(target=write)
+            writer.start()
+            assert wrote.wait(2.0), "a write waited for a read session"
+        writer.join()
+        with db.read_session() as session:
+            assert session.execute(text("SELECT count(*) FROM slack_events")).scalar() == 1
+    finally:
+        db.dispose()
