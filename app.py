@@ -215,8 +215,13 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
 
     services = build_services(settings)
     app = create_app(services)
-    services.start_web()
-    workers = _worker_processes(settings)
+    workers = None
+    if services.signal is None:  # an in-memory database: no other process can see its jobs
+        log.warning("DATABASE_URL is an in-memory database: the job workers run in this process")
+        services.start()
+    else:
+        services.start_web()
+        workers = _worker_processes(settings)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         raise _Shutdown(signal.Signals(signum).name)

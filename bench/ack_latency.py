@@ -694,6 +694,7 @@ def run_closed(args: argparse.Namespace, targets: list[Target], slack: Any, gene
             is_bot = target.state is not None
             traffic = target.maker.make_mix(args.requests, args.link_share, args.vote_share, target.ledger)
             cards_before = len(slack.calls_to("chat.postMessage"))
+            mags_before = len(slack.calls_to("reactions.add"))
             generator.send(("closed", target.process.port, traffic.bodies, args.clients, args.timeout))
             raw, elapsed = generator.recv()
             result = summarise(raw, traffic.kinds, 1.0)
@@ -703,14 +704,17 @@ def run_closed(args: argparse.Namespace, targets: list[Target], slack: Any, gene
             note = ""
             if is_bot:
                 links_in_round = traffic.kinds.count("link")
+                round_links = set(traffic.link_ts)
                 carded = sum(1 for c in slack.calls_to("chat.postMessage")[cards_before:]
-                             if c.params.get("thread_ts") in set(traffic.link_ts))
+                             if c.params.get("thread_ts") in round_links)
+                started = sum(1 for c in slack.calls_to("reactions.add")[mags_before:]
+                              if c.params.get("timestamp") in round_links)
                 statuses = [st for (st, _, _), kind in zip(raw, traffic.kinds, strict=True) if kind == "link"]
                 acked = [ts for ts, st in zip(traffic.link_ts, statuses, strict=True) if 200 <= st < 300]
                 target.unacked += result.sent - result.ok
                 drained = check_after_round(target, slack, f"round {round_no + 1}", args, acked)
-                busy[target.name].append(f"{carded}/{links_in_round} cards during the {elapsed:.1f} s round, "
-                                         f"rest drained in {drained:.1f} s")
+                busy[target.name].append(f"{started} :mag: and {carded} cards of {links_in_round} links during the "
+                                         f"{elapsed:.1f} s round, the rest drained in {drained:.1f} s")
                 note = f"  ({busy[target.name][-1]})"
             print(f"  round {round_no + 1} {target.name:<12}: {result.sustained:6.0f} req/s  p50 "
                   f"{result.p50 * 1000:6.1f} ms  p99 {result.p99 * 1000:7.1f} ms  {result.ok}/{result.sent} ok{note}"
