@@ -79,6 +79,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="batches per bot (default %(default)s)")
     parser.add_argument("--worker-threads", type=int, default=4, help="WORKER_THREADS of each worker process")
     parser.add_argument("--processes", default="1,2", help="WORKER_PROCESSES of the bots (default %(default)s)")
+    parser.add_argument("--log-dir", default=None, help="keep the bots' logs (LOG_LEVEL=INFO) in this folder")
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
     url = None if args.database_url == "sqlite" else args.database_url
@@ -113,7 +114,9 @@ def main() -> int:
             env = bench_env(slack_api_url=slack.api_url, database_url=db_url, port=free_port(),
                             article_hostport=f"127.0.0.1:{articles.port}", WORKER_PROCESSES=str(n),
                             WORKER_THREADS=str(args.worker_threads))
-            bot = stack.enter_context(bot_process(env, Path(tmp) / f"bot{n}.log"))
+            if args.log_dir:
+                env["LOG_LEVEL"] = "INFO"
+            bot = stack.enter_context(bot_process(env, Path(args.log_dir or tmp) / f"bot{n}.log"))
             bots[n] = (bot, channel)
             # Warm-up: the worker processes have started, loaded the model and posted a card.
             run_batch(slack, articles, bot, channel, f"warm{n}", 4, 120)
