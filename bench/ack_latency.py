@@ -1,18 +1,25 @@
-"""Ack latency under load: the bot (`python app.py`, HTTP mode) against a bare Bolt app, side by side.
+"""Ack latency and throughput: the bot (`python app.py`, HTTP mode) against a bare Bolt app, side by side.
 
-    python bench/ack_latency.py                       # SQLite in a temp dir, about 5 minutes
+    python bench/ack_latency.py                       # closed loop, SQLite in a temp dir
     python bench/ack_latency.py --database-url postgresql://postgres@127.0.0.1:5432/test
-    python bench/ack_latency.py --rates 50,100,200,400,800,1600 --rounds 5 --duration 10   # bigger
+    python bench/ack_latency.py --variants threads    # adds the single-process bot (workers as threads)
+    python bench/ack_latency.py --mode open --rates 50,100,200,400,800,1600 --rounds 5 --duration 10
 
-A load generator in a separate process sends signed Events API requests on an open-loop schedule
-(request i is due at i/rate seconds, whatever happened to earlier ones; latency is measured from the
-due time, so a server that falls behind is charged for the queue). The mix: plain messages without
-links (most), reaction_added / reaction_removed votes on real claim messages, messages with article
-links (a fixed number per round: their pages answer after --article-delay seconds, 5 s by default),
-and /claims slash commands if the bot answers them. For each rate, rounds alternate between the bot
-and the bare Bolt app (same waitress server, same signing secret, listeners that only ack). After each
-bot round the bot's job queue is drained and every link and vote is counted in the database and in
-the Slack stand-in: nothing lost, nothing handled twice.
+Closed loop (the default): --clients clients each send their next signed request as soon as the last is
+answered, --requests per round; the mix is chatter with --link-share link messages (pages answered at
+once, so the bot's worker processes read, score and post while the load runs) and --vote-share votes.
+Throughput is compared with the bare Bolt app's in the same round (same waitress server, same signing
+secret, listeners that only ack); rounds rotate which target goes first.
+
+Open loop (--mode open): a load generator sends requests on a schedule (request i is due at i/rate
+seconds, whatever happened to earlier ones; latency is measured from the due time, so a server that
+falls behind is charged for the queue), rates rising. The mix: plain messages, reaction_added /
+reaction_removed votes on real claim messages, a fixed number of link messages per round whose pages
+answer after --article-delay seconds, and /claims slash commands.
+
+Both run the generator in its own process. After each bot round the bot's job queue is drained and
+every link and vote is counted in the database and in the Slack stand-in: nothing lost, nothing handled
+twice.
 """
 
 from __future__ import annotations
