@@ -42,6 +42,7 @@ class WorkerProcesses:
         self.cwd = cwd
         self._children: list[subprocess.Popen[bytes] | None] = [None] * count
         self._waits = [RESTART_FIRST_WAIT] * count
+        self._started = [0.0] * count
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
 
@@ -53,6 +54,7 @@ class WorkerProcesses:
         env = dict(os.environ, **{PARENT_PID_VARIABLE: str(os.getpid())})
         child = subprocess.Popen(self.argv, env=env, cwd=self.cwd)
         self._children[index] = child
+        self._started[index] = time.monotonic()
         log.info("started job worker process %d (pid %d)", index + 1, child.pid)
 
     def start(self) -> None:
@@ -70,6 +72,8 @@ class WorkerProcesses:
                 if child is None or child.poll() is None:
                     continue
                 if index not in restart_at:
+                    if time.monotonic() - self._started[index] > RESTART_MAX_WAIT:
+                        self._waits[index] = RESTART_FIRST_WAIT  # it had been running well: restart soon
                     log.error("job worker process %d (pid %d) exited with status %s; restarting it in %.0f s",
                               index + 1, child.pid, child.returncode, self._waits[index])
                     restart_at[index] = time.monotonic() + self._waits[index]
