@@ -5,6 +5,7 @@
     python app.py worker          run the jobs and schedules only (no HTTP, no Socket Mode)
     python app.py check SOURCE    read a URL or HTML file and print the summary and claims (no Slack)
     python app.py migrate         bring the database schema up to date
+    python app.py manifest [--http https://HOST]   print the Slack app manifest (Socket Mode, or HTTP)
     python app.py weekly-summary [--week YYYY-Www] [--channel C] [--dry-run]
     python app.py export --format claimreview|csv [--since 30d|2026-11-01] [--output FILE]
                          [--include-drafts] [--include-private]
@@ -16,13 +17,14 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.articles.fetch import FetchError, FetchPolicy
-from bot.config.settings import ConfigError, Settings, load_settings
+from bot.config.settings import ConfigError, Settings, StartupError, load_settings
 from bot.infra.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -36,6 +38,10 @@ class _Shutdown(Exception):
     pass
 
 
+class UsageError(ConfigError):
+    """A command-line argument cannot be used; the message is one line naming the option."""
+
+
 def _secrets(settings: Settings) -> list[str]:
     values = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
               settings.openai_api_key, settings.factcheck_tools_api_key)
@@ -46,7 +52,17 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot.claims import build_extractor
     from bot.claims.check_source import check_source
 
-    max_claims = args.max_claims or settings.max_claims_per_article
+    max_claims = settings.max_claims_per_article if args.max_claims is None else args.max_claims
+    if not 1 <= max_claims <= 25:
+        raise UsageError(f"--max-claims: {max_claims} is not a number of claims from 1 to 25")
+    if "://" not in args.source:
+        from pathlib import Path
+
+        path = Path(args.source).expanduser()
+        if path.is_dir():
+            raise UsageError(f"{args.source} is a folder: give a saved HTML page (a file) or an http(s) URL")
+        if not path.is_file():
+            raise UsageError(f"{args.source}: no such file; give a saved HTML page or an http(s) URL")
     try:
         article, extraction = check_source(args.source, build_extractor(settings),
                                            FetchPolicy.from_settings(settings), max_claims)
@@ -60,6 +76,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
             "reading": article.reading, "partial": extraction.partial or article.partial,
             "summary": extraction.summary, "summary_source": extraction.summary_source,
             "extractor": extraction.extractor, "candidates": extraction.candidates,
+            "page_kind": extraction.page_kind, "page_note": extraction.page_note,
             "claims": [_claim_json(c) for c in extraction.claims],
             "more": [_claim_json(c) for c in extraction.more],
             "text": article.text,
@@ -73,7 +90,9 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         print("(the article is long: only its first part was read)")
     source = f" [{extraction.summary_source}]" if extraction.summary_source else ""
     print(f"\nSummary{source}: {extraction.summary}\n")
-    if not extraction.claims:
+    if extraction.page_note:
+        print(extraction.page_note)
+    elif not extraction.claims:
         print("No check-worthy claims found.")
     for number, claim in enumerate(extraction.claims, start=1):
         print(f"{number}. {claim.text}")
@@ -124,7 +143,7 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
     try:
         week_bounds(week, schedule.tz)
     except ValueError as error:
-        raise ConfigError(f"--week: {error}") from None
+        raise UsageError(f"--week: {error}") from None
     if args.dry_run:
         db = open_database(settings)
         with db.session() as session:
@@ -136,11 +155,20 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
     channel = args.channel or settings.summary_channel
     if not channel:
         raise ConfigError("no channel to post to: pass --channel C0123ABCD or set SUMMARY_CHANNEL")
+    if not re.fullmatch(r"[CG][A-Z0-9]{2,}", channel):
+        raise UsageError(f"--channel {channel}: give a channel ID such as C0123ABCD "
+                          "(channel details > About, at the bottom), not a name")
     from bot.runtime.composition import build_services
+    from bot.runtime.startup import check_slack
+    from bot.slack.gateway import SlackRefused
 
+    check_slack(settings, socket_mode=False)
     services = build_services(settings)
     try:
         ts = services.weekly.post_weekly(week, channel)
+    except SlackRefused as refused:
+        raise UsageError(f"--channel {channel}: Slack would not post there ({refused.code}); give a channel "
+                          "the bot is a member of (/invite @factcheck in it)") from None
     finally:
         services.db.dispose()
     print(f"weekly summary {week} is in {channel} (message {ts})")
@@ -156,11 +184,22 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.composition import open_database
 
     since = None
-    if args.since:
+    age = re.fullmatch(r"(\d+)([hdw])", args.since or "")
+    if age and int(age.group(1)) * {"h": 1, "d": 24, "w": 168}[age.group(2)] > 3660 * 24:
+        pass  # further back than ten years: every claim the desk has, as asked
+    elif args.since:
         try:
             since = parse_query(f"since:{args.since}", datetime.now(UTC)).since
-        except QueryError as error:
-            raise ConfigError(f"--since: {error}") from None
+        except QueryError:
+            raise UsageError(f"--since {args.since}: give a date (2026-11-01) or an age (30d, 2w, 24h), "
+                              "not in the future") from None
+    if args.output:
+        from pathlib import Path
+
+        folder = Path(args.output).expanduser().resolve().parent
+        if Path(args.output).is_dir() or not folder.is_dir():
+            raise UsageError(f"--output {args.output}: " + ("that is a folder; name a file in it"
+                              if Path(args.output).is_dir() else f"the folder {folder} does not exist"))
     db = open_database(settings)
     scale = settings.verdict_scale
     is_private = None
@@ -186,8 +225,11 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"left out the claims of {len(hidden)} channel(s) because {why}; "
               "pass --include-private to export them too", file=sys.stderr)
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(output)
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(output)
+        except OSError as error:
+            raise UsageError(f"--output {args.output}: cannot write it ({error.strerror or error})") from None
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
@@ -208,11 +250,39 @@ def _worker_processes(settings: Settings) -> WorkerProcesses | None:
     return WorkerProcesses(settings.worker_processes, [sys.executable, str(app_path), "worker"], cwd=app_path.parent)
 
 
+def _port_free(port: int) -> None:
+    """ConfigError (one line) when $PORT is taken, checked before the database is touched."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds it
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as error:
+            raise ConfigError(f"PORT: cannot listen on port {port} ({error.strerror or error}); "
+                              "stop what uses it or set another PORT") from None
+
+
+def _listen(application: Any, port: int, threads: int) -> Any:
+    """A waitress server bound to $PORT, or a one-line ConfigError when the port cannot be had."""
+    from waitress.server import create_server
+
+    try:
+        return create_server(application, host="0.0.0.0", port=port, threads=threads, connection_limit=1000)
+    except OSError as error:
+        raise ConfigError(f"PORT: cannot listen on port {port} ({error.strerror or error}); "
+                          "stop what uses it or set another PORT") from None
+
+
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     settings.require("slack_bot_token", "slack_signing_secret")
     from bot.runtime.composition import build_services
+    from bot.runtime.startup import check_slack
     from handlers import create_app
 
+    socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
+    _port_free(settings.port)  # these checks come before the database is touched: nothing half done
+    check_slack(settings, socket_mode=socket_mode)
     services = build_services(settings)
     app = create_app(services)
     workers = None
@@ -223,26 +293,38 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
         services.start_web()
         workers = _worker_processes(settings)
 
+    import threading
+
+    stopping = threading.Event()
+
     def stop(signum: int, _frame: FrameType | None) -> None:
+        # The flag as well as the exception: a SIGTERM that lands inside slack_sdk's connection code is
+        # caught and logged there, and must still stop the process.
+        stopping.set()
         raise _Shutdown(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, stop)
+    from handlers.http import health_app, wsgi_app
+
     try:
         if workers is not None:
             workers.start()
-        if settings.slack_app_token:
+        if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("connecting to Slack in Socket Mode")
-            SocketModeHandler(app, settings.secret("slack_app_token")).start()
+            health = _listen(health_app(services.db.check), settings.port, threads=2)
+            threading.Thread(target=health.run, name="healthz", daemon=True).start()
+            log.info("connecting to Slack in Socket Mode; /healthz on http://0.0.0.0:%d", settings.port)
+            socket = SocketModeHandler(app, settings.secret("slack_app_token"))
+            try:
+                socket.connect()
+                while not stopping.wait(1.0):
+                    pass
+            finally:
+                socket.close()
         else:
-            from waitress.server import create_server
-
-            from handlers.http import wsgi_app
-
             application = wsgi_app(app, settings.secret("slack_signing_secret"), health=services.db.check)
-            server = create_server(application, host="0.0.0.0", port=settings.port, threads=settings.http_threads,
-                                   connection_limit=1000)
+            server = _listen(application, settings.port, threads=settings.http_threads)
             log.info("serving the Events API on http://0.0.0.0:%d/slack/events", settings.port)
             server.run()
     except (_Shutdown, KeyboardInterrupt) as reason:
@@ -261,6 +343,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     import threading
 
     from bot.runtime.composition import build_services
+    from bot.runtime.startup import check_slack
     from bot.runtime.worker_processes import exit_with_parent, lower_priority
 
     stopping = threading.Event()
@@ -274,6 +357,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     exit_with_parent(lambda: os.kill(os.getpid(), signal.SIGTERM))
     lower_priority(settings.worker_nice)
+    check_slack(settings, socket_mode=False)  # a refused token: one line, before the database is touched
     services = build_services(settings)
     try:
         services.start()
@@ -286,6 +370,16 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_manifest(_settings: Settings | None, args: argparse.Namespace) -> int:
+    from handlers.manifest import ManifestError, manifest
+
+    try:
+        sys.stdout.write(manifest(args.http))
+    except ManifestError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command")
@@ -294,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="read a URL or an HTML file and print its summary and claims")
     check.add_argument("source", help="an http(s) URL or the path of a saved HTML page")
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
-    check.add_argument("--max-claims", type=int, default=None, help="override MAX_CLAIMS_PER_ARTICLE")
+    check.add_argument("--max-claims", type=int, default=None, help="override MAX_CLAIMS_PER_ARTICLE (1-25)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     weekly = commands.add_parser("weekly-summary", help="post (or print) a weekly verdict summary, for cron")
     weekly.add_argument("--week", help="ISO week like 2026-W47 (default: the week most recently due)")
@@ -302,21 +396,35 @@ def main(argv: list[str] | None = None) -> int:
     weekly.add_argument("--dry-run", action="store_true", help="print the summary instead of posting it")
     export = commands.add_parser("export", help="export claims: ClaimReview JSON-LD or CSV")
     export.add_argument("--format", choices=("claimreview", "csv"), default="claimreview")
-    export.add_argument("--since", help="only claims since a date (2026-11-01) or an age (30d, 2w)")
+    export.add_argument("--since",
+                        help="only claims since a date (2026-11-01) or an age (30d, 2w; beyond ten years: all)")
     export.add_argument("--output", help="write to this file instead of standard output")
     export.add_argument("--include-drafts", action="store_true",
                         help="ClaimReview: also resolved claims with no published URL, marked as drafts (no url)")
     export.add_argument("--include-private", action="store_true",
                         help="also claims whose threads are in private channels (left out by default)")
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest (Socket Mode, or HTTP with --http)")
+    manifest.add_argument("--http", metavar="https://HOST", help="the bot's public address: print the manifest for "
+                          "HTTP with every request URL set to HOST/slack/events")
     args = parser.parse_args(argv)
     try:
+        if args.command == "manifest":  # needs no settings: works before .env is written
+            return cmd_manifest(None, args)
         settings = load_settings()
-        configure_logging(settings.log_level, _secrets(settings))
+        # A one-shot command prints its result; its log shows only warnings unless LOG_LEVEL asks for more.
+        quiet = args.command not in (None, "serve") and "log_level" not in settings.model_fields_set
+        configure_logging("WARNING" if quiet else settings.log_level, _secrets(settings))
         handler = {"check": cmd_check, "migrate": cmd_migrate, "weekly-summary": cmd_weekly_summary,
                    "export": cmd_export, "worker": cmd_worker}.get(args.command or "serve", cmd_serve)
         return handler(settings, args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except StartupError as error:
+        print(f"start-up error: {error}", file=sys.stderr)
         return 2
     except Exception as error:
         # storage.db (SQLAlchemy, Alembic) is imported only by the commands that use the database, so

@@ -25,19 +25,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 
-from select_checkworthy import fit_baseline  # noqa: E402
 from train_checkworthy import (  # noqa: E402
     DEFAULTS,
     Config,
     HashedFeatures,
     HashedTrainer,
     average_precision,
+    fit_baseline,
     fit_context,
-    load_clef_docs,
     load_multilingual,
     load_pool,
 )
 
+from bench.claim_detection import load_clef_docs  # noqa: E402
 from bot.claims.checkworthiness import Featurizer, apply_context  # noqa: E402
 
 

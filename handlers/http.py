@@ -124,3 +124,19 @@ def wsgi_app(app: App, signing_secret: str, health: HealthCheck | None = None) -
         return slack(environ, start_response)
 
     return application
+
+
+def health_app(health: HealthCheck) -> WSGIApp:
+    """Only /healthz, for Socket Mode: events arrive over the WebSocket, but a platform's health check
+    (or a load balancer) still wants an HTTP answer on $PORT."""
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/healthz":
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"not found: in Socket Mode only /healthz is served over HTTP\n"]
+        problem = health()
+        status = "503 Service Unavailable" if problem else "200 OK"
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+        return [f"{problem or 'ok'}\n".encode()]
+
+    return application

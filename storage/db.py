@@ -85,6 +85,11 @@ def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     """
     try:
         parsed = make_url(url)
+        if url.startswith("sqlite") and parsed.database in (None, "", ":memory:"):
+            # Every connection would get its own empty database: the workers, the HTTP threads and
+            # the migration would each see a different one, and everything is lost at exit.
+            raise DatabaseUnavailable("DATABASE_URL: an in-memory SQLite database cannot be shared by the bot's "
+                                      "threads and is lost at exit; name a file: sqlite:///factcheck.db")
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False},
                                    pool_timeout=timeout)
@@ -106,6 +111,8 @@ def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
         known = re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,30}", scheme)
         what = f"{scheme!r} is not a supported database" if known else "not a database URL"
         raise DatabaseUnavailable(f"DATABASE_URL: {what} ({_EXPECTED})") from None
+    except ValueError:  # SQLAlchemy parses the port with int()
+        raise DatabaseUnavailable(f"DATABASE_URL: the port is not a number ({_EXPECTED})") from None
     except ImportError as exc:  # a known dialect whose driver is not installed (mysql://, ...)
         raise DatabaseUnavailable(f"DATABASE_URL: no driver for {_safe(url)} ({exc.name}); {_EXPECTED}") from None
     statement_ms = int(timeout * 1000)

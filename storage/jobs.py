@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Job, utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, rows_changed
 
 LEASE = timedelta(minutes=5)
 
@@ -90,7 +90,7 @@ def release(session: Session, worker_id: str) -> int:
         update(Job).where(Job.locked_by == worker_id, Job.status == "running")
         .values(status="pending", locked_until=None, updated_at=utcnow())
     )
-    return int(result.rowcount or 0)
+    return rows_changed(result)
 
 
 def running_workers(session: Session, prefix: str) -> list[str]:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import CursorResult, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+
+def rows_changed(result: object) -> int:
+    """How many rows an INSERT, UPDATE or DELETE changed (SQLAlchemy answers those with a CursorResult)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of a data-changing statement: {type(result).__name__}")
+    return int(result.rowcount or 0)
 
 
 def _statement(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> Any:
@@ -17,7 +24,7 @@ def _statement(session: Session, table: Table, values: dict[str, Any], conflict:
 
 def insert_ignore(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
     """Insert a row unless one with the same unique key exists; True when this call inserted it."""
-    return bool(session.execute(_statement(session, table, values, conflict)).rowcount)
+    return bool(rows_changed(session.execute(_statement(session, table, values, conflict))))
 
 
 def insert_ignore_id(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> int | None:

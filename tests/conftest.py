@@ -22,7 +22,7 @@ from bot.runtime.composition import Services, build_services
 from handlers import create_app
 from handlers.http import wsgi_app
 from tests.harness.article_server import ArticleServer
-from tests.harness.databases import database
+from tests.harness.databases import Statements, database, migrated_postgres_statements, migrated_sqlite_template
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.signing import SlackEventSender
 from tests.harness.slack_api import SlackStandIn
@@ -35,9 +35,20 @@ REPORTER = "U0MARIA"
 SAMPLE_HTML = Path(__file__).resolve().parent.parent / "samples" / "bagram-bounty.html"
 
 
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory: pytest.TempPathFactory) -> Path | Statements:
+    """The newest schema, made once per run: a migrated SQLite file to copy, or the statements that built a
+    PostgreSQL schema, to replay into each test's schema (instead of running Alembic for every test)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return migrated_postgres_statements(url)
+    return migrated_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    with database(os.environ.get("TEST_DATABASE_URL"), tmp_path, "factcheck") as url:
+def database_url(tmp_path: Path, _database_template: Path | Statements) -> Iterator[str]:
+    """A database of the test's own, already at the newest schema."""
+    with database(os.environ.get("TEST_DATABASE_URL"), tmp_path, "factcheck", template=_database_template) as url:
         yield url
 
 

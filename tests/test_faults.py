@@ -141,6 +141,8 @@ def test_sigterm_stops_cleanly_and_secrets_stay_out_of_logs(process_env, slack, 
     assert "shutting down (SIGTERM)" in log
     for secret in (BOT_TOKEN, SIGNING_SECRET, "sk-test-secret-abcdef"):
         assert secret not in log
+    assert "Traceback" not in log
+    assert "will be unused" not in log and "will be ignored" not in log  # Bolt's notices about our token
 
 
 def test_two_processes_on_one_database_post_everything_once(process_env, slack, articles, tmp_path) -> None:

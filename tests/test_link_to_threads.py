@@ -139,6 +139,6 @@ def test_claim_messages_carry_speaker_and_context(bot: RunningBot) -> None:
     ts = bot.post_link(f"<{bot.article_url('/poverty')}>")
     wait_for_card(bot, NEWS_CHANNEL, ts)
     messages = [str(m["blocks"]) for m in claim_posts(bot.slack, NEWS_CHANNEL)]
-    assert any("(said by the World Bank)" in m for m in messages)
+    assert any("(said by World Bank)" in m for m in messages)
     leaning = [m for m in messages if "The bank estimated" in m]
     assert leaning and "*Just before it:*" in leaning[0] and "extreme poverty rose" in leaning[0]

@@ -56,7 +56,9 @@ def test_unreadable_page_gets_one_clear_reply(bot: RunningBot, setup, expected: 
 def test_article_without_checkworthy_claims_says_so(bot: RunningBot) -> None:
     bot.articles.add("/bread", NO_CLAIMS_PAGE)
     reply = reply_for(bot, "/bread")
-    assert "no check-worthy" in reply["text"].lower()
+    # Issue 17: a page with nothing to check says what it looks like instead of "no check-worthy claims".
+    assert "nothing to check" in reply["text"].lower()
+    assert "No claim threads were opened." in str(reply["blocks"])
 
 
 def test_private_address_is_refused_and_never_requested(bot: RunningBot) -> None:

@@ -6,8 +6,8 @@ Every candidate, the baseline included, is measured the same way (train_checkwor
 folds of contiguous Sentence_id ranges over CT24 English train + dev, each fold's F1 at the threshold
 chosen on the other folds' out-of-fold probabilities. The baseline is scikit-learn's word 1-2-gram +
 char_wb 2-5-gram sublinear TF-IDF with logistic regression, its C chosen by the same CV. Dev-test is
-not read here. The winning setting becomes train_checkworthy.DEFAULTS; the table goes to
-bench/README.md.
+not read here. The baseline won (issue 17), so train_checkworthy.py ships it, exported to numpy; the
+table goes to bench/README.md.
 """
 
 from __future__ import annotations
@@ -15,12 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -31,8 +28,8 @@ from train_checkworthy import (
     HashedFeatures,
     HashedTrainer,
     average_precision,
+    baseline_margins,
     choose_threshold,
-    fit_linear,
     fit_platt,
     grouped_cv,
     load_labelled_tsv,
@@ -43,30 +40,6 @@ from train_checkworthy import (
 )
 
 from bot.claims.checkworthiness import Featurizer
-
-
-def fit_baseline(texts: list[str], y: np.ndarray, c: float) -> Callable[[list[str]], np.ndarray]:
-    """Word + char TF-IDF LR fitted on these texts; returns a function giving margins for new texts."""
-    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
-    model = fit_linear(sp.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr(), y, c)
-
-    def margins(new: list[str]) -> np.ndarray:
-        return model.decision_function(sp.hstack([word.transform(new), char.transform(new)]).tocsr())
-
-    return margins
-
-
-def baseline_margins(
-    texts: list[str], y: np.ndarray, c: float
-) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """grouped_cv's fit_margins for the baseline: vectorisers fitted on the training fold only."""
-
-    def fit_margins(train_rows: np.ndarray, held_rows: np.ndarray) -> np.ndarray:
-        scorer = fit_baseline([texts[i] for i in train_rows], y[train_rows], c)
-        return scorer([texts[i] for i in held_rows])
-
-    return fit_margins
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,17 +11,20 @@ train (its Sentence_ids fall inside train's range), so nothing is chosen on dev.
   that straddle a cut (at most 4) are split. That is as close to grouping by debate as the file allows
   (it has no debate column);
 * settings (features, C, extra data) are chosen by that grouped CV in training/select_checkworthy.py,
-  against a plain word + character TF-IDF logistic regression evaluated the same way;
+  against a plain word + character TF-IDF logistic regression evaluated the same way. The baseline
+  had the best mean (issue 17), so the shipped model *is* that baseline (C = BASELINE_C): scikit-learn's
+  TfidfVectorizer x 2 + LogisticRegression, exported to numpy (bot.claims.checkworthiness.VocabularyTfidf:
+  the vocabulary as 64-bit keys, IDF and weights as float32). Training checks that the numpy margins
+  equal scikit-learn's on dev-test, so the shipped model scores what the baseline scores on any data;
 * Platt calibration is fitted on the grouped out-of-fold margins, and the threshold is the one that
   maximises Yes-class F1 on the out-of-fold probabilities (smoothed over +-0.03);
 * the final weights are fitted on all of train + dev; dev-test is scored once, at the end, and only
-  reported;
-* document-context weights are fitted on the CLEF-2019 documents with margins from a model that did
-  not see them (those documents are the groups there; bench/loo_map.py measures them one by one).
+  reported (for the scikit-learn baseline and the numpy model alike);
+* no document-context weights (the earlier nested measurement found them neutral to harmful; the
+  news ranker in training/train_ranker.py weighs position and neighbours on news pages instead).
 
-Reproducible: fixed seeds, deterministic solver (liblinear), hashed features computed by the runtime's
-own featuriser (bot.claims.checkworthiness.Featurizer), fixed zip timestamps. scikit-learn is needed
-here only; the runtime needs numpy alone.
+Reproducible: fixed seeds, deterministic solver (liblinear), fixed zip timestamps. scikit-learn is
+needed here only; the runtime needs numpy alone.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,15 +52,24 @@ sys.path.insert(0, str(ROOT))
 
 from bench.claim_detection import (  # noqa: E402  (one reader of the data formats, one definition of the metrics)
     average_precision,
-    load_clef_docs,
     load_labelled_tsv,
     prf,
 )
-from bot.claims.checkworthiness import BLOCK_CUE, CheckworthinessModel, Featurizer, apply_context  # noqa: E402
+from bot.claims.checkworthiness import (  # noqa: E402
+    BLOCK_CUE,
+    CheckworthinessModel,
+    Featurizer,
+    VocabularyTfidf,
+    apply_context,
+    char_key,
+    word_key,
+)
 
 SEED = 0
 N_FOLDS = 5
-# Chosen by grouped CV (training/select_checkworthy.py; figures in bench/README.md).
+# The shipped model: the plain baseline, its C chosen by grouped CV (training/select_checkworthy.py).
+BASELINE_C = 1.0
+# The hashed recipe (Featurizer) that select_checkworthy.py and bench/loo_map.py compare with the baseline.
 DEFAULTS: dict = {
     "c": 4.0,
     "bits": 20,
@@ -279,41 +292,6 @@ def fit_context(doc_margins: list[np.ndarray], doc_labels: list[np.ndarray]) -> 
     return best
 
 
-def save_model(model: CheckworthinessModel, meta: dict, out_dir: Path) -> Path:
-    """Write checkworthy.npz (sparse float16 weights and IDF, JSON metadata) with fixed zip dates."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    weights = model._weights
-    idx = np.flatnonzero(weights).astype(np.uint32)
-    meta = {
-        **meta,
-        "n_bits": model.featurizer.n_bits,
-        "block_weights": list(model.featurizer.block_weights),
-        "intercept": model._intercept,
-        "platt": list(model._platt),
-        "threshold": model.threshold,
-        "context": list(model._context),
-    }
-    arrays: list[tuple[str, np.ndarray]] = [("idx", idx), ("val", weights[idx].astype(np.float16))]
-    idf = model.featurizer.idf
-    if idf is not None:
-        default = float(idf.max())
-        meta["idf_default"] = default
-        idf_idx = np.flatnonzero(idf != default).astype(np.uint32)
-        arrays += [("idf_idx", idf_idx), ("idf_val", idf[idf_idx].astype(np.float16))]
-    arrays.append(("meta", np.array(json.dumps(meta, sort_keys=True))))
-    path = out_dir / "checkworthy.npz"
-    # np.savez_compressed stores zip timestamps; write through a fixed-date zip for byte-identical rebuilds.
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, arr in arrays:
-            buf = io.BytesIO()
-            np.save(buf, arr, allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, buf.getvalue())
-    (out_dir / "checkworthy.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    return path
-
-
 def load_pool(d: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     """CT24 English train + dev pooled (texts, labels, debate folds)."""
     tr = load_ct24(d / "ct24_english" / "CT24_checkworthy_english_train.tsv")
@@ -328,59 +306,118 @@ def load_multilingual(d: Path) -> tuple[list[str], np.ndarray]:
     return [t for p in parts for t in p[0]], np.concatenate([p[1] for p in parts])
 
 
+def fit_tfidf(texts: list[str], y: np.ndarray, c: float) -> tuple[TfidfVectorizer, TfidfVectorizer, LogisticRegression]:
+    """The plain baseline: word 1-2-gram + char_wb 2-5-gram sublinear TF-IDF, logistic regression."""
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    model = fit_linear(sp.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr(), y, c)
+    return word, char, model
+
+
+def fit_baseline(texts: list[str], y: np.ndarray, c: float) -> Callable[[list[str]], np.ndarray]:
+    """The baseline fitted on these texts; returns a function giving margins for new texts."""
+    word, char, model = fit_tfidf(texts, y, c)
+
+    def margins(new: list[str]) -> np.ndarray:
+        return model.decision_function(sp.hstack([word.transform(new), char.transform(new)]).tocsr())
+
+    return margins
+
+
+def baseline_margins(texts: list[str], y: np.ndarray, c: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """grouped_cv's fit_margins for the baseline: vectorisers fitted on the training fold only."""
+
+    def fit_margins(train_rows: np.ndarray, held_rows: np.ndarray) -> np.ndarray:
+        scorer = fit_baseline([texts[i] for i in train_rows], y[train_rows], c)
+        return scorer([texts[i] for i in held_rows])
+
+    return fit_margins
+
+
+def _vocabulary(vectorizer: TfidfVectorizer, coef: np.ndarray, key: Callable[[str], int]) -> dict[str, np.ndarray]:
+    """One vectoriser's vocabulary as sorted 64-bit keys with their IDF and weight (float32)."""
+    terms = sorted(vectorizer.vocabulary_.items(), key=lambda item: item[1])
+    keys = np.array([key(term) for term, _ in terms], dtype=np.uint64)
+    if len(np.unique(keys)) != len(keys):
+        raise SystemExit("two vocabulary terms share a 64-bit key; change the hash")
+    order = np.argsort(keys, kind="stable")
+    return {"keys": keys[order], "idf": vectorizer.idf_[order].astype(np.float32),
+            "coef": coef[order].astype(np.float32)}
+
+
+def to_numpy(word: TfidfVectorizer, char: TfidfVectorizer, lr: LogisticRegression, platt: tuple[float, float],
+             threshold: float) -> tuple[CheckworthinessModel, dict[str, np.ndarray]]:
+    """The fitted baseline as the runtime's numpy model (and the arrays the model file stores)."""
+    coef = lr.coef_[0]
+    n_word = len(word.vocabulary_)
+    w = _vocabulary(word, coef[:n_word], word_key)
+    ch = _vocabulary(char, coef[n_word:], char_key)
+    arrays = {"word_keys": w["keys"], "word_idf": w["idf"], "word_coef": w["coef"],
+              "char_keys": ch["keys"], "char_idf": ch["idf"], "char_coef": ch["coef"]}
+    model = CheckworthinessModel(
+        weights=np.concatenate([w["coef"], ch["coef"]]), intercept=float(lr.intercept_[0]),
+        featurizer=VocabularyTfidf(w["keys"], w["idf"], ch["keys"], ch["idf"]), platt=platt, threshold=threshold,
+    )
+    return model, arrays
+
+
+def save_model(arrays: dict[str, np.ndarray], meta: dict, out_dir: Path) -> Path:
+    """Write checkworthy.npz (vocabulary keys, float32 IDF and weights, JSON metadata) with fixed zip dates."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    items = [*arrays.items(), ("meta", np.array(json.dumps(meta, sort_keys=True)))]
+    path = out_dir / "checkworthy.npz"
+    # np.savez_compressed stores zip timestamps; write through a fixed-date zip for byte-identical rebuilds.
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, arr in items:
+            buf = io.BytesIO()
+            np.save(buf, arr, allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())
+    (out_dir / "checkworthy.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return path
+
+
 def train(args: argparse.Namespace, out_dir: Path) -> dict:
+    """Grouped CV for Platt and the threshold, the final fit on all rows, dev-test once, the model file."""
     d = args.data
     texts, y, folds = load_pool(d)
-    config = Config(args.c, tuple(args.block_weights), not args.no_idf, args.multilingual_weight)
-    featurizer = Featurizer(n_bits=args.bits, block_weights=config.block_weights)
-    english = HashedFeatures(featurizer, texts)
-    extra = extra_y = None
-    if config.multilingual_weight > 0:
-        ml_texts, extra_y = load_multilingual(d)
-        extra = HashedFeatures(featurizer, ml_texts)
-    trainer = HashedTrainer(config, featurizer, english, y, extra, extra_y)
-
-    cv = grouped_cv(trainer.fit_margins, y, folds)
+    cv = grouped_cv(baseline_margins(texts, y, args.c), y, folds)
     platt = fit_platt(cv.oof, y)
     threshold = choose_threshold(y, sigmoid(platt[0] * cv.oof + platt[1]))
-    coef, intercept, idf = trainer.fit(np.arange(len(y)))
-    final_featurizer = Featurizer(n_bits=args.bits, block_weights=config.block_weights, idf=idf)
-    # Weights are stored as float16: round now so the margins below are the shipped model's.
-    model = CheckworthinessModel(
-        coef.astype(np.float16).astype(np.float32), intercept, final_featurizer, platt, threshold
-    )
+    word, char, lr = fit_tfidf(texts, y, args.c)
+    model, arrays = to_numpy(word, char, lr, platt, threshold)
 
-    # Document context: margins for each CLEF document from a model that never saw its sentences.
-    clef = load_clef_docs(d / "clef2019_task1" / "training")
-    doc_texts = {s.strip() for t, _ in clef.values() for s in t}
-    keep = np.flatnonzero([t.strip() not in doc_texts for t in texts])
-    c_coef, c_int, c_idf = trainer.fit(keep)
-    c_feat = Featurizer(n_bits=args.bits, block_weights=config.block_weights, idf=c_idf)
-    c_model = CheckworthinessModel(c_coef, c_int, c_feat, platt, threshold)
-    context = fit_context([c_model.margins(t) for t, _ in clef.values()], [lab for _, lab in clef.values()])
-    model._context = context
-
-    # Reported once, never used for any choice above.
-    dev_test = load_labelled_tsv(d / "ct24_english" / "CT24_checkworthy_english_dev-test.tsv")
-    p, r, f = prf(dev_test[1], (np.array(model.score(dev_test[0])) >= threshold).astype(np.int64))
+    # Reported once, never used for any choice above: the scikit-learn baseline and its numpy counterpart.
+    dt_texts, dt_y = load_labelled_tsv(d / "ct24_english" / "CT24_checkworthy_english_dev-test.tsv")
+    sk_margins = lr.decision_function(sp.hstack([word.transform(dt_texts), char.transform(dt_texts)]).tocsr())
+    np_margins = model.margins(dt_texts)
+    skew = float(np.max(np.abs(sk_margins - np_margins)))
+    if skew > 1e-3:
+        raise SystemExit(f"the numpy model differs from scikit-learn by {skew:.2e} on dev-test")
+    figures = {}
+    for name, margins in (("baseline_sklearn", sk_margins), ("shipped_numpy", np_margins)):
+        p, r, f = prf(dt_y, (sigmoid(platt[0] * margins + platt[1]) >= threshold).astype(np.int64))
+        figures[name] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "n": len(dt_texts)}
     meta = {
-        "trained_on": "CT24 English train + dev"
-        + (" + CT24 Arabic/Dutch train" if config.multilingual_weight > 0 else ""),
-        "features": "hashed word 1-2-gram and byte 2-5-gram sublinear TF"
-        + ("-IDF" if config.idf else "")
-        + (" + cue block" if config.block_weights[BLOCK_CUE] > 0 else " (cue block weight 0: CV did not support it)"),
+        "kind": "vocabulary word 1-2-gram + char_wb 2-5-gram sublinear TF-IDF logistic regression",
+        "trained_on": "CT24 English train + dev",
+        "features": "the plain baseline's: scikit-learn TfidfVectorizer word (1, 2) and char_wb (2, 5), "
+        "sublinear_tf, min_df=2; vocabulary stored as 64-bit keys",
         "threshold_chosen_on": f"grouped {N_FOLDS}-fold CV on CT24 English train + dev (contiguous Sentence_id ranges)",
-        "c": config.c,
-        "multilingual_weight": config.multilingual_weight,
-        "grouped_cv_f1": {
-            "mean": round(cv.mean, 4),
-            "sd": round(cv.sd, 4),
-            "folds": [round(v, 4) for v in cv.fold_f1],
-        },
-        "dev_test_once": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "n": len(dev_test[0])},
+        "c": args.c,
+        "intercept": float(lr.intercept_[0]),
+        "platt": list(platt),
+        "threshold": threshold,
+        "context": [0.0, 0.0, 0.0],
+        "vocabulary": {"word": len(arrays["word_keys"]), "char": len(arrays["char_keys"])},
+        "grouped_cv_f1": {"mean": round(cv.mean, 4), "sd": round(cv.sd, 4), "folds": [round(v, 4) for v in cv.fold_f1]},
+        "max_margin_skew_vs_sklearn": float(f"{skew:.1e}"),
+        "dev_test_once": figures["shipped_numpy"],
+        "dev_test_once_baseline": figures["baseline_sklearn"],
     }
-    path = save_model(model, meta, out_dir)
-    return {"path": str(path), "threshold": threshold, "platt": platt, "context": context, **meta}
+    path = save_model(arrays, meta, out_dir)
+    return {"path": str(path), **meta}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -389,11 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=Path("/work/shared/claimdata"))
     parser.add_argument("--out", type=Path, default=ROOT / "bot" / "claims" / "data")
-    parser.add_argument("--c", type=float, default=DEFAULTS["c"])
-    parser.add_argument("--bits", type=int, default=DEFAULTS["bits"])
-    parser.add_argument("--block-weights", type=float, nargs=3, default=DEFAULTS["block_weights"])
-    parser.add_argument("--no-idf", action="store_true", default=not DEFAULTS["idf"])
-    parser.add_argument("--multilingual-weight", type=float, default=DEFAULTS["multilingual_weight"])
+    parser.add_argument("--c", type=float, default=BASELINE_C)
     parser.add_argument(
         "--verify", action="store_true", help="retrain into a temp dir and compare with --out byte for byte"
     )

@@ -35,6 +35,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -75,6 +76,16 @@ class FetchedPage:
     elapsed: float = 0.0
 
 
+class FetchSettings(Protocol):
+    """The settings a fetch policy is made of (bot.config.settings.Settings has them)."""
+
+    fetch_max_bytes: int
+    fetch_connect_timeout: float
+    fetch_total_timeout: float
+    fetch_max_redirects: int
+    fetch_allowed_private_hosts: list[str]
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
     max_bytes: int = 5 * 1024 * 1024
@@ -84,7 +95,7 @@ class FetchPolicy:
     allowed_private_hosts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def from_settings(cls, settings: object) -> FetchPolicy:
+    def from_settings(cls, settings: FetchSettings) -> FetchPolicy:
         return cls(
             max_bytes=settings.fetch_max_bytes,
             connect_timeout=settings.fetch_connect_timeout,
@@ -323,9 +334,10 @@ class ContentDecoder:
         self._inflater = self._new_inflater()
 
     def _new_inflater(self) -> zlib._Decompress | None:
-        if self.coding is None:
-            return None
-        if self.coding in _GZIP:
+        return None if self.coding is None else self._inflater_for(self.coding)
+
+    def _inflater_for(self, coding: str) -> zlib._Decompress:
+        if coding in _GZIP:
             return zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip, or zlib sent under the gzip name
         return zlib.decompressobj(-zlib.MAX_WBITS if self._raw_deflate else zlib.MAX_WBITS)
 
@@ -337,28 +349,29 @@ class ContentDecoder:
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """Decoded pieces of one chunk of raw body; raises FetchError past the cap or on broken data."""
-        if self._inflater is None:
+        inflater = self._inflater
+        if inflater is None:
             if data:
                 yield self._count(data)
             return
         while data:
             room = min(self.STEP, self.limit - self.decoded + 1)
             try:
-                piece = self._inflater.decompress(data, room)
+                piece = inflater.decompress(data, room)
             except zlib.error as exc:
                 if self.coding in _DEFLATE and not self._raw_deflate and self.decoded == 0:
                     # "deflate" is meant to be zlib-wrapped; some servers send raw deflate instead.
                     self._raw_deflate = True
-                    self._inflater = self._new_inflater()
+                    self._inflater = inflater = self._inflater_for(self.coding)
                     continue
                 raise FetchError("decoding", "the page's compression is broken") from exc
-            data = self._inflater.unconsumed_tail
-            if self._inflater.eof:
-                rest = self._inflater.unused_data
+            data = inflater.unconsumed_tail
+            if inflater.eof:
+                rest = inflater.unused_data
                 data = b""
                 if self.coding in _GZIP and rest.startswith(b"\x1f\x8b"):
                     # Another gzip member (allowed by RFC 1952); still under the same running cap.
-                    self._inflater = self._new_inflater()
+                    self._inflater = inflater = self._inflater_for(self.coding)
                     data = rest
             if piece:
                 yield self._count(piece)

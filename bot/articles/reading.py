@@ -33,6 +33,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,6 +77,24 @@ _NOTICE = re.compile(
     r"please enable javascript|turn off your ad ?blocker|disable your ad ?blocker",
     re.IGNORECASE,
 )
+# Lines that lead to other stories: "Related:", "READ MORE:", "See also", "RELATED", "Also read" ...
+_PROMO_LEAD = re.compile(
+    r"^[\W_]*(?:(?:related|read more|read next|see also|also read|also see|more from|more on this|recommended|"
+    r"don'?t miss|must read|watch|listen|top stories)(?:\s+(?:stories|story|articles?|"
+    r"coverage|reading|news|videos?))?\s*[:|»>›–—]|(?-i:RELATED|READ MORE|SEE ALSO|ALSO READ|MORE FROM|WATCH|"
+    r"RECOMMENDED|READ NEXT)\b)",
+    re.IGNORECASE,
+)
+# Sign-up and follow prompts, recognised only in short lines.
+_PROMO_LINE = re.compile(
+    r"\b(?:sign(?:ing)? up|subscribe|register)\b.{0,80}\b(?:newsletter|inbox|e-?mail|alerts?|updates|briefing)\b|"
+    r"\b(?:newsletter|briefing|by e-?mail|daily edition)\b.{0,80}\b(?:sign up|subscribe|delivered|inbox)\b|"
+    r"^\W*(?:related|read more|see also|more stories|recommended)\W*$|"
+    r"\b(?:follow us|like us) on\b|\bclick here to (?:read|subscribe|sign up|see|watch)\b|"
+    r"\bdownload (?:our|the) app\b",
+    re.IGNORECASE,
+)
+PROMO_MAX_WORDS = 40
 _PAYWALL_NOTICE = re.compile(
     r"for your personal,? non-?commercial use only|order presentation-ready copies|subscribe|subscriber|"
     r"(?:sign|log) in to|free account|article limit|members only",
@@ -98,6 +117,14 @@ _AUTHOR_TAIL = re.compile(
     re.IGNORECASE,
 )
 _AUTHOR_PREFIX = re.compile(r"^\s*(?:by|von|par|por|di|door)\s+", re.IGNORECASE)
+# A site name or a byline longer than this is a sentence, not a name.
+MAX_SITE_WORDS = 6
+MAX_NAME_WORDS = 6
+# Dates in or before this year are a CMS's empty value (0001-01-01, 1970-01-01), not a publication date.
+EARLIEST_YEAR = 1970
+_NO_AUTHOR = re.compile(r"^(?:no author|unknown|anonymous|admin(?:istrator)?|null|none|undefined|author)$",
+                        re.IGNORECASE)
+_NOT_A_SITE = re.compile(r"copyright|©|\(c\)|all rights reserved|^\W*\d[\d\s/.:-]*\W*$|^https?:", re.IGNORECASE)
 _INLINE_WRAPPERS = ("span", "font", "mark", "abbr", "small", "ins", "u", "cite", "bdi", "bdo", "time")
 
 
@@ -135,6 +162,15 @@ def is_prose(paragraph: str) -> bool:
     """A paragraph of sentences rather than a heading, a caption, a menu or a byline."""
     words = word_count(paragraph)
     return (words >= 6 and bool(_SENTENCE_END.search(paragraph.rstrip()))) or words >= 25
+
+
+def is_promo(paragraph: str) -> bool:
+    """A line pointing at other stories or at a sign-up ("Related: ...", "READ MORE", "Sign up for our
+    newsletter"): part of the page, not of the article, and never a claim of this story."""
+    text = paragraph.strip()
+    if _PROMO_LEAD.match(text):
+        return True
+    return word_count(text) <= PROMO_MAX_WORDS and bool(_PROMO_LINE.search(text))
 
 
 def is_notice(paragraph: str) -> bool:
@@ -189,6 +225,18 @@ def _bound_tree(tree: HtmlElement) -> bool:
             node = node.getparent()
         return True
     return False
+
+
+def _join_drop_caps(tree: HtmlElement) -> None:
+    """Put a drop cap back: <span class="dropcap">T</span><p>urkey, Poland ...</p> -> <p>Turkey, ...</p>."""
+    for element in tree.xpath("//*[string-length(normalize-space(.)) = 1 and not(*)]"):
+        letter = element.text_content().strip()
+        following = element.getnext()
+        if (element.tag in ("p", "li", "td") or not letter.isupper() or following is None
+                or following.tag != "p" or not following.text_content()[:1].islower()):
+            continue
+        following.text = letter + (following.text or "")
+        element.drop_tree()
 
 
 def _unwrap_inline(tree: HtmlElement) -> None:
@@ -246,6 +294,8 @@ class PageMetadata:
     description: str | None = None
     language: str | None = None
     free: bool | None = None
+    # og:site_name on its own: the fallback when the preferred site name is not a name.
+    og_site: str | None = None
 
 
 def page_metadata(tree: HtmlElement) -> PageMetadata:
@@ -280,7 +330,8 @@ def page_metadata(tree: HtmlElement) -> PageMetadata:
         if isinstance(free, bool | str):
             meta.free = free if isinstance(free, bool) else free.strip().lower() not in ("false", "no", "0")
     meta.title = meta.title or tags.get("og:title")
-    meta.site = meta.site or tags.get("og:site_name") or website
+    meta.og_site = tags.get("og:site_name")
+    meta.site = meta.site or meta.og_site or website
     meta.published = (meta.published or tags.get("article:published_time") or tags.get("og:published_time")
                       or tags.get("datepublished") or tags.get("parsely-pub-date") or tags.get("pubdate"))
     meta.modified = meta.modified or tags.get("article:modified_time") or tags.get("og:updated_time")
@@ -291,36 +342,69 @@ def page_metadata(tree: HtmlElement) -> PageMetadata:
 
 
 def clean_author(author: str | None) -> str | None:
-    """An author line without "By", a date glued on ("Carrie Arnold November" -> "Carrie Arnold") or repeats."""
+    """An author line without "By", a date glued on ("Carrie Arnold November" -> "Carrie Arnold") or repeats.
+
+    Only names are kept: a sentence that a page put in its author field ("The board met on Monday to
+    discuss the budget."), a URL or a handle is dropped rather than shown as the byline.
+    """
     if not author:
         return None
     names: list[str] = []
     for part in re.split(r"\s*[;|]\s*|\s+and\s+|\s*&\s*", author):
         name = _AUTHOR_TAIL.sub("", _AUTHOR_PREFIX.sub("", part.strip())).strip(" ,.-–—")
-        if name and not any(c.isdigit() for c in name) and name.casefold() not in (n.casefold() for n in names):
+        if (name and not any(c.isdigit() for c in name) and name.casefold() not in (n.casefold() for n in names)
+                and is_person_name(name)):
             names.append(name)
     return ", ".join(names) or None
 
 
-def _day(value: str | None, guessed: bool = False) -> str | None:
+def is_person_name(name: str) -> bool:
+    """A byline name: a few words, no sentence punctuation, no link ("Maria van der Berg", "J. R. Smith")."""
+    words = name.split()
+    if not words or len(words) > MAX_NAME_WORDS or len(name) > 80 or _NO_AUTHOR.match(name):
+        return False
+    if re.search(r"[!?:;@/\\<>{}\[\]=\"“”]|https?|www\.|\.(?:com|org|net)\b", name, re.IGNORECASE):
+        return False
+    # A full stop ends a sentence unless it closes an initial or an abbreviation ("J.", "Jr.", "St.").
+    if any(w.endswith(".") and len(w.rstrip(".")) > 3 for w in words[:-1]):
+        return False
+    return any(w[:1].isupper() for w in words) and sum(w[:1].islower() for w in words) <= 2
+
+
+def day_of(value: str | None, guessed: bool = False, today: date | None = None) -> str | None:
     """An ISO date (YYYY-MM-DD) from an ISO datetime; other forms are passed through.
 
-    A guessed date on 1 January is dropped: it is what a bare copyright year ("© 2020") turns into,
-    and no date on the card is better than a wrong one.
+    A guessed date on 1 January is dropped: it is what a bare copyright year ("© 2020") turns into.
+    Placeholders are dropped too: "0001-01-01" and "1970-01-01" (empty dates in a CMS) and dates more
+    than a day in the future. No date on the card is better than a wrong one.
     """
     if not value or (guessed and value.strip().endswith("-01-01")):
         return None
-    match = re.match(r"\s*(\d{4}-\d{2}-\d{2})", value)
-    return match.group(1) if match else value.strip()
+    match = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value)
+    if not match:
+        return value.strip() if not re.match(r"\s*0+\D", value) else None
+    try:
+        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+    if day.year <= EARLIEST_YEAR or day > (today or datetime.now(UTC).date()) + timedelta(days=1):
+        return None
+    return day.isoformat()
 
 
 def _site_name(candidates: list[str | None], url: str) -> str | None:
-    """The first real site name; "Hosted" (from hosted.ap.org) and other host-name labels are skipped."""
+    """The first real site name, else the host.
+
+    Skipped: "Hosted" (from hosted.ap.org) and other host-name labels, and what is not a name at all:
+    a copyright line ("Copyright 2014", "© 2020 Example Media. All rights reserved."), a sentence, a date.
+    """
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     labels = {label.lower() for label in host.split(".")}
     for candidate in candidates:
-        name = (candidate or "").strip()
+        name = " ".join((candidate or "").split())
         if not name or name.lower() in _GENERIC_SITES or (name.lower() in labels and name.lower() != host):
+            continue
+        if _NOT_A_SITE.search(name) or len(name.split()) > MAX_SITE_WORDS or re.search(r"\w[.!?]\s+\w", name):
             continue
         return name
     return host or None
@@ -359,6 +443,7 @@ def _read(tree: HtmlElement, url: str, name: str, options: dict[str, Any]) -> _R
     )
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     paragraphs = _paragraphs(text)
+    paragraphs = [p for p in paragraphs if not is_promo(p)]
     kept = [p for p in paragraphs if not is_notice(p)]
     return _Read(name, document, kept, len(paragraphs) - len(kept), _prose_chars(kept))
 
@@ -368,13 +453,19 @@ def _minimum(paragraphs: list[str]) -> int:
     return MIN_CJK_CHARS if len(_CJK.findall(joined)) > len(joined) / 3 else MIN_TEXT_CHARS
 
 
-def read_body(tree: HtmlElement, url: str) -> _Read | None:
-    """The best of the reads (see the module docstring), or None when none has enough prose."""
+def read_body(tree: HtmlElement, url: str, description: str | None = None,
+              page: list[tuple[HtmlElement, str]] | None = None) -> _Read | None:
+    """The best of the reads (see the module docstring), or None when none has enough prose.
+
+    A read with enough prose that stops before the page's article does (a mid-article ad break) is not
+    enough: the next, more permissive read is tried, and wins if it brings the rest.
+    """
     reads: list[_Read] = []
     for name, options in _READS:
         current = _read(tree, url, name, options)
         reads.append(current)
-        if current.prose >= ENOUGH_PROSE_CHARS and current.notices == 0:
+        if (current.prose >= ENOUGH_PROSE_CHARS and current.notices == 0
+                and not check_against_page(tree, current.paragraphs, description, page)[1]):
             break
     usable = [r for r in reads if r.prose >= _minimum(r.paragraphs)]
     if not usable:
@@ -400,8 +491,10 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
                                     "index page)")
     meta = page_metadata(tree)
     cut = _bound_tree(tree)
+    _join_drop_caps(tree)
     _unwrap_inline(tree)
-    best = read_body(tree, url)
+    page = _article_paragraphs(tree)
+    best = read_body(tree, url, meta.description, page)
     if best is None:
         page_text = " ".join(tree.xpath("//body//text()"))[:200_000]
         if meta.free is False or _PAYWALL_NOTICE.search(page_text):
@@ -409,24 +502,131 @@ def parse_article(html: bytes | str, url: str) -> ParsedArticle:
                                         "article, so there is nothing to check: paste the text or a free copy")
         raise FetchError("no_text", "the page has no readable article text (it may need JavaScript, or be an "
                                     "index page)")
-    paragraphs, partial = _bounded(best.paragraphs)
-    partial = partial or cut
+    lede, unread = check_against_page(tree, best.paragraphs, meta.description, page)
+    paragraphs, partial = _bounded(lede + best.paragraphs)
+    partial = partial or cut or unread
     document = best.document
-    site = _site_name([meta.site, getattr(document, "sitename", None)], url)
+    site = _site_name([meta.site, meta.og_site, getattr(document, "sitename", None)], url)
     return ParsedArticle(
         url=url,
         title=meta.title or getattr(document, "title", None),
         site=site,
         author=clean_author("; ".join(meta.authors) or getattr(document, "author", None)),
-        published=_day(meta.published) or _day(getattr(document, "date", None), guessed=True),
+        published=day_of(meta.published) or day_of(getattr(document, "date", None), guessed=True),
         language=(meta.language or getattr(document, "language", None) or _language(raw) or "").lower()[:2] or None,
         description=meta.description or getattr(document, "description", None),
         text="\n".join(paragraphs),
         paragraphs=paragraphs,
         partial=partial,
         reading=best.name,
-        modified=_day(meta.modified),
+        modified=day_of(meta.modified),
     )
+
+
+# ---------------------------------------------------------------- the read against the page
+
+# Containers whose paragraphs are not the article's: comments, related stories, promos, captions.
+_NOT_ARTICLE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|related|promo|newsletter|footer|sidebar|aside|share|sharing|recommend\w*|"
+    r"more-stories|outbrain|taboola|widget|social|subscribe|signup|caption|credit|byline|author|bio|disclaimer|"
+    r"copyright|ad|ads|advert\w*|cards?|teasers?|excerpt)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_NOT_ARTICLE_TAGS = frozenset({"figure", "figcaption", "aside", "nav", "footer", "form", "button", "label", "table",
+                               "blockquote"})
+# How far up a paragraph's wrappers are looked at: a page-wide "has-sidebar" class says nothing about it.
+_WRAPPER_DEPTH = 4
+# Paragraphs of the page's article left after the read's last one, beyond this share of what was read
+# (and at least UNREAD_MIN_CHARS), mean the read stopped early (at an ad break, a "continue" widget).
+UNREAD_SHARE = 0.25
+UNREAD_MIN_CHARS = 600
+# At most this many opening paragraphs are put back when the read skipped the lede.
+MAX_LEDE_PARAGRAPHS = 2
+# A lede is a full opening paragraph; a shorter line before the body is a subtitle or a standfirst.
+LEDE_MIN_WORDS = 20
+# A page paragraph counts as read when the read has its first OPENING_WORDS words in a row.
+OPENING_WORDS = 8
+# Paragraphs of the page looked at (a bomb page has hundreds of thousands).
+MAX_PAGE_PARAGRAPHS = 3000
+# How many boxes after the body are looked into for the rest of the article.
+CONTINUATION_BOXES = 3
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _article_paragraphs(tree: HtmlElement) -> list[tuple[HtmlElement, str]]:
+    """The page's own prose <p> paragraphs, outside captions, asides, comments and promos, in order."""
+    found: list[tuple[HtmlElement, str]] = []
+    for count, element in enumerate(tree.iter("p")):
+        if count >= MAX_PAGE_PARAGRAPHS:
+            break
+        wrappers = [element, *list(element.iterancestors())[:_WRAPPER_DEPTH]]
+        if any(a.tag in _NOT_ARTICLE_TAGS or _NOT_ARTICLE.search(f"{a.get('class') or ''} {a.get('id') or ''}")
+               for a in wrappers):
+            continue
+        text = " ".join(element.text_content().split())
+        if word_count(text) >= 8 and is_prose(text) and not is_notice(text) and not is_promo(text):
+            found.append((element, text))
+    return found
+
+
+def _openings(paragraphs: list[str]) -> set[tuple[str, ...]]:
+    """Every run of OPENING_WORDS words of the read, to find a page paragraph's opening in it quickly."""
+    words = _fold(" ".join(paragraphs)).split()
+    return {tuple(words[i:i + OPENING_WORDS]) for i in range(max(0, len(words) - OPENING_WORDS + 1))}
+
+
+def _was_read(text: str, openings: set[tuple[str, ...]]) -> bool:
+    return tuple(_fold(text).split()[:OPENING_WORDS]) in openings
+
+
+def check_against_page(tree: HtmlElement, paragraphs: list[str], description: str | None,
+                       page: list[tuple[HtmlElement, str]] | None = None) -> tuple[list[str], bool]:
+    """The lede the read skipped, and whether the read stopped before the article's end.
+
+    trafilatura sometimes starts at the second paragraph (the first sits in a "lede" box) or stops at a
+    mid-article ad break. The page's own paragraphs, in the part of the page the read came from, tell:
+    opening paragraphs just before the first one read are put back; a long run of unread paragraphs after
+    the last one read flags the article as partly read.
+    """
+    page = _article_paragraphs(tree) if page is None else page
+    openings = _openings(paragraphs)
+    seen = [i for i, (_, text) in enumerate(page) if _was_read(text, openings)]
+    if not seen:
+        return [], False
+    first, last = page[seen[0]][0], page[seen[-1]][0]
+    common = next((a for a in (first, *first.iterancestors()) if a is last or last in a.iterdescendants()), None)
+    if common is None:
+        return [], False
+    if common.tag == "p":
+        common = common.getparent() if common.getparent() is not None else common
+    # The lede may sit in its own box (the article's <header>, a "hero") just before the body: the prose
+    # paragraphs right before the first one read, unless one is the page's description (a standfirst).
+    lede: list[str] = []
+    folded_description = _fold(description or "")
+    for _, text in reversed(page[max(0, seen[0] - MAX_LEDE_PARAGRAPHS): seen[0]]):
+        if (word_count(text) < LEDE_MIN_WORDS or not re.search(r"[.!?\"”’]$", text) or _was_read(text, openings)
+                or (folded_description and (_fold(text) in folded_description or folded_description in _fold(text)))):
+            break
+        lede.insert(0, text)
+    # The rest of the article: the body's own container, and its continuation after an ad break (a sibling
+    # of the same kind: <div class="body-part">, ad, <div class="body-part">).
+    # of the same kind, <div class="body-part">, ad, <div class="body-part">, or a run of full paragraphs in
+    # one of the next few boxes, not a row of one-paragraph teasers).
+    unread_of = {id(element): text for element, text in page[seen[-1] + 1:] if not _was_read(text, openings)}
+    unread = sum(len(unread_of.get(id(e), "")) for e in common.iter("p"))
+    for sibling in list(common.itersiblings())[:CONTINUATION_BOXES]:
+        if not isinstance(sibling.tag, str) or _NOT_ARTICLE.search(f"{sibling.get('class') or ''} "
+                                                                   f"{sibling.get('id') or ''}"):
+            continue
+        texts = [unread_of[id(e)] for e in sibling.iter("p") if id(e) in unread_of]
+        same_kind = sibling.tag == common.tag and sibling.get("class") == common.get("class")
+        if same_kind or sum(word_count(t) >= 20 for t in texts) >= 3:
+            unread += sum(len(t) for t in texts)
+    read_chars = sum(len(p) for p in paragraphs)
+    return lede, unread >= max(UNREAD_MIN_CHARS, UNREAD_SHARE * read_chars)
 
 
 def _bounded(paragraphs: list[str]) -> tuple[list[str], bool]:

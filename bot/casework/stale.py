@@ -24,6 +24,7 @@ from bot.infra.worker import JobContext
 from bot.slack.gateway import SlackGateway
 from storage.db import Database
 from storage.models import Claim
+from storage.upsert import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,9 @@ class StaleClaims:
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         for claim_id in ids:
             with self.db.session() as session:
-                won = session.execute(update(Claim).where(
+                won = rows_changed(session.execute(update(Claim).where(
                     Claim.id == claim_id, Claim.status.in_(UNRESOLVED), not_recently_nudged)
-                    .values(nudged_at=now)).rowcount
+                    .values(nudged_at=now)))
                 if not won:
                     continue
                 claim = session.get(Claim, claim_id)

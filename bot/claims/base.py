@@ -40,6 +40,10 @@ class Extraction:
     summary_source: str | None = None
     # Only part of the article was read (it was cut at the size bound): the reply should say so.
     partial: bool = False
+    # A page with nothing to check ("shopping", "results", ...; None for an article) and the card's line
+    # saying what it looks like ("This looks like a shopping page: nothing to check.").
+    page_kind: str | None = None
+    page_note: str | None = None
 
 
 class ClaimExtractor(Protocol):

@@ -27,6 +27,7 @@ The model holds only read-only numpy arrays after load, so concurrent score() ca
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -311,7 +312,7 @@ class Featurizer:
                 uvals = 1.0 + np.log(counts.astype(np.float64))
             else:
                 ukeys, inverse = np.unique(keys, return_inverse=True)
-                uvals = np.bincount(inverse, weights=vals) if vals.size else np.zeros(0)
+                uvals = (np.bincount(inverse, weights=vals) if vals.size else np.zeros(0)).astype(np.float64)
             out.append((ukeys // self.dim, ukeys % self.dim, uvals))
         return out
 
@@ -339,6 +340,117 @@ class Featurizer:
         return self.finish(self.raw_blocks(texts), len(texts))
 
 
+# ---------------------------------------------------------------- the plain baseline, in numpy
+
+_SK_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_POLY = np.uint64(0x100000001B3)
+_MASK64 = (1 << 64) - 1
+_CHAR_NGRAMS = (2, 3, 4, 5)
+
+
+def word_key(term: str) -> int:
+    """64-bit key of a word n-gram ("tax" or "tax cut"): stable across processes and machines."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def char_key(gram: str) -> int:
+    """64-bit key of a character n-gram, the scalar twin of VocabularyTfidf._char_keys' rolling hash."""
+    h = len(gram)
+    for ch in gram:
+        h = (h * int(_POLY) + ord(ch)) & _MASK64
+    return (h * int(_CHAR_MIX)) & _MASK64
+
+
+def word_grams(lowered: str) -> list[str]:
+    """scikit-learn's word analyzer with ngram_range=(1, 2): tokens of 2+ word characters, then pairs."""
+    tokens = _SK_TOKEN.findall(lowered)
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def char_wb_grams(lowered: str) -> list[str]:
+    """scikit-learn's char_wb analyzer, n = 2..5: every n-gram inside a space-padded word."""
+    grams = []
+    for word in lowered.split():
+        padded = f" {word} "
+        for n in _CHAR_NGRAMS:
+            grams += [padded[i:i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+class VocabularyTfidf:
+    """Word 1-2-gram + char_wb 2-5-gram sublinear TF-IDF over a fixed vocabulary, as scikit-learn computes it.
+
+    This is the featuriser of the plain baseline (TfidfVectorizer x 2 + logistic regression) without
+    scikit-learn: the vocabulary is stored as sorted 64-bit keys of its terms (a term not in the
+    vocabulary is ignored, as the vectoriser ignores it; a 64-bit key makes a false match negligible),
+    with one IDF per term. Each block is L2-normalised on its own, as each vectoriser normalises its
+    rows before hstack. Columns are word terms first, then character terms, matching the weight vector.
+    """
+
+    def __init__(self, word_keys: np.ndarray, word_idf: np.ndarray, char_keys: np.ndarray,
+                 char_idf: np.ndarray) -> None:
+        self.word_keys = np.ascontiguousarray(word_keys, dtype=np.uint64)
+        self.char_keys = np.ascontiguousarray(char_keys, dtype=np.uint64)
+        self.word_idf = np.ascontiguousarray(word_idf, dtype=np.float64)
+        self.char_idf = np.ascontiguousarray(char_idf, dtype=np.float64)
+        for array in (self.word_keys, self.char_keys, self.word_idf, self.char_idf):
+            array.setflags(write=False)
+
+    @property
+    def dim(self) -> int:
+        return len(self.word_keys) + len(self.char_keys)
+
+    @staticmethod
+    def _char_keys(lowered: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, key) of every char_wb n-gram in the batch: a vectorised rolling hash over code points."""
+        padded = [(row, f" {word} ") for row, text in enumerate(lowered) for word in text.split()]
+        if not padded:
+            return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+        lengths = np.array([len(w) for _, w in padded], dtype=np.int64)
+        rows = np.repeat(np.array([r for r, _ in padded], dtype=np.int64), lengths)
+        ends = np.repeat(np.cumsum(lengths), lengths)  # end of each position's word
+        codes = np.frombuffer("".join(w for _, w in padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        total = codes.shape[0]
+        rows_out, keys_out = [], []
+        for n in _CHAR_NGRAMS:
+            count = total - n + 1
+            if count <= 0:
+                continue
+            h = np.full(count, np.uint64(n), dtype=np.uint64)
+            for k in range(n):
+                h = h * _POLY + codes[k:k + count]
+            valid = np.arange(count) + n <= ends[:count]
+            rows_out.append(rows[:count][valid])
+            keys_out.append((h * _CHAR_MIX)[valid])
+        return np.concatenate(rows_out), np.concatenate(keys_out)
+
+    @staticmethod
+    def _block(rows: np.ndarray, keys: np.ndarray, vocab: np.ndarray, idf: np.ndarray, offset: int,
+               n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Look keys up in the vocabulary; sublinear tf * idf, L2-normalised per row."""
+        if keys.size == 0 or vocab.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+        index = np.minimum(np.searchsorted(vocab, keys), vocab.size - 1)
+        known = vocab[index] == keys
+        cells, counts = np.unique(rows[known] * vocab.size + index[known], return_counts=True)
+        r, c = cells // vocab.size, cells % vocab.size
+        vals = (1.0 + np.log(counts.astype(np.float64))) * idf[c]
+        norms = np.sqrt(np.bincount(r, weights=vals * vals, minlength=n))
+        norms[norms == 0] = 1.0
+        return r, c + offset, vals / norms[r]
+
+    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, values) of the batch: the baseline's feature matrix as COO triplets."""
+        lowered = [t.lower() for t in texts]
+        w_rows = [row for row, text in enumerate(lowered) for _ in word_grams(text)]
+        w_keys = np.array([word_key(g) for text in lowered for g in word_grams(text)], dtype=np.uint64)
+        c_rows, c_keys = self._char_keys(lowered)
+        n = len(texts)
+        blocks = (self._block(np.asarray(w_rows, np.int64), w_keys, self.word_keys, self.word_idf, 0, n),
+                  self._block(c_rows, c_keys, self.char_keys, self.char_idf, len(self.word_keys), n))
+        return tuple(np.concatenate(parts) for parts in zip(*blocks, strict=True))  # type: ignore[return-value]
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
 
@@ -352,7 +464,7 @@ class CheckworthinessModel:
         self,
         weights: np.ndarray,
         intercept: float,
-        featurizer: Featurizer,
+        featurizer: Featurizer | VocabularyTfidf,
         platt: Sequence[float],
         threshold: float,
         context: Sequence[float] = (0.0, 0.0, 0.0),
@@ -374,6 +486,17 @@ class CheckworthinessModel:
         model_path = Path(path) if path is not None else DEFAULT_MODEL_PATH
         with np.load(model_path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
+            if "word_keys" in data.files:
+                vocabulary = VocabularyTfidf(data["word_keys"], data["word_idf"], data["char_keys"], data["char_idf"])
+                return cls(
+                    weights=np.concatenate([data["word_coef"], data["char_coef"]]).astype(np.float32),
+                    intercept=float(meta["intercept"]),
+                    featurizer=vocabulary,
+                    platt=tuple(meta["platt"]),
+                    threshold=float(meta["threshold"]),
+                    context=tuple(meta.get("context", (0.0, 0.0, 0.0))),
+                    metadata=meta,
+                )
             weights = np.zeros(1 << int(meta["n_bits"]), dtype=np.float32)
             weights[data["idx"].astype(np.int64)] = data["val"].astype(np.float32)
             idf = None
@@ -461,6 +584,7 @@ __all__ = [
     "DEFAULT_MODEL_PATH",
     "CheckworthinessModel",
     "Featurizer",
+    "VocabularyTfidf",
     "apply_context",
     "cue_features",
     "default_model",

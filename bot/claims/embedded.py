@@ -4,33 +4,41 @@ Sentences of the article body are scored with the shipped check-worthiness model
 CLEF CheckThat! data, see training/ and bench/README.md), in document order so the model can use
 context. What a fact-checker gets, and why:
 
-* **as many claims as the article has**: candidates are the sentences above the model's threshold
-  (`claim_threshold`, one named setting, read from the model file when it carries one); the card
-  shows at most one claim per `SENTENCES_PER_CLAIM` body sentences and never more than the cap, and the
-  rest stay in `Extraction.more` so "show more" needs no second read of the page. A recipe yields none.
-* **checkable facts first**: opinions, predictions and rhetorical questions ("I believe", "will",
-  "Surely ...?") are ranked below statements of fact, whatever their score.
+* **the claims a desk would check, as many as the page has**: a ranker learned from annotated news
+  pages (bot/claims/ranking.py, trained by training/train_ranker.py) scores each sentence from the
+  model's score, its position, figures, names, attribution, the headline's words and other cues; the
+  card shows the sentences it is sure of (its shipped threshold), never more than the cap, and the other
+  candidates stay in `Extraction.more` so "show more" needs no second read of the page.
+* **nothing on pages with nothing to check**: a shopping page, a results table, a product list, tips,
+  navigation or an open thread (bot/claims/page_kind.py) shows no claim (its candidates are kept back),
+  and the extraction carries a note saying what the page looks like.
 * **claims that stand alone**: the speaker or source of reported speech goes in `speaker` ("..., said
   Hogan Gidley", "According to CNN, ...", "X told reporters", a quote whose speaker is named in the
   sentence beside it), and a sentence that leans on the one before it ("He", "They", "However,",
   "The company") carries that sentence as `context`. The quote stays the article's exact text.
 * **bounded work**: at most `MAX_SENTENCES_SCORED` sentences are scored; a longer article is flagged
   `partial` so the reply can say it was only partly read.
-* **a summary that does not mislead**: the page's own description when its words are in the body,
-  else the lead sentences in order (never "lead + strongest claims", which stitched sentences out of
-  context); notices are never used. `summary_source` says which.
+* **a summary that does not mislead** (`summary`): the page's own description when the body bears it
+  out, it names the headline's subject and keeps the body's attribution, else the lead sentences in
+  order (never "lead + strongest claims", which stitched sentences out of context); notices are never
+  used, and it is never cut mid-word. `summary_source` says which.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from bot.articles.reading import ParsedArticle, is_notice, word_count
 from bot.claims.base import ExtractedClaim, Extraction
+from bot.claims.page_kind import PageKind, checkworthy_share, classify, page_features
+from bot.claims.ranking import Ranker, Selection, default_ranker, select, sentence_features
 from bot.claims.sentences import split_sentences
+from bot.claims.speakers import attribute, is_attributed  # noqa: F401  (is_attributed: re-exported for bench/)
+from bot.claims.summary import matches_body, summarize  # noqa: F401  (matches_body: re-exported)
 
 if TYPE_CHECKING:
     from bot.claims.checkworthiness import CheckworthinessModel
@@ -41,133 +49,11 @@ _LEADING_CONNECTIVE = re.compile(
     r"^(?:however|but|and|so|also|meanwhile|moreover|furthermore|still|yet|regarding \w+)\s*,?\s+", re.IGNORECASE
 )
 DUPLICATE_OVERLAP = 0.6
-SUMMARY_MAX_CHARS = 600
-SUMMARY_MAX_SENTENCES = 3
-# None: use the model's own threshold (its "claim_threshold" when the model file has one, else its
-# "threshold"). Set a probability here to override it everywhere.
-CLAIM_THRESHOLD: float | None = None
-# At most one claim shown per this many body sentences: a six-sentence wire story gets two.
-SENTENCES_PER_CLAIM = 3
 # Scoring is linear in sentences; beyond this the article is marked partly read.
 MAX_SENTENCES_SCORED = 400
 # A "sentence" longer than this is a run-on list or a page without punctuation, not a claim.
 MAX_CLAIM_CHARS = 1000
-# A page description is used as the summary only if this share of its words is in the body.
-DESCRIPTION_OVERLAP = 0.6
 MIN_CLAIM_WORDS = 5
-
-# ---------------------------------------------------------------- attribution
-
-_CAP = r"(?:[A-Z][\w'’.\-]*|[A-Z]\.)"
-_NAME = rf"(?:(?:[Tt]he\s+)?{_CAP}(?:\s+(?:of|for|and|de|del|da|van|von|al|bin|the|&)\s+{_CAP}|\s+{_CAP}){{0,7}})"
-_SOURCE_NOUN = (r"(?i:(?:the\s+|a\s+|its\s+|his\s+|her\s+|their\s+)?(?:[\w'’-]+\s+){0,3}?"
-                r"(?:officials?|sources?|researchers|scientists|experts|analysts|police|authorities|economists|"
-                r"investigators|prosecutors|witnesses|residents|paper|newspaper|report|study|survey|agency|"
-                r"company|ministry|department|spokes(?:man|woman|person)|group|bank|court|documents?|records|"
-                r"statement|data|figures|operator|government))")
-_SAY = (r"(?:said|says|say|told|tells|reported|reports|stated|states|claimed|claims|announced|announces|wrote|"
-        r"writes|added|adds|argued|argues|estimated|estimates|warned|warns|confirmed|confirms|denied|denies|"
-        r"insisted|insists|noted|notes|explained|explains|concluded|found|finds|alleged|alleges|testified|"
-        r"predicted|acknowledged|admitted|tweeted|posted|show|shows|showed)")
-_PRONOUN_SPEAKER = r"(?:[Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I)"
-_ADVERBS = r"(?:\s+(?:first|also|later|previously|earlier|recently|has|have|had|then|further|publicly|\w+ly))*"
-_WHO = rf"(?:{_NAME}|{_SOURCE_NOUN})"
-# "officials at the institution said": a short phrase between the source and its verb.
-_QUALIFIER = r"(?:\s+(?:at|of|from|with|for|in|on)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,3}?)?"
-_ACCORDING = re.compile(
-    rf"\b[Aa]ccording to\s+(?P<who>(?:{_WHO}|(?:the|its|a|an)\s+[\w'’-]+(?:\s+[\w'’-]+){{0,6}}?)"
-    rf"(?:,\s*{_NAME})?)(?=\s*(?:[,.;:)]|$|\s+(?:which|who|that|in|on|at|from|as|and|cited)\b))",
-)
-_TRAILING = re.compile(
-    rf"(?:^|[,\"”’]\s+|[,\"”’]\s*)(?:{_SAY}\s+(?P<who1>{_WHO}(?:\s+[a-z][\w-]*\s+{_NAME})?)(?:,[^,\"“”]*)?"
-    rf"|(?P<who2>(?:{_WHO}|(?:the\s+)?[\w'’]+(?:\s+[\w'’]+){{0,4}},\s*{_NAME},?|{_PRONOUN_SPEAKER}){_QUALIFIER}){_ADVERBS}"
-    rf"\s+{_SAY}\b[^\"“”]{{0,80}})[.!?…]?[\"”’]?$",
-)
-_LEADING = re.compile(
-    rf"^(?:[^,\"“”]{{0,70}},\s+){{0,2}}(?P<who>{_WHO}|{_PRONOUN_SPEAKER}|"
-    rf"[Tt]he\s+[a-z][\w'’-]*(?:\s+[a-z][\w'’-]*){{0,2}})(?:,[^,\"“”]{{3,120}},)?{_ADVERBS}\s+{_SAY}\b",
-)
-# Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
-# evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
-_ATTRIBUTION_CUE = re.compile(
-    r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbe )\b(?:said|says|told|tells|according to|reported|reports|stated|"
-    r"states|claimed|claims|announced|wrote|writes|added|argued|argues|estimated|warned|confirmed|denied|insisted|"
-    r"alleged|testified|tweeted)\b|^[\"“‘«]|[\"”’»]\s*$",
-    re.IGNORECASE,
-)
-_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
-_NOT_A_SPEAKER = frozenset({"it", "this", "that", "there", "the", "a", "an", "in", "on", "but", "however", "and"})
-
-
-def is_attributed(sentence: str) -> bool:
-    """Reported speech or a quotation: a sentence whose claim belongs to someone."""
-    return bool(_ATTRIBUTION_CUE.search(sentence.strip()))
-
-
-def _clean_speaker(who: str | None) -> str | None:
-    if not who:
-        return None
-    who = re.sub(r"^(?:which|who|that|and|but|as)\s+", "", who.strip(" ,.;:\"“”'’"))
-    if who.casefold() in _PRONOUNS:
-        return who
-    if "," in who:  # "the group's president, Stephen Ubl" / "its operator, Japan Atomic Power Co."
-        named = [part.strip() for part in who.split(",") if re.match(r"[A-Z]", part.strip())]
-        who = named[-1] if named else who.split(",")[0].strip()
-    who = re.sub(r"^(?:[Aa]|[Aa]n|[Ii]ts|[Hh]is|[Hh]er|[Tt]heir)\s+(?=[a-z])", "", who)
-    who = re.sub(r"^The\s+(?=[a-z])", "the ", who).rstrip(".")
-    who = re.sub(r"\s+(?:first|also|later|previously|earlier|has|have|had)$", "", who)
-    if not who or who.casefold() in _NOT_A_SPEAKER or len(who) > 80:
-        return None
-    return who
-
-
-def _speaker_in(sentence: str) -> str | None:
-    """The speaker or source named in one sentence (a pronoun is returned as is, for resolving)."""
-    text = sentence.strip()
-    match = _ACCORDING.search(text)
-    if match:
-        speaker = _clean_speaker(match.group("who"))
-        if speaker:
-            return speaker
-    match = _TRAILING.search(text)
-    if match:
-        speaker = _clean_speaker(match.group("who1") or match.group("who2"))
-        if speaker:
-            return speaker
-    match = _LEADING.search(text)
-    if match:
-        return _clean_speaker(match.group("who"))
-    return None
-
-
-def _subject(sentence: str) -> str | None:
-    """A capitalised name opening a sentence ("Pharmaceutical Research and ... of America, the ...")."""
-    match = re.match(rf"(?:The\s+)?({_NAME})", sentence.strip())
-    if not match or match.group(1).split()[0].casefold() in _NOT_A_SPEAKER | _PRONOUNS:
-        return None
-    return match.group(1)
-
-
-def attribute(sentences: list[str]) -> list[str | None]:
-    """The speaker of every sentence in order: named ones, pronouns resolved, quotes from neighbours."""
-    found = [_speaker_in(s) for s in sentences]
-    speakers: list[str | None] = []
-    for index, speaker in enumerate(found):
-        previous = speakers[index - 1] if index else None
-        if speaker is not None and speaker.casefold() in _PRONOUNS:
-            # "She said ..." after "Senator Maria Alvarez told ...": the last named speaker or subject.
-            speaker = previous or (_subject(sentences[index - 1]) if index else None)
-        elif speaker is None and re.match(r"^\s*[\"“‘«]", sentences[index]):
-            # A quotation on its own: its speaker is named just before (': "...') or just after.
-            if index and (previous and re.search(r"[\"”’:]\s*$|[\"”’][^\"“”]*$", sentences[index - 1])):
-                speaker = previous
-            elif index + 1 < len(found) and found[index + 1] and re.match(
-                    r"^\s*\w+(?:\s+\w+){0,3}\s+(?:said|says|added)\b", sentences[index + 1]):
-                nxt = found[index + 1]
-                speaker = previous if nxt and nxt.casefold() in _PRONOUNS else nxt
-        speakers.append(speaker)
-    return speakers
-
 
 # ---------------------------------------------------------------- context and kinds of sentence
 
@@ -181,29 +67,9 @@ _LEANS = re.compile(
     r"researchers|scientists|authors|officials)\b)",
     re.IGNORECASE,
 )
-_OPINION = re.compile(
-    r"\b(?:I|we)\s+(?:believe|think|feel|hope|fear|suspect|wish)\b|\bin (?:my|our) (?:view|opinion)\b|"
-    r"\b(?:surely|arguably|obviously|clearly|frankly|undoubtedly)\b|\b(?:should|must|ought to)\b|"
-    r"\b(?:worst|best|greatest|terrible|wonderful|disgrace|shameful|outrageous)\b",
-    re.IGNORECASE,
-)
-_PREDICTION = re.compile(
-    r"\b(?:will|won't|would|could|might|may|is (?:expected|likely|set|going) to|are (?:expected|likely|set|going)"
-    r" to|plans? to|intends? to|aims? to|if we)\b",
-    re.IGNORECASE,
-)
-
-
 def leans_on_previous(sentence: str) -> bool:
     """Opens on a pronoun, a connective or "The company": unreadable without the sentence before."""
     return bool(_LEANS.match(sentence.strip().lstrip("\"“‘«(")))
-
-
-def is_soft(sentence: str) -> bool:
-    """An opinion, a prediction or a rhetorical question: ranked below statements of fact."""
-    text = sentence.strip().rstrip("\"”’»)")
-    return text.endswith(("?", "？")) or text.endswith("!") or bool(_OPINION.search(sentence)) or bool(
-        _PREDICTION.search(sentence))
 
 
 # ---------------------------------------------------------------- selection
@@ -237,23 +103,16 @@ def claim_text(sentence: str) -> str:
 
 
 def article_sentences(article: ParsedArticle) -> list[str]:
-    return [s for paragraph in article.body_paragraphs for s in split_sentences(paragraph) if not is_notice(s)]
+    return [s for paragraph in article.body_paragraphs for s in split_sentences(paragraph, article.language)
+            if not is_notice(s)]
 
 
-def claim_threshold(model: CheckworthinessModel) -> float:
-    """The probability a sentence needs to be a candidate: CLAIM_THRESHOLD, else what the model says."""
-    if CLAIM_THRESHOLD is not None:
-        return CLAIM_THRESHOLD
-    metadata = getattr(model, "metadata", None) or {}
-    value = metadata.get("claim_threshold")
-    return float(value) if isinstance(value, int | float) else float(model.threshold)
-
-
-# Scripts the model was not trained on (it knows English, Dutch and Arabic): Han, kana, Hangul, Thai,
-# Devanagari, Cyrillic, Greek, Hebrew. In an article mostly written in one of them the model's scores
-# mean little, so rather than "no check-worthy claims" the bot offers the sentences that state figures.
+# Scripts the model was not trained on (it learned English; other Latin-script languages share some of
+# its character n-grams): Han, kana, Hangul, Thai, Devanagari, Cyrillic, Greek, Hebrew, Arabic. In an
+# article mostly written in one of them the model's scores mean little, so rather than "no check-worthy
+# claims" the bot offers the sentences that state figures.
 _UNCOVERED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f"
-                               r"\u0900-\u097f\u0400-\u04ff\u0370-\u03ff\u0590-\u05ff]")
+                               r"\u0900-\u097f\u0400-\u04ff\u0370-\u03ff\u0590-\u05ff\u0600-\u06ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _FIGURE = re.compile(r"\d")
 FIGURES_EXTRACTOR = "embedded, figures only (language not covered)"
@@ -266,24 +125,28 @@ def uncovered_language(sentences: list[str]) -> bool:
     return letters > 0 and len(_UNCOVERED_SCRIPT.findall(text)) / letters > 0.5
 
 
-def claim_budget(sentence_count: int, max_claims: int) -> int:
-    """How many claims the card shows: follows the article's length, never above the cap."""
-    return max(0, min(max_claims, math.ceil(sentence_count / SENTENCES_PER_CLAIM)))
+@dataclass(frozen=True)
+class RankedPage:
+    """A page's sentences with everything the ranker needs: shared by extract() and training."""
+
+    texts: list[str]
+    scores: list[float]
+    features: np.ndarray
+    eligible: list[bool]
+    shape: dict[str, float]  # page_kind.page_features: what the page looks like
 
 
-def matches_body(description: str, text: str) -> bool:
-    """The page's description says what the body says (most of its words are in the body)."""
-    words = _words(description)
-    if len(words) < 6 or is_notice(description):
-        return False
-    return len(words & _words(text)) / len(words) >= DESCRIPTION_OVERLAP
+def eligible(sentence: str) -> bool:
+    """Long enough to say something, short enough to be one sentence rather than a run-on list."""
+    return len(sentence) <= MAX_CLAIM_CHARS and word_count(sentence) >= MIN_CLAIM_WORDS
 
 
 class EmbeddedExtractor:
     name = "embedded"
 
-    def __init__(self, model: CheckworthinessModel | None = None) -> None:
+    def __init__(self, model: CheckworthinessModel | None = None, ranker: Ranker | None = None) -> None:
         self._model = model
+        self._ranker = ranker
 
     @property
     def model(self) -> CheckworthinessModel:
@@ -294,62 +157,72 @@ class EmbeddedExtractor:
             self._model = default_model()
         return self._model
 
+    @property
+    def ranker(self) -> Ranker:
+        if self._ranker is None:
+            self._ranker = default_ranker()
+        return self._ranker
+
     def score(self, article: ParsedArticle) -> list[ScoredSentence]:
         sentences = article_sentences(article)[:MAX_SENTENCES_SCORED]
         scores = self.model.score_document(sentences) if sentences else []
         return [ScoredSentence(i, s, float(p)) for i, (s, p) in enumerate(zip(sentences, scores, strict=True))]
 
-    def extract(self, article: ParsedArticle, max_claims: int) -> Extraction:
-        all_sentences = article_sentences(article)
-        partial = article.partial or len(all_sentences) > MAX_SENTENCES_SCORED
+    def rank_page(self, article: ParsedArticle) -> RankedPage:
+        """Score every sentence and compute the ranker's features and the page's kind."""
         scored = self.score(article)
         texts = [s.text for s in scored]
-        threshold = claim_threshold(self.model)
-        ranked = sorted(
-            (s for s in scored if s.score >= threshold and len(s.text) <= MAX_CLAIM_CHARS
-             and word_count(s.text) >= MIN_CLAIM_WORDS),
-            key=lambda s: (is_soft(s.text), -s.score, s.position),
-        )
+        scores = [s.score for s in scored]
+        return RankedPage(texts=texts, scores=scores, features=sentence_features(texts, scores, article.title),
+                          eligible=[eligible(t) for t in texts],
+                          shape={**page_features(article), "checkworthy_share": checkworthy_share(scores)})
+
+    def extract(self, article: ParsedArticle, max_claims: int) -> Extraction:
+        partial = article.partial or len(article_sentences(article)) > MAX_SENTENCES_SCORED
+        page = self.rank_page(article)
+        texts = page.texts
         extractor = self.name
-        if not ranked and uncovered_language(texts):
-            # The model cannot judge this language: sentences stating figures (numbers, dates, amounts)
-            # are the checkable ones a desk would look at first; the card says how they were picked.
-            ranked = sorted((s for s in scored if _FIGURE.search(s.text) and len(s.text) <= MAX_CLAIM_CHARS),
-                            key=lambda s: (-len(_FIGURE.findall(s.text)), s.position))
+        if uncovered_language(texts):
+            # The model cannot judge this language (nor the ranker, nor the page's shape from its scores):
+            # sentences stating figures (numbers, dates, amounts) are the checkable ones a desk would look
+            # at first; the card says how they were picked.
+            kind = PageKind("article", page.shape)
+            ranked = sorted((i for i, t in enumerate(texts) if _FIGURE.search(t) and len(t) <= MAX_CLAIM_CHARS),
+                            key=lambda i: (-len(_FIGURE.findall(texts[i])), i))
+            ranked = [i for n, i in enumerate(ranked)
+                      if not any(is_near_duplicate(texts[i], texts[j]) for j in ranked[:n])]
+            picked = Selection(shown=ranked[:max_claims], more=ranked[max_claims:])
+            probabilities = page.scores
             extractor = FIGURES_EXTRACTOR if ranked else extractor
-        candidates: list[ScoredSentence] = []
-        for candidate in ranked:
-            if not any(is_near_duplicate(candidate.text, kept.text) for kept in candidates):
-                candidates.append(candidate)
-        budget = claim_budget(len(scored), max_claims)
-        speakers = attribute(texts)
-        shown = sorted(candidates[:budget], key=lambda s: s.position)
-        claims = [self._claim(s, texts, speakers) for s in shown]
-        more = [self._claim(s, texts, speakers) for s in candidates[budget:]]
+        else:
+            kind = PageKind(classify(page.shape), page.shape)
+            probabilities = [float(p) for p in self.ranker.probabilities(page.features)]
+            picked = select(texts, probabilities, page.eligible, self.ranker, max_claims, kind.nothing_to_check)
+        speakers = attribute(texts, article.author)
+
+        def claim(index: int) -> ExtractedClaim:
+            return self._claim(index, texts, probabilities, speakers)
+
         summary, source = summarize(article, texts)
-        return Extraction(summary=summary, claims=claims, extractor=extractor, candidates=len(candidates),
-                          more=more, summary_source=source, partial=partial)
+        return Extraction(summary=summary, claims=[claim(i) for i in sorted(picked.shown)], extractor=extractor,
+                          candidates=len(picked.shown) + len(picked.more), more=[claim(i) for i in picked.more],
+                          summary_source=source, partial=partial,
+                          page_kind=kind.kind if kind.nothing_to_check else None,
+                          page_note=kind.note)
 
     @staticmethod
-    def _claim(sentence: ScoredSentence, texts: list[str], speakers: list[str | None]) -> ExtractedClaim:
-        index = sentence.position
-        context = texts[index - 1] if index and leans_on_previous(sentence.text) else None
-        return ExtractedClaim(text=claim_text(sentence.text), quote=sentence.text, score=round(sentence.score, 4),
-                     speaker=speakers[index], context=context)
+    def _claim(index: int, texts: list[str], probabilities: list[float],
+               speakers: list[str | None]) -> ExtractedClaim:
+        sentence = texts[index]
+        context = texts[index - 1] if index and leans_on_previous(sentence) else None
+        return ExtractedClaim(text=claim_text(sentence), quote=sentence, score=round(probabilities[index], 4),
+                              speaker=speakers[index], context=context)
 
 
-def summarize(article: ParsedArticle, sentences: list[str]) -> tuple[str, str | None]:
-    """The page's description when the body bears it out, else the lead sentences, in order.
+def describe_page(article: ParsedArticle, model: CheckworthinessModel | None = None) -> PageKind:
+    """What the page looks like (bot/claims/page_kind.py), for a card rebuilt from the stored article."""
+    page = EmbeddedExtractor(model).rank_page(article)
+    if uncovered_language(page.texts):
+        return PageKind("article", page.shape)
+    return PageKind(classify(page.shape), page.shape)
 
-    Returns the summary and where it came from ("page description" or "lead"; None when empty).
-    """
-    description = " ".join((article.description or "").split())
-    if description and matches_body(description, article.text):
-        return description[:SUMMARY_MAX_CHARS], "page description"
-    summary = ""
-    for count, sentence in enumerate(sentences):
-        if count >= SUMMARY_MAX_SENTENCES or (summary and len(summary) + len(sentence) + 1 > SUMMARY_MAX_CHARS):
-            break
-        joiner = "" if summary.endswith(("。", "！", "？")) else " "
-        summary = f"{summary}{joiner}{sentence}".strip()
-    return summary, ("lead" if summary else None)

@@ -1,72 +1,55 @@
 """Split article paragraphs into sentences, keeping each sentence verbatim.
 
 Claims quote the article exactly, so the splitter never rewrites text: every sentence it returns is
-a substring of its paragraph. It is rule-based (abbreviations, initials, decimals, quotes) because it
-must run offline, in any language, at thousands of sentences a second.
+a substring of its paragraph. The boundaries come from sentencex (Wikimedia's segmenter for ~300
+languages, compiled, offline, with nothing to download): it splits "...Xbox One X. So, a little
+better" where a hand-made rule list took "X." for an initial, handles the full-width marks of Japanese
+and Chinese (。！？) and the caseless marks of Hindi (।) and Arabic (؟), and never raises on any input.
 
-Scripts without spaces between words (Japanese, Chinese) end sentences with full-width marks
-(。！？) that need no space or capital after them, and Hindi (।), Arabic (؟) and Greek/Armenian marks
-have no letter case: those boundaries are cut first, then the Latin rules apply within each piece.
+Two repairs on top, both merges (so the text is never altered): a piece ending in an abbreviation
+that news copy puts before a number or a time word ("No. 5", "approx. 40", "at 5 p.m. Monday") is
+joined to the next one, and pieces without a letter or digit ("...", "!?") are dropped.
 """
 
 from __future__ import annotations
 
 import re
 
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt gov sen rep rev pres vs etc inc ltd co corp
-    dept univ approx est no nos fig jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e
-    a.m p.m sig dott ing avv pag art cf""".split()
-)
-# A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace, then an
-# opening quote/bracket or an upper-case letter or digit.
-_BOUNDARY = re.compile(r"([.!?…]+[\"'”’»)\]]*)(\s+)(?=[\"'“‘«(\[]?[A-ZÀ-ÖØ-ÞΑ-ΩА-Я0-9])")
-# Full-width and caseless-script sentence ends, with any closing quotes or brackets after them.
-_CASELESS_BOUNDARY = re.compile(r"[。！？!?．｡।॥؟۔።]+[」』）】〕》〉\"'”’»)\]]*\s*")
+from sentencex import segment
+
+# Abbreviations that stand before a figure ("No. 5", "Vol. 3", "approx. 40", "pp. 4-5").
+_BEFORE_FIGURE = re.compile(r"(?:^|\s|\()(?:no|nos|vol|pp?|approx|ca|fig|art|ch|sec|par|nr|op|vs|est|ed|v)\.\s*$",
+                            re.IGNORECASE)
+# "at 5 p.m. Monday", "10 a.m. ET": a time is not a sentence end before a day or a time zone.
+_TIME = re.compile(r"\b[ap]\.m\.\s*$", re.IGNORECASE)
+_TIME_WORD = re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b|(?:ET|EST|EDT|CT|CST|CDT|PT|PST|PDT|GMT|UTC|BST)"
+                        r"\b|local\b|on\b|in\b|at\b|and\b|or\b|to\b")
+_CONTENT = re.compile(r"\w")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    """Sentences of one paragraph, in order, each stripped and verbatim."""
-    sentences: list[str] = []
-    start = 0
-    for match in _CASELESS_BOUNDARY.finditer(paragraph):
-        if not _is_caseless_end(paragraph, match):
-            continue
-        sentences.extend(_split_latin(paragraph[start:match.end()]))
-        start = match.end()
-    sentences.extend(_split_latin(paragraph[start:]))
-    return sentences
+def split_sentences(paragraph: str, language: str | None = None) -> list[str]:
+    """Sentences of one paragraph, in order, each stripped and verbatim.
+
+    `language` is the page's ISO 639 code when known (it selects the language's abbreviations);
+    English rules are used otherwise, and they also cut CJK and other scripts at their own marks.
+    """
+    code = (language or "en").strip().lower()[:3]
+    pieces = list(segment(code if _LANGUAGE.match(code) else "en", paragraph)) if paragraph else []
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and _continues(merged[-1], piece):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return [sentence.strip() for sentence in merged if _CONTENT.search(sentence)]
 
 
-def _is_caseless_end(paragraph: str, match: re.Match[str]) -> bool:
-    """A full-width mark always ends a sentence; ASCII ?/! only between CJK characters."""
-    mark = match.group(0)[0]
-    if mark not in "!?":
+def _continues(previous: str, piece: str) -> bool:
+    """Whether `piece` carries on the sentence `previous` was cut from at an abbreviation."""
+    head = piece.lstrip()
+    if not head or not previous.strip():
+        return False
+    if _BEFORE_FIGURE.search(previous) and head[0].isdigit():
         return True
-    before = paragraph[match.start() - 1] if match.start() else ""
-    return bool(before) and "\u3000" <= before <= "\u9fff"
-
-
-def _split_latin(paragraph: str) -> list[str]:
-    sentences: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(paragraph):
-        end = match.end(1)
-        candidate = paragraph[start:end]
-        last_word = candidate[: -len(match.group(1))].rsplit(None, 1)[-1] if candidate.strip() else ""
-        token = last_word.lower().strip("\"'“‘(")
-        if match.group(1).startswith(".") and (token in _ABBREVIATIONS or _is_initial(token)):
-            continue
-        if candidate.strip():
-            sentences.append(candidate.strip())
-        start = match.end()
-    tail = paragraph[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
-
-
-def _is_initial(token: str) -> bool:
-    # "J. Smith", "U.S.", "a.m." : single letters or dotted letter groups are not sentence ends.
-    bare = token.replace(".", "")
-    return (len(bare) == 1 and bare.isalpha()) or (bool(bare) and "." in token and len(bare) <= 3)
+    return bool(_TIME.search(previous) and _TIME_WORD.match(head))

@@ -1,6 +1,7 @@
 """The one place that reads configuration.
 
-Everything the bot can be told comes from environment variables (or a `.env` file beside app.py),
+Everything the bot can be told comes from environment variables (or a `.env` file beside app.py, found
+from any working directory; FACTCHECK_ENV_FILE names another file, or none when empty),
 documented one by one in `.env.example`. Defaults make the embedded, offline setup work: a SQLite file,
 the embedded claim extractor, no OpenAI key. Settings that only some modes need (Slack tokens) are
 optional here and demanded by the mode that needs them through `Settings.require`, so that
@@ -9,8 +10,10 @@ optional here and demanded by the mode that needs them through `Settings.require
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -20,8 +23,25 @@ if TYPE_CHECKING:
     from bot.config.verdict_scale import VerdictScale
 
 
+# The project's root, where app.py, .env and the default SQLite file live, whatever the working directory.
+ROOT = Path(__file__).resolve().parent.parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_file() -> Path | None:
+    """The .env file to read: FACTCHECK_ENV_FILE if set (empty: none), else .env beside app.py."""
+    chosen = os.environ.get("FACTCHECK_ENV_FILE")
+    if chosen is None:
+        return ROOT / ".env"
+    return Path(chosen).expanduser() if chosen.strip() else None
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+class StartupError(Exception):
+    """The bot cannot start as built (not a setting's fault); the message is one line saying what is wrong."""
 
 
 def _split_list(value: object) -> object:
@@ -31,7 +51,7 @@ def _split_list(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -181,8 +201,22 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         from storage.db import normalise_url
 
-        return normalise_url(value)
+        url = normalise_url(value)
+        # A relative SQLite path is beside app.py, not in whatever folder cron or a shell started in.
+        prefix = "sqlite:///"
+        path = url[len(prefix):].split("?", 1)[0] if url.startswith(prefix) else ""
+        if path and path != ":memory:" and not path.startswith("/") and not Path(path).is_absolute():
+            url = prefix + str(ROOT / path) + url[len(prefix) + len(path):]
+        return url
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper()
+            if value not in LOG_LEVELS:
+                raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value
 
 
     @model_validator(mode="after")
@@ -223,10 +257,12 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, turning validation errors into one-line ConfigErrors."""
+    overrides.setdefault("_env_file", env_file())
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{name}: {message}") from None
+        if not first.get("loc"):  # a rule across settings: its message names the variables itself
+            raise ConfigError(message) from None
+        raise ConfigError(f"{str(first['loc'][0]).upper()}: {message}") from None

@@ -86,6 +86,11 @@ class VerdictScale:
     def get(self, key: str | None) -> Verdict | None:
         return self._by_key.get(key or "")
 
+    def label(self, key: str | None) -> str:
+        """The verdict's label, or the key itself for a verdict no longer on the scale ("?" for none)."""
+        verdict = self.get(key)
+        return verdict.label if verdict is not None else (key or "?")
+
     def status_label(self, status: str, verdict: str | None) -> str:
         """`Verdict: False`, `Open`, `Disputed`: the plain words for a claim's state."""
         found = self.get(verdict)

@@ -10,9 +10,10 @@ members: unknown means hidden.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+
+from cachetools import TTLCache
 
 from bot.slack.gateway import SlackGateway
 
@@ -24,19 +25,18 @@ class ChannelDirectory:
 
     def __init__(self, gateway: SlackGateway, ttl: float = 120.0) -> None:
         self._gateway = gateway
-        self._ttl = ttl
-        self._info: dict[str, tuple[float, Any]] = {}
-        self._members: dict[str, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
+        self._info: TTLCache[str, Any] = TTLCache(maxsize=10_000, ttl=ttl)
+        self._members: TTLCache[str, Any] = TTLCache(maxsize=10_000, ttl=ttl)
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
 
-    def _cached(self, cache: dict[str, tuple[float, Any]], key: str, load: Callable[[], T]) -> T:
+    def _cached(self, cache: TTLCache[str, Any], key: str, load: Callable[[], T]) -> T:
         with self._lock:
             hit = cache.get(key)
-            if hit and time.monotonic() - hit[0] < self._ttl:
-                return hit[1]  # type: ignore[no-any-return]
-        value = load()
+        if hit is not None:
+            return hit
+        value = load()  # outside the lock: a slow Slack answer for one channel holds up no other
         with self._lock:
-            cache[key] = (time.monotonic(), value)
+            cache[key] = value
         return value
 
     def info(self, channel: str) -> dict[str, Any]:

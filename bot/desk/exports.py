@@ -5,7 +5,8 @@
   `reviewRating` with the verdict's label as `alternateName` (plus its 1-5 `ratingValue` when the verdict
   has one, and the explanation as `ratingExplanation`), `url` = the page where the newsroom published
   the fact-check, `author` = the newsroom, `datePublished`, and `itemReviewed` = the Claim with who made
-  it (`author`: the claim's speaker, else the publication) and where it appeared (`appearance`: the
+  it (`author`: the claim's speaker, typed Organization for an outlet or body and Person otherwise, else
+  the publication) and where it appeared (`appearance`: the
   article). The explanation is also the `reviewBody`; the evidence links are `citation`s.
   A claim without a published URL has no page to point to: it is left out, never exported with a Slack
   permalink in its place (Google would reject it, and it would leak an internal link). With
@@ -30,6 +31,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.casework.state import assignees, sources
+from bot.claims.speakers import is_organization
 from bot.config.verdict_scale import BEST_RATING, WORST_RATING, VerdictScale
 from bot.desk.listing import claim_channels
 from storage.models import Article, Claim, ClaimSource, VerdictChange
@@ -50,7 +52,8 @@ def _restricted(statement: Select, channels: Collection[str] | None) -> Select:
 def claimant(claim: Claim, article: Article) -> dict[str, Any]:
     """Who made the claim: its speaker when the article names one, else the publication that printed it."""
     if claim.speaker:
-        return {"@type": "Person", "name": claim.speaker}
+        # An outlet or body ("CNN", "US military", "Health Department") is an Organization, not a Person.
+        return {"@type": "Organization" if is_organization(claim.speaker) else "Person", "name": claim.speaker}
     url = article.final_url or article.url
     parts = urlsplit(url)
     host = parts.hostname or url

@@ -152,7 +152,7 @@ def _week_title(summary: WeeklyReport) -> str:
 
 def weekly_summary(summary: WeeklyReport, scale: VerdictScale, now: datetime, channel: str) -> Message:
     """The weekly verdict summary; its metadata (week, channel) is what finds an earlier copy of the post."""
-    counts = " · ".join(f"{(scale.get(k).label if scale.get(k) else k)}: {n}" for k, n in
+    counts = " · ".join(f"{scale.label(k)}: {n}" for k, n in
                         sorted(summary.by_verdict.items(), key=lambda item: -item[1])) or "none"
     lines = [f"*Opened:* {summary.opened}   *Resolved:* {summary.resolved_count}   *Still open:* {summary.still_open}"
              + (f" ({summary.disputed} disputed)" if summary.disputed else ""), f"*Verdicts:* {counts}"]
@@ -160,7 +160,7 @@ def weekly_summary(summary: WeeklyReport, scale: VerdictScale, now: datetime, ch
                          SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
     groups: dict[str, list[str]] = {}
     for claim in summary.resolved:
-        label = scale.get(claim.verdict).label if scale.get(claim.verdict) else (claim.verdict or "?")
+        label = scale.label(claim.verdict)
         entry = link(claim.permalink, clip(claim.text, 150)) if claim.permalink else escape(clip(claim.text, 150))
         if claim.resolved_by:
             entry += " — " + ", ".join(f"<@{user}>" for user in claim.resolved_by[:5])

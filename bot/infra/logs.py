@@ -36,6 +36,10 @@ def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> 
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
-    for chatty in ("alembic", "apscheduler", "trafilatura", "htmldate", "courlan", "httpx", "httpcore"):
+    root.setLevel(level.upper() if level.upper() in logging.getLevelNamesMapping() else "INFO")
+    for chatty in ("alembic", "apscheduler", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+    # The page readers log every page they cannot read at WARNING or ERROR ("discarding data", "parsed tree
+    # length: 0"); the bot turns those into a FetchError that says it plainly, so they are debug detail.
+    for reader in ("trafilatura", "htmldate", "courlan", "justext", "readability"):
+        logging.getLogger(reader).setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.CRITICAL)

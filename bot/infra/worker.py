@@ -98,6 +98,10 @@ class Worker:
         """Bind a job kind to the function that runs it (the last binding wins)."""
         self._handlers[kind.name] = (kind, handler)
 
+    def registered(self) -> frozenset[str]:
+        """The names of the job kinds this worker can run."""
+        return frozenset(self._handlers)
+
     def start(self) -> None:
         self.reclaim_from_dead_local_workers()
         for index in range(self._threads):

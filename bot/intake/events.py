@@ -30,8 +30,8 @@ def ids_too_long(body: Mapping[str, Any]) -> bool:
     event_id = body.get("event_id")
     if isinstance(event_id, str) and len(event_id) > EVENT_ID_LIMIT:
         return True
-    event = body.get("event") if isinstance(body.get("event"), Mapping) else {}
-    item = event.get("item") if isinstance(event.get("item"), Mapping) else {}
+    event = body["event"] if isinstance(body.get("event"), Mapping) else {}
+    item = event["item"] if isinstance(event.get("item"), Mapping) else {}
     values = [event.get(name) for name in _ID_FIELDS] + [item.get("channel"), item.get("ts"), body.get("team_id")]
     return any(isinstance(value, str) and len(value) > ID_LIMIT for value in values)
 
@@ -61,7 +61,7 @@ def link_message_from_event(
     channel, ts = event.get("channel"), event.get("ts")
     if not isinstance(channel, str) or not isinstance(ts, str):
         return None
-    text = event.get("text") if isinstance(event.get("text"), str) else ""
+    text = event["text"] if isinstance(event.get("text"), str) else ""
     blocks = event.get("blocks") if isinstance(event.get("blocks"), list) else None
     found = find_article_links(text[:40_000], blocks, limit=max_links)
     if not found.urls and not found.too_long:

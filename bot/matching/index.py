@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 
@@ -78,11 +78,11 @@ def search(session: Session, groups: Sequence[Sequence[str]], *, limit: int, exc
 
 
 def _run(session: Session, sql: str, params: dict[str, object],
-         visible_channels: Collection[str] | None) -> Sequence[Row[Any]]:
+         visible_channels: Collection[str] | None) -> Sequence[tuple[Any, ...]]:
     statement = text(sql)
     if visible_channels is not None:
         statement = statement.bindparams(bindparam("channels", expanding=True))
-    return session.execute(statement, params).all()
+    return [tuple(row) for row in session.execute(statement, params)]
 
 
 def upsert(session: Session, claim_id: int, document: str) -> None:

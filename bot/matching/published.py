@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from cachetools import TTLCache
 
 log = logging.getLogger(__name__)
 
@@ -100,25 +100,17 @@ class FactCheckTools:
         self._timeout = timeout
         self._language = language
         self.limiter = RateLimiter(per_minute)
-        self._cache: OrderedDict[str, tuple[float, list[PublishedCheck]]] = OrderedDict()
-        self._cache_seconds = cache_seconds
-        self._cache_size = cache_size
+        # Answers by query, for a day, least recently used dropped first (cachetools is not thread-safe).
+        self._cache: TTLCache[str, list[PublishedCheck]] = TTLCache(maxsize=cache_size, ttl=cache_seconds)
         self._lock = threading.Lock()
 
     def _cached(self, query: str) -> list[PublishedCheck] | None:
         with self._lock:
-            hit = self._cache.get(query)
-            if hit is None or time.monotonic() - hit[0] > self._cache_seconds:
-                return None
-            self._cache.move_to_end(query)
-            return hit[1]
+            return self._cache.get(query)
 
     def _remember(self, query: str, found: list[PublishedCheck]) -> None:
         with self._lock:
-            self._cache[query] = (time.monotonic(), found)
-            self._cache.move_to_end(query)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self._cache[query] = found
 
     def search(self, text: str, limit: int = 3) -> list[PublishedCheck]:
         """Published fact-checks of claims like `text`, best first (the API's order), at most `limit`."""

@@ -27,6 +27,7 @@ from bot.verdicts.recorder import VerdictRecorder
 from bot.verdicts.rule import Decision
 from storage.db import Database
 from storage.models import Claim, utcnow
+from storage.upsert import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,11 @@ class ClaimMessages:
         claim_id = context.payload.claim_id
         now = utcnow()
         with self.db.session() as session:
-            taken = session.execute(
+            taken = rows_changed(session.execute(
                 update(Claim).where(Claim.id == claim_id, Claim.message_ts.is_not(None),
                                     or_(Claim.render_lease_until.is_(None), Claim.render_lease_until < now))
                 .values(render_lease_until=now + RENDER_LEASE)
-            ).rowcount
+            ))
             if not taken:
                 claim = session.get(Claim, claim_id)
                 if claim is None or claim.message_ts is None or claim.rendered_version >= claim.version:
@@ -109,7 +110,7 @@ class ClaimMessages:
                 announce = (claim.status, claim.verdict) != (claim.announced_status, claim.announced_verdict)
                 note = None
                 if announce:
-                    voters = " · ".join(f"{(self.scale.get(k).label if self.scale.get(k) else k)}: {_mentions(v)}"
+                    voters = " · ".join(f"{self.scale.label(k)}: {_mentions(v)}"
                                         for k, v in decision.voters.items())
                     note = verdict_note(claim.id, version, self.scale.status_label(claim.status, claim.verdict),
                                         self.scale.status_label(claim.announced_status, claim.announced_verdict),

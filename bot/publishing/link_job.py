@@ -24,6 +24,7 @@ from typing import Literal
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
 from bot.articles.reading import parse_article
 from bot.claims import ClaimExtractor, Extraction
+from bot.claims.embedded import describe_page
 from bot.config.verdict_scale import VerdictScale
 from bot.infra.job_kinds import MORE_CLAIMS, PUBLISHED_LOOKUP, RETURNING_NOTE, ClaimRef, LinkPostJob, MoreClaims
 from bot.infra.worker import MAX_ATTEMPTS, JobContext, RetryLater
@@ -271,7 +272,10 @@ class LinkJob:
         info = article_info(article)
         views = [claim_view(c, self.scale) for c in article.claims if c.shown]
         if not views:
-            return no_claims_notice(link_id, info, article.summary or "", partial=article.partial)
+            # A page with nothing to check (a shop, a results table, tips...): the card says what it looks like.
+            note = describe_page(stored_article(article)).note if article.text else None
+            return no_claims_notice(link_id, info, article.summary or "", partial=article.partial, note=note,
+                                    kept_back=sum(1 for c in article.claims if not c.shown))
         kept_back = sum(1 for c in article.claims if not c.shown)
         facts = CardFacts(summary_source=article.summary_source, candidates=article.candidates,
                           kept_back=kept_back, partial=article.partial, extractor=article.extractor or "embedded")

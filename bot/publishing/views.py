@@ -258,18 +258,36 @@ def more_claims_note(link_post_id: int, user: str, claims: Sequence[ClaimView]) 
         metadata=more_claims_metadata(link_post_id))
 
 
-def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, partial: bool = False) -> Message:
-    text = (f"I read {link(article.url, _article_label(article))} but found no check-worthy factual claims "
-            "in it (no statements of fact, numbers or attributions worth verifying), so no claim threads "
-            "were opened.")
+def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, partial: bool = False,
+                     note: str | None = None, kept_back: int = 0) -> Message:
+    """The reply when no claim is shown.
+
+    `note` says what a page with nothing to check looks like; `kept_back` candidates (sentences the
+    ranker did not put on the card) can still be posted with the Show more button.
+    """
+    label = link(article.url, _article_label(article))
+    if note:
+        text = f"I read {label}. {escape(note)} No claim threads were opened."
+    elif kept_back:
+        text = (f"I read {label} but none of its sentences stood out as a claim to check first, so no claim "
+                "threads were opened.")
+    else:
+        text = (f"I read {label} but found no check-worthy factual claims "
+                "in it (no statements of fact, numbers or attributions worth verifying), so no claim threads "
+                "were opened.")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if summary:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=fit_mrkdwn(f"Summary: {escape(clip(summary, 1500))}", SECTION_LIMIT))]))
     if partial:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":scissors: {PARTIAL_NOTE}")]))
+    if kept_back:
+        button = ButtonElement(text=PlainTextObject(text=f"Show {kept_back} more"), action_id=MORE_CLAIMS_ACTION,
+                               value=str(link_post_id))
+        blocks.append(ActionsBlock(block_id=f"more-{link_post_id}", elements=[button]))
     metadata = card_metadata(link_post_id)
-    plain = f"No check-worthy claims found in {_article_label(article)}."
+    plain = (f"{note} {_article_label(article)}" if note
+             else f"No check-worthy claims found in {_article_label(article)}.")
     return Message(text=plain, blocks=as_dicts(*blocks), metadata=metadata)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from bot.articles.fetch import FetchPolicy, Resolver, system_resolver
 from bot.casework.reconcile import Reconciler
@@ -16,7 +17,7 @@ from bot.casework.sources import SourceTitles
 from bot.casework.stale import SWEEP_MINUTES, StaleClaims
 from bot.claims import ClaimExtractor, build_extractor
 from bot.config.schedule import Schedule
-from bot.config.settings import Settings
+from bot.config.settings import Settings, StartupError
 from bot.config.verdict_scale import VerdictScale
 from bot.desk.channels import ChannelDirectory
 from bot.desk.commands import DeskCommands
@@ -161,6 +162,16 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     return db
 
 
+def require_every_kind_bound(registered: frozenset[str], declared: tuple[kinds.JobKind[Any], ...] | None = None,
+                             ) -> None:
+    """Every declared job kind has a handler, or the bot does not start: a kind nobody runs would sit
+    pending in the jobs table for ever, and whatever queued it would never happen."""
+    unbound = [kind.name for kind in (kinds.ALL_KINDS if declared is None else declared) if kind.name not in registered]
+    if unbound:
+        raise StartupError(f"job kinds with no handler: {', '.join(unbound)}; bind each with worker.register in "
+                           "bot/runtime/composition.py")
+
+
 def build_services(settings: Settings, *, resolver: Resolver = system_resolver, migrate: bool = True) -> Services:
     settings.require("slack_bot_token")
     db = open_database(settings, migrate=migrate)
@@ -209,6 +220,7 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.SOURCE_TITLE, source_titles.source_title)
     worker.register(kinds.STALE_SWEEP, stale.stale_sweep)
     worker.register(kinds.NUDGE_CLAIM, stale.nudge_claim)
+    require_every_kind_bound(worker.registered())
     return Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,

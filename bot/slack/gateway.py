@@ -16,6 +16,7 @@ Cosmetic calls (the :mag: reaction) never stop the work: whatever Slack answers 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -48,6 +49,10 @@ class SlackRefused(Exception):
         self.code = code
 
 
+class SlackUnreachable(Exception):
+    """No answer from Slack's Web API within the deadline (no route, DNS, proxy, a server that stalls)."""
+
+
 class PostError(SlackRefused):
     """Slack refused a post (or never answered one)."""
 
@@ -60,6 +65,40 @@ def _code(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or "unknown_error")
 
 
+# The probe's failures are reported by its caller in one line; slack_sdk's own error log would repeat them.
+_quiet = logging.getLogger(__name__ + ".probe")
+_quiet.addHandler(logging.NullHandler())
+_quiet.propagate = False
+
+
+def probe(method: str, token: str, base_url: str, deadline: float) -> dict[str, Any]:
+    """One call, for start-up checks: Slack's answer within `deadline` seconds in all (DNS, connecting and
+    reading included), `SlackRefused` with Slack's code, or `SlackUnreachable`. Nothing is retried: a
+    start-up check that fails should say so at once, not after the retry handlers' back-off."""
+    client = WebClient(token=token, base_url=base_url, timeout=max(1, int(deadline)), retry_handlers=[],
+                       logger=_quiet)
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            data = client.api_call(method).data
+            outcome["answer"] = dict(data) if isinstance(data, dict) else {}
+        except SlackApiError as exc:
+            outcome["refused"] = _code(exc)
+        except (SlackClientError, OSError, ValueError) as exc:
+            reason = str(getattr(exc, "reason", None) or exc).strip().splitlines()
+            outcome["unreachable"] = (reason[0][:160] if reason else "") or type(exc).__name__
+
+    caller = threading.Thread(target=call, name=f"probe-{method}", daemon=True)
+    caller.start()
+    caller.join(deadline)
+    if "answer" in outcome:
+        return dict(outcome["answer"])
+    if "refused" in outcome:
+        raise SlackRefused(str(outcome["refused"]), f"{method}")
+    raise SlackUnreachable(str(outcome.get("unreachable") or f"no answer within {deadline:g} s"))
+
+
 def _posting_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
     """A WebClient for posting: retries 429s only (Slack did nothing), never 5xx or lost connections.
 
@@ -68,7 +107,7 @@ def _posting_client(token: str, base_url: str, timeout: float = 15) -> WebClient
     return WebClient(
         token=token,
         base_url=base_url,
-        timeout=timeout,
+        timeout=math.ceil(timeout),  # whole seconds (slack_sdk's type); never shorter than asked
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)],
     )
 
@@ -185,7 +224,9 @@ class SlackGateway:
                                                                 limit=200,
                                                                 oldest=f"{time.time() - _LOOKBACK_SECONDS:.6f}")
         except SlackApiError as exc:
-            log.warning("could not read %s to check for an earlier post: %s", channel, exc.response.get("error"))
+            # Not in the channel (or no such channel): the post itself is refused with the same reason.
+            level = logging.INFO if _code(exc) in ("channel_not_found", "not_in_channel") else logging.WARNING
+            log.log(level, "could not read %s to check for an earlier post: %s", channel, _code(exc))
             return None
         bot_id = self.identity().get("bot_id")
         for item in answer.get("messages") or []:

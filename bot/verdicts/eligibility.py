@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
+
+from cachetools import TTLCache
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,10 @@ class Eligibility:
         self.users = frozenset(e for e in cleaned if not e.startswith("S"))
         self.groups = frozenset(e for e in cleaned if e.startswith("S"))
         self._group_members = group_members
-        self._ttl = ttl
-        self._cache: tuple[float, frozenset[str]] | None = None
+        # The members of every group together, re-read after `ttl` seconds; the last good answer is kept
+        # apart, for when Slack does not answer a refresh.
+        self._cache: TTLCache[str, frozenset[str]] = TTLCache(maxsize=1, ttl=ttl)
+        self._last_known: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -35,17 +38,19 @@ class Eligibility:
         if not self.groups or self._group_members is None:
             return frozenset()
         with self._lock:
-            if self._cache is None or time.monotonic() - self._cache[0] > self._ttl:
-                members: set[str] = set()
-                for group in self.groups:
-                    try:
-                        members.update(self._group_members(group))
-                    except Exception as exc:
-                        log.warning("could not read members of user group %s: %s", group, exc)
-                        if self._cache is not None:
-                            return self._cache[1]
-                self._cache = (time.monotonic(), frozenset(members))
-            return self._cache[1]
+            cached = self._cache.get("members")
+            if cached is not None:
+                return cached
+            members: set[str] = set()
+            for group in self.groups:
+                try:
+                    members.update(self._group_members(group))
+                except Exception as exc:
+                    log.warning("could not read members of user group %s: %s", group, exc)
+                    if self._last_known is not None:
+                        return self._last_known
+            self._cache["members"] = self._last_known = frozenset(members)
+            return self._last_known
 
     def __call__(self, user: str) -> bool:
         return not self.restricted or user in self.users or user in self._members()

@@ -32,15 +32,15 @@ def bot_env(*, bot_token: str, signing_secret: str, slack_api_url: str, database
             article_hostport: str, **settings: str) -> dict[str, str]:
     """Environment for `python app.py` in HTTP mode pointed at the local servers.
 
-    Inherited SLACK_*, OPENAI_* and DATABASE_* variables are dropped (a developer's real tokens never
-    reach a test bot); `settings` are further variables (LOG_LEVEL="DEBUG", CLAIM_EXTRACTOR="openai", ...)
-    and win over the defaults.
+    Inherited SLACK_*, OPENAI_* and DATABASE_* variables are dropped and no .env file is read (a
+    developer's real tokens never reach a test bot); `settings` are further variables (LOG_LEVEL="DEBUG",
+    CLAIM_EXTRACTOR="openai", ...) and win over the defaults.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_"))}
     env.update({
         "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": signing_secret, "SLACK_API_URL": slack_api_url,
         "DATABASE_URL": database_url, "PORT": str(port), "FETCH_ALLOWED_PRIVATE_HOSTS": article_hostport,
-        "PYTHONUNBUFFERED": "1",
+        "PYTHONUNBUFFERED": "1", "FACTCHECK_ENV_FILE": "",  # a developer's .env beside app.py is not read
     })
     env.update(settings)
     return env

@@ -1,0 +1,227 @@
+"""Which sentences of a news page a desk would check first, and how many: a ranker learned from news.
+
+The check-worthiness model was trained on debate sentences; it knows what a checkable statement looks
+like, not which few of a news page's many checkable statements matter. That part is learned here from
+the tuning half of bench/news (pages annotated with the claims a desk would check): a logistic
+regression over a handful of features of each sentence in its page, trained by
+training/train_ranker.py and shipped as a small JSON file (bot/claims/data/ranker.json). No word list
+decides anything by hand; cues such as "first person" or "a question" are features whose weights the
+data sets, so "NASA plans to spend $2.6 billion" is not sunk for saying "plans to".
+
+Features (all computed from the page alone, no network, numpy only):
+
+* the check-worthiness model's score (its logit), and how it stands within the page (against the
+  page's mean, and its rank);
+* position: the lede (first sentences), the sentence's index and relative position in the body;
+* figures: any number, money or a percentage, how many numbers;
+* names: capitalised spans inside the sentence (people, places, organisations);
+* attribution: reported speech ("said", "according to") or a quotation;
+* the headline's words: the share of the title's content words the sentence repeats;
+* a near-duplicate of an earlier sentence (the lede restated later, a pull quote);
+* length, first person, second person, an imperative opening, a question or exclamation, a modal or
+  future verb, promo words (prices and "deal", "save"), a sentence leaning on the one before.
+
+The output is a probability that the sentence is one a desk would check; the shipped threshold on it
+(chosen by cross-validation grouped by page, for count fit and recall together) decides how many claims
+a page shows, so the count follows the article and MAX_CLAIMS_PER_ARTICLE stays a cap.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_RANKER_PATH = Path(__file__).resolve().parent / "data" / "ranker.json"
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MONEY_OR_PCT = re.compile(
+    r"[$€£¥]\s?\d|\d\s?(?:%|percent|per cent)\b|\b\d[\d.,]*\s?(?:million|billion|trillion|bn|m)\b", re.IGNORECASE)
+_CAPSPAN = re.compile(r"(?<=\s)(?:[A-Z][\w'’.-]*|[A-Z]{2,})(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’.-]*)*")
+_ATTRIBUTION = re.compile(
+    r"\b(?:said|says|told|tells|according to|reported|reports|stated|claimed|claims|announced|wrote|writes|"
+    r"added|argued|estimated|warned|confirmed|denied|insisted|alleged|testified|tweeted)\b", re.IGNORECASE)
+_QUOTE = re.compile(r"[\"“”«»]")
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|we|we're|we've|our|us)\b")
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you'll|you've|yourself)\b", re.IGNORECASE)
+_MODAL = re.compile(r"\b(?:will|would|could|might|may|should|must|can|won't|going to)\b", re.IGNORECASE)
+_PROMO = re.compile(r"\b(?:deals?|sale|discount|save|savings|lowest price|buy|shop|coupon|order|grab)\b|\$\d",
+                    re.IGNORECASE)
+_LEANS = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their|its|but|and|so|however|also)\b",
+                    re.IGNORECASE)
+_STOP = frozenset(
+    "the a an of to in on for and or but with at by from as is are was were be been has have had it its this that "
+    "these those he she they his her their who what when where why how will would can could says said after over "
+    "into about than more new not no".split()
+)
+DUPLICATE_OVERLAP = 0.6
+LEDE_SENTENCES = 3
+
+FEATURES = (
+    "cw_logit", "cw_in_page", "cw_rank", "lede", "first", "position", "log_index", "has_figure", "figures",
+    "money_or_pct", "names", "attribution",
+    "quote", "headline", "duplicate", "log_words", "short", "long", "first_person", "second_person",
+    "imperative", "question", "exclaim", "modal", "promo", "leans",
+)
+
+
+def content_words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text) if len(w) > 2 and w.casefold() not in _STOP}
+
+
+def _imperative(sentence: str) -> bool:
+    """Opens on a bare verb-like word followed by an object: "Score the watch...", "Try this..."."""
+    words = sentence.lstrip("\"“‘(*•- ").split()
+    if len(words) < 2 or not words[0][:1].isupper():
+        return False
+    first, second = words[0].casefold(), words[1].casefold().strip(",.")
+    return first.isalpha() and not first.endswith(("s", "ed", "ly")) and second in (
+        "the", "a", "an", "your", "this", "these", "our", "up", "out", "it", "them", "some", "any", "to", "in", "on")
+
+
+def sentence_features(sentences: Sequence[str], scores: Sequence[float], title: str | None) -> np.ndarray:
+    """One row of FEATURES per sentence, in document order."""
+    n = len(sentences)
+    headline = content_words(title or "")
+    rows = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    seen: list[set[str]] = []
+    logits = np.log(np.clip(np.asarray(scores, dtype=np.float64), 1e-4, 1 - 1e-4)
+                    / (1 - np.clip(np.asarray(scores, dtype=np.float64), 1e-4, 1 - 1e-4)))
+    # Within the page: how the sentence stands against the page's others (news is dense in checkable facts).
+    in_page = (logits - logits.mean()) / (logits.std() + 1.0) if n else logits
+    rank = np.empty(n)
+    rank[np.argsort(-logits, kind="stable")] = np.arange(n)
+    for i, (text, score) in enumerate(zip(sentences, scores, strict=True)):
+        words = content_words(text)
+        p = min(max(float(score), 1e-4), 1 - 1e-4)
+        n_words = len(text.split())
+        numbers = len(_NUMBER.findall(text))
+        stripped = text.rstrip().rstrip("\"”’»)")
+        duplicate = any(words and prev and len(words & prev) / min(len(words), len(prev)) >= DUPLICATE_OVERLAP
+                        for prev in seen)
+        values = {
+            "cw_logit": math.log(p / (1 - p)),
+            "cw_in_page": float(in_page[i]),
+            "cw_rank": math.log1p(rank[i]) / 4,
+            "lede": float(i < LEDE_SENTENCES),
+            "first": float(i == 0),
+            "position": i / max(n - 1, 1),
+            "log_index": math.log1p(i) / 4,
+            "has_figure": float(numbers > 0),
+            "figures": min(numbers, 4) / 4,
+            "money_or_pct": float(bool(_MONEY_OR_PCT.search(text))),
+            "names": min(len(_CAPSPAN.findall(text)), 4) / 4,
+            "attribution": float(bool(_ATTRIBUTION.search(text))),
+            "quote": float(bool(_QUOTE.search(text))),
+            "headline": len(words & headline) / len(headline) if headline else 0.0,
+            "duplicate": float(duplicate),
+            "log_words": math.log1p(n_words) / 4,
+            "short": float(n_words < 10),
+            "long": float(n_words > 45),
+            "first_person": float(bool(_FIRST_PERSON.search(text))),
+            "second_person": float(bool(_SECOND_PERSON.search(text))),
+            "imperative": float(_imperative(text)),
+            "question": float(stripped.endswith("?")),
+            "exclaim": float(stripped.endswith("!")),
+            "modal": float(bool(_MODAL.search(text))),
+            "promo": float(bool(_PROMO.search(text))),
+            "leans": float(bool(_LEANS.match(text.lstrip("\"“‘(")))),
+        }
+        rows[i] = [values[name] for name in FEATURES]
+        seen.append(words)
+    return rows
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """Logistic regression over FEATURES (standardised), with the thresholds that decide the count.
+
+    `show_threshold`: a sentence at or above it is shown (up to the cap). `lead_threshold`: on a page
+    where nothing reaches `show_threshold`, the best sentence is still shown when it reaches this.
+    `candidate_threshold`: sentences at or above it are candidates, kept back for "Show more".
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    show_threshold: float
+    lead_threshold: float
+    candidate_threshold: float
+    metadata: dict
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Ranker:
+        data = json.loads((path or DEFAULT_RANKER_PATH).read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError("ranker file was trained on other features; retrain it (training/train_ranker.py)")
+        return cls(mean=np.array(data["mean"]), scale=np.array(data["scale"]), coef=np.array(data["coef"]),
+                   intercept=float(data["intercept"]), show_threshold=float(data["show_threshold"]),
+                   lead_threshold=float(data["lead_threshold"]),
+                   candidate_threshold=float(data["candidate_threshold"]), metadata=data)
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        if features.shape[0] == 0:
+            return np.zeros(0)
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+_DEFAULT: Ranker | None = None
+_LOCK = threading.Lock()
+
+
+def default_ranker() -> Ranker:
+    """The shipped ranker, loaded once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        with _LOCK:
+            if _DEFAULT is None:
+                _DEFAULT = Ranker.load()
+    return _DEFAULT
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Sentence indices: `shown` on the card (best first), `more` kept back for "Show more" (best first)."""
+
+    shown: list[int]
+    more: list[int]
+
+
+def select(texts: Sequence[str], probabilities: Sequence[float], eligible: Sequence[bool], ranker: Ranker,
+           max_claims: int, nothing_to_check: bool = False) -> Selection:
+    """How many claims, and which: every candidate the ranker is sure of, up to the cap.
+
+    Candidates are eligible sentences at or above `candidate_threshold`, best first, a near-duplicate of a
+    better one merged into it. The card shows those at or above `show_threshold` (none to the cap: the
+    count follows the article); when none is, the best one if it reaches `lead_threshold`. A page with
+    nothing to check shows none: its candidates are all kept back.
+    """
+    order = sorted((i for i in range(len(texts)) if eligible[i] and probabilities[i] >= ranker.candidate_threshold),
+                   key=lambda i: (-probabilities[i], i))
+    candidates: list[int] = []
+    kept_words: list[set[str]] = []
+    for i in order:
+        words = content_words(texts[i])
+        if any(words and kept and len(words & kept) / min(len(words), len(kept)) >= DUPLICATE_OVERLAP
+               for kept in kept_words):
+            continue
+        candidates.append(i)
+        kept_words.append(words)
+    sure = [i for i in candidates if probabilities[i] >= ranker.show_threshold]
+    if nothing_to_check:
+        shown = []
+    elif sure:
+        shown = sure[:max_claims]
+    else:
+        shown = candidates[:1] if candidates and probabilities[candidates[0]] >= ranker.lead_threshold else []
+    shown = shown[:max(max_claims, 0)]
+    return Selection(shown=shown, more=[i for i in candidates if i not in shown])

@@ -1,0 +1,665 @@
+"""Who made each claim: the speaker of reported speech, read from the sentence's structure.
+
+A card that names the wrong speaker misleads the desk more than one that names none, so a speaker
+is only ever a name (a person, an outlet, a body: "Hogan Gidley", "CNN", "Berrien County Health
+Department", "US military") or a plain group the article gives no name for ("police", "officials at
+the institution"). Words that merely sit where a subject could ("As of October", "What", "While",
+"in the statement") are never returned.
+
+The structure read, in order of trust:
+
+* "according to X" (X's review, a report in X, a new X poll -> X);
+* the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
+  "Berrien County Health Department officials said" (-> the named body), "the US military said";
+* the inverted form: '"...," said X' and ", said X, the ...".
+
+What the sentence names is then resolved against the sentences before it: a pronoun ("he", "she",
+"they", "it") is the speaker or subject of the sentence before; "the report", "the statement" or
+"the study" is the outlet, person or body named with it, in this sentence or the one before; a
+quotation standing alone takes the speaker introduced just before (': "...') or just after; and
+first-person testimony ("I did not ...") is the person the article says testified.
+
+No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
+are on the package registry only as third parties' re-uploads; these rules run offline at thousands
+of sentences a second.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims|announced|announces|wrote|writes|"
+        r"added|adds|argued|argues|estimated|estimates|warned|warns|confirmed|confirms|denied|denies|insisted|"
+        r"insists|noted|notes|explained|explains|concluded|concludes|found|finds|alleged|alleges|testified|testifies|"
+        r"predicted|predicts|acknowledged|acknowledges|admitted|admits|tweeted|posted|showed|shows|revealed|reveals|"
+        r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
+        r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
+        r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
+        r"reiterates|cited|cites|indicated|declared")
+_SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
+# Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
+# evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
+_ATTRIBUTION_CUE = re.compile(
+    r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbe )\b(?:said|says|told|tells|according to|reported|reports|stated|"
+    r"states|claimed|claims|announced|wrote|writes|added|argued|argues|estimated|warned|confirmed|denied|insisted|"
+    r"alleged|testified|tweeted)\b|^[\"“‘«]|[\"”’»]\s*$",
+    re.IGNORECASE,
+)
+_ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:()\"“”]{2,160})")
+# Words before a reporting verb that are not part of its subject ("has said", "also told").
+_AUXILIARY = re.compile(r"(?:\s+(?:has|have|had|also|first|later|previously|earlier|recently|then|further|"
+                        r"publicly|once|repeatedly|never|often|again|already|would|will|could|may|might|"
+                        r"did|does|do|had|not|now|still|just|ever|since|\w+ly))+$", re.IGNORECASE)
+_PASSIVE = re.compile(r"\b(?:was|were|been|be|being|is|are|to|it's|it is|it was|we're|we’re|they're|they’re|"
+                      r"you're|you’re|I'm|I’m|get|gets|got)\s*$", re.IGNORECASE)
+# When a statement was made, between its speaker and the verb: "Mr. Ruano last week said".
+_WHEN = re.compile(r"(?:\s+(?:(?:last|this|on|earlier|late|early)\s+)?(?:week|month|year|weekend|night|"
+                   r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|January|February|March|April|May|June|July|August|"
+                   r"September|October|November|December)|\s+(?:yesterday|today|again|recently|once))+$")
+
+_CONNECTORS = frozenset({"of", "for", "and", "de", "del", "da", "do", "dos", "van", "von", "al", "bin", "the", "&",
+                         "la", "le", "du", "der", "den", "on", "in"})
+# Opening words that sit where a subject could but never are one.
+_NOT_A_NAME = frozenset("""what while when whenever as if in on at after before but and so because although though
+    since until during for with this that these those there here how why where who whom whose which whether yes no
+    meanwhile however still also then now today tonight yesterday tomorrow last next earlier later according instead
+    even only just some many most both all each every other such our my your his her its their we they he she it i
+    you me us them one none nobody everyone someone anyone people thanks despite given under over from into by
+    about around across against among between through without within once hence thus whatever whoever nor or
+    not never much more less few several any another again like unlike per via de el la le il others online
+    tests records data results figures reports""".split())
+_TIME_WORDS = frozenset("""january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
+    spring summer fall autumn winter morning afternoon evening night week month year day""".split())
+_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
+# Plural or anonymous people: kept as the speaker when no name goes with them ("police said").
+_PEOPLE = frozenset("""officials official authorities police investigators prosecutors researchers scientists experts
+    analysts economists witnesses residents sources doctors lawyers attorneys critics organizers organisers
+    spokesperson spokespeople spokesman spokeswoman representatives executives leaders lawmakers legislators
+    advocates activists agents firefighters deputies troopers officers detectives staff aides observers
+    regulators inspectors epidemiologists physicians health""".split())
+# Bodies named by a modifier ("the US military", "Chicago police"): the modifier and the noun together.
+_BODIES = frozenset("""military army navy government ministry department administration police agency court council
+    commission committee office company firm bank board service services authority party campaign team club
+    league union university hospital institute foundation center centre""".split())
+# Documents and statements that speak for whoever issued them.
+_DOCUMENTS = frozenset("""report reports statement statements study studies survey surveys poll polls review reviews
+    analysis paper data filing filings lawsuit complaint document documents records release letter memo figures
+    tally estimate estimates audit investigation ruling website post tweet article story interview broadcast
+    findings research assessment forecast indictment affidavit testimony transcript""".split())
+# Titles between a body and a person ("Department of Correction spokesman Jason Kersten").
+_TITLES = frozenset("""spokesman spokeswoman spokesperson president chief executive director minister secretary
+    senator governor mayor chairman chairwoman chair ceo cmo cfo mp mep analyst economist professor coach manager
+    attorney lawyer
+    officer commissioner founder head leader member representative rep sen gov adviser advisor official researcher
+    scientist editor reporter correspondent columnist owner partner deputy press""".split())
+_ORGANIZATION_WORDS = frozenset("""inc ltd llc plc corp co gmbh ag sa news times post press journal tribune herald
+    gazette daily magazine radio tv television network networks media channel agency associated reuters bloomberg
+    cnn bbc npr pbs afp ap nbc abc cbs fox msnbc ministry department council committee commission university
+    college school institute association society federation union group bank fund trust party police military
+    army navy government administration office service bureau board court center centre foundation organization
+    organisation coalition alliance league club team senate congress parliament assembly house city county state
+    republic kingdom airlines airways motors systems technologies labs laboratories hospital clinic church
+    studio studios records pharmaceuticals partners holdings capital""".split())
+_DESCRIPTORS = _BODIES | _PEOPLE | _DOCUMENTS | _TITLES | frozenset({"news", "wire", "press", "state", "federal",
+                                                                  "local", "public", "health", "media"})
+_TESTIMONY = re.compile(r"\b(?:testified|testifies|testimony|told (?:the |a )?(?:committee|lawmakers|investigators|"
+                        r"jurors|jury|court|panel|senators|congress)|under oath|deposition|opening statement|"
+                        r"on the stand)\b",
+                        re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"(?:^|[\s\"“‘(])(?:I|I'm|I’m|I've|I’ve|I'd|I’d|I'll|I’ll|[Mm]y|[Mm]e)\b")
+_WORD = re.compile(r"[^\s]+")
+_AUTHOR_VOICE = re.compile(r"\b(?:I|we|We|our|Our|my|My|us)\b")
+# Words opening a clause before its subject: "but", "while", "as", "under questioning".
+# How many sentences back "the bank" or "the report" is looked up.
+REFERENCE_WINDOW = 6
+# Places, which a run of capitalised words names as often as it names people.
+_PLACE_WORDS = frozenset("""island islands street st avenue road bridge river lake mountain mount park square county
+    city
+    town village valley bay beach coast harbor harbour airport station hill hills heights falls forest desert sea
+    ocean north south east west central""".split())
+# A capitalised word standing alone: after a lower-case word, a punctuation mark or the start.
+_ALONE = re.compile(r"(?:^|[^\w\s]\s*|\b[a-z][\w'’-]*\s+)([A-Z][\w'’-]*)\b(?!\s+[A-Z])")
+# Verbs that report speech only when they end the clause ('"...," she continued.').
+_SPEECH_ONLY = frozenset({"continued", "recounted", "remembered", "observed", "declared"})
+# A participle reporting speech: the main clause's subject speaks ("..., adding: “...”", "after saying").
+_PARTICIPLE = re.compile(r"\b(?:saying|adding|telling|noting|writing|arguing|warning|explaining|insisting|"
+                         r"stressing|claiming)\b")
+_HONORIFICS = frozenset("mr mrs ms miss dr prof sen rep gov judge sir dame rev president senator governor mayor"
+                        .split())
+_OPENERS = frozenset("""but and so yet while as when although though because since after before once until unless
+    under questioning now then meanwhile still however also even""".split())
+# A scholarly citation closing the sentence: "... by 0.1°C (Copernicus Climate Change Service, 2023)."
+_CITATION = re.compile(r"\((?P<who>[A-Z][^()]{1,80}?),\s*(?:19|20)\d\d[a-z]?\)[.!]?$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What a sentence says about who is speaking.
+
+    kind: "name" (a name or a named body), "group" (an unnamed group: "police"), "pronoun" ("she"),
+    or "reference" ("the report": resolved from the sentences around it).
+    """
+
+    kind: str
+    text: str
+
+
+def is_attributed(sentence: str) -> bool:
+    """Reported speech or a quotation: a sentence whose claim belongs to someone."""
+    return bool(_ATTRIBUTION_CUE.search(sentence.strip()))
+
+
+# ---------------------------------------------------------------- names
+
+
+def _bare(word: str) -> str:
+    return word.strip(".,;:!?\"“”‘’'()[]«»").removesuffix("'s").removesuffix("’s")
+
+
+def _stop(word: str) -> bool:
+    """An opening or function word ("What", "While", "As"); "US" in capitals is a name, "us" is not."""
+    bare = _bare(word)
+    return bare.casefold() in _NOT_A_NAME and not (len(bare) > 1 and bare.isupper())
+
+
+def _capitalised(word: str) -> bool:
+    bare = _bare(word)
+    return bool(bare) and (bare[0].isupper() or (bare[0].isdigit() and any(c.isupper() for c in bare))
+                           or (bare[:1] == "i" and bare[1:2].isupper()))
+
+
+def is_name(text: str) -> bool:
+    """A person's, outlet's or body's name: capitalised words, not an opening word or a date."""
+    words = [_bare(w) for w in text.split() if _bare(w)]
+    if not words or len(words) > 10 or len(text) > 90:
+        return False
+    if _stop(words[0]) or (words[0].casefold() == "the" and len(words) == 1):
+        return False
+    content = [w for w in words if w.casefold() not in _CONNECTORS]
+    if not content or not all(_capitalised(w) or w.casefold() in _BODIES | _PEOPLE | _TITLES for w in content):
+        return False
+    if not any(_capitalised(w) for w in content):
+        return False
+    return not all(w.casefold() in _TIME_WORDS or _stop(w) for w in content)
+
+
+def _trailing_name(words: list[str]) -> list[str]:
+    """The run of capitalised words (and connectors inside it) at the end of `words`."""
+    run: list[str] = []
+    for word in reversed(words):
+        name_word = _capitalised(word) and not _stop(word) and _bare(word).casefold() not in _TIME_WORDS
+        if name_word or (run and _bare(word).casefold() in _CONNECTORS - {"the", "on", "in"}):
+            run.insert(0, word)
+        else:
+            break
+    while run and _bare(run[0]).casefold() in _CONNECTORS and run[0] != "The":
+        run.pop(0)
+    return run
+
+
+def _leading_name(words: list[str]) -> list[str]:
+    """The run of capitalised words (and connectors inside it) at the start of `words`."""
+    run: list[str] = []
+    for index, word in enumerate(words):
+        bare = _bare(word)
+        if _capitalised(word) and (index or not _stop(word)):
+            run.append(word)
+            if word.endswith(("'s", "’s", ",", ".")) and not re.fullmatch(r"(?:[A-Z]\.)+|[A-Z][a-z]{0,3}\.", word):
+                break
+        elif run and bare.casefold() in _CONNECTORS - {"on", "in"} and index + 1 < len(words) and _capitalised(
+                words[index + 1]):
+            run.append(word)
+        else:
+            break
+    return run
+
+
+def _join(words: list[str]) -> str:
+    text = " ".join(words).strip(" ,;:\"“”‘’'()[]")
+    text = re.sub(r"(?:'s|’s)$", "", text).rstrip(".,")
+    # A capital "The" belongs to names ("The Verge"); a lower-case article does not.
+    return re.sub(r"^(?:the|[Aa]n?)\s+", "", text)
+
+
+def _group(words: list[str]) -> str:
+    """An unnamed group as the article puts it, without its article: "the energy experts" -> "energy experts"."""
+    text = _join(words)
+    return re.sub(r"^The\s+", "", text) if text[:4] == "The " else text
+
+
+# ---------------------------------------------------------------- one sentence
+
+
+def _phrase(np: str, subject: bool = False) -> Mention | None:
+    """What a noun phrase (a reporting verb's subject or object, "according to ...") names.
+
+    A subject is read from its end ("the service that Mr. Cleckley" -> "Mr. Cleckley"), an object from its start.
+    """
+    np = np.strip(" ,;:\"“”‘’'")
+    parts = re.split(r"\s+(?:which|who|that|whose|where|when|while|as|because|after|before|since|but|and then)\b", np)
+    np = parts[-1] if subject else parts[0]
+    words = np.split()
+    if not words:
+        return None
+    lowered = [_bare(w).casefold() for w in words]
+    if lowered[0] in _PRONOUNS and len(words) == 1:
+        return Mention("pronoun", _bare(words[0]))
+    # "David Reay from Edinburgh University": the person, not the place they work; "the Health Ministry in
+    # Gaza": the body, not the place.
+    start = 1 if lowered[0] in ("the", "a", "an") else 0
+    person = _leading_name(words[start:])
+    if (person and start + len(person) < len(words) and lowered[start + len(person)] in ("from", "of", "at", "with",
+                                                                                          "in")
+            and (_is_person(_join(person)) or (is_organization(_join(person)) and is_name(_join(person))))):
+        return Mention("name", _join(person))
+    # "the Conservative MP said", "The CMO told": a title standing for the person named before.
+    if lowered[0] == "the" and 2 <= len(words) <= 4 and lowered[-1] in _TITLES:
+        return Mention("title", _join(words))
+    # "The Verge's Stadia review", "CNN's report": the owner of a possessive.
+    for index, word in enumerate(words):
+        if word.endswith(("'s", "’s")):
+            owner = _trailing_name(words[: index + 1])
+            if owner and is_name(_join(owner)):
+                return Mention("name", _join(owner))
+            break
+    # "a report in the Argus Leader", "a study by researchers at Yale", "officials at the institution".
+    for index, word in enumerate(lowered):
+        if word in _DOCUMENTS | _PEOPLE and index + 1 < len(words) and lowered[index + 1] in (
+                "in", "by", "from", "of", "at", "with", "for", "published", "released", "issued"):
+            rest = words[index + 1:]
+            while rest and _bare(rest[0]).casefold() in {"in", "by", "from", "of", "at", "with", "for", "published",
+                                                         "released", "issued", "the", "a", "an"}:
+                rest = rest[1:]
+            named = _leading_name(rest)
+            if named and is_name(_join(named)):
+                return Mention("name", _join(named))
+            if word in _PEOPLE:
+                return Mention("group", _group(words))
+            break
+    head = lowered[-1]
+    if head in _DOCUMENTS | _PEOPLE | _BODIES:
+        # "Berrien County Health Department officials" -> the body; "the Associated Press news agency" -> the
+        # name; "the US military" -> both words.
+        descriptors = 1
+        while (descriptors < len(words) and lowered[-descriptors - 1] in _DESCRIPTORS
+               and words[-descriptors - 1].islower()):
+            descriptors += 1
+        before = _trailing_name(words[:-descriptors])
+        if not before and head in _DOCUMENTS and len(words) > 2:
+            # "Cirium schedule data", "a Pew Research online survey": lower-case words between name and document.
+            for skip in (2, 3):
+                before = _trailing_name(words[:-skip]) if all(w.islower() for w in words[-skip:]) else []
+                if before:
+                    break
+        if before and is_name(_join(before)):
+            return Mention("name", _join(before + (words[-1:] if head in _BODIES and descriptors == 1 else [])))
+        if head in _DOCUMENTS or (head in _BODIES - _PEOPLE and len(words) <= 3):
+            return Mention("reference", _join(words))
+        if head in _PEOPLE:
+            modifiers = [w for w in words[:-1] if _bare(w).casefold() not in ("the", "a", "an")]
+            if len(modifiers) <= 2 and all(w.islower() for w in modifiers):
+                return Mention("group", _group(words))
+        return None
+    if not _capitalised(words[-1]) and not words[-1].endswith(","):
+        return None
+    named = _trailing_name(words)
+    if not named:
+        return None
+    # "Department of Correction spokesman Jason Kersten", "White House press secretary Sarah Sanders".
+    start = len(words) - len(named)
+    titles = start
+    while titles > 0 and _bare(words[titles - 1]).casefold() in _TITLES:
+        titles -= 1
+    if titles < start:
+        body = _trailing_name(words[:titles])
+        named = body + words[titles:start] + named if body and is_name(_join(body)) else named
+    text = _join(named)
+    return Mention("name", text) if is_name(text) else None
+
+
+def _subject_before(prefix: str) -> str | None:
+    """The words that are the reporting verb's subject, from the text before the verb."""
+    prefix = _AUXILIARY.sub("", _WHEN.sub("", _AUXILIARY.sub("", prefix.rstrip())))
+    if _PASSIVE.search(prefix):
+        return None
+    # "X (D-Mass.) said", "Montoya-Lewis herself said".
+    prefix = re.sub(r"\s*\([^()]{1,60}\)$|\s+(?:himself|herself|themselves|itself)$", "", prefix)
+    # "the Asheville Tea PAC, a local organization which said": the name the relative clause hangs on.
+    relative = re.match(r"^(.*\w)\s*,\s*(?:a|an|the)\s[^,\"“”]{1,80}\s(?:which|who|that)$", prefix)
+    if relative:
+        prefix = relative.group(1)
+    if prefix.endswith(","):
+        # '"...," Nathaniel Pieper, senior vice president of fleet, finances and alliances at Alaska, said'
+        after_quote = re.search(r"[”\"]\s*,?\s*([^,\"“”]{2,80}),[^\"“”]*,$", prefix)
+        if after_quote and _leading_name(after_quote.group(1).split()) == after_quote.group(1).split():
+            return after_quote.group(1)
+    # "X, the deputy secretary, said": drop the appositive ("X, who ..., said", "X, the entity that ..., said").
+    appositive = re.match(r"^(.*?\w)\s*,\s*((?:the|a|an|who|which|whose)\b[^\"“”]{2,300}),$", prefix) or re.match(
+        r"^(.*\S)\s*,\s*([^,\"“”]{2,120}),$", prefix)
+    if appositive and re.search(r"\w$", appositive.group(1)) and (
+            len(appositive.group(2).split()) <= 12 or re.match(r"(?:the|a|an|who|which|whose)\b", appositive.group(2))):
+        inner = appositive.group(2).split()
+        before = re.split(r"[,;:\"“”—–(!?]", appositive.group(1))[-1].split()
+        # "the group's president, Stephen Ubl, said": the appositive is the name; otherwise it describes one.
+        if before and _leading_name(inner) == inner and is_name(" ".join(inner)) and (
+                before[0].islower() or (_bare(before[-1]).casefold() in _TITLES and _is_person(" ".join(inner)))):
+            return " ".join(inner)  # ... or "VFI Chief Executive, Padraig Cribben, said"
+        prefix = appositive.group(1)
+    elif prefix.endswith(","):
+        return None
+    chunk = re.split(r"[,;:\"“”—–(!?]|\s[-‘’']\s", prefix)[-1].strip()
+    words = chunk.split()
+    # "What she said" is no subject; "While the company said", "but Acting U.S. Attorney ... Joshua Levy said"
+    # and "As AnandTech reports" carry one after their opening word.
+    if not words or _bare(words[0]).casefold() in {"what", "how", "why", "whether", "if", "whatever"}:
+        return None
+    while words and _bare(words[0]).casefold() in _OPENERS:
+        words = words[1:]
+    return " ".join(words[-12:]) or None
+
+
+def _inverted(after: str) -> Mention | None:
+    """The speaker after the verb: ', said Hogan Gidley, the ...', ', said the company's spokesman, John Doe.'"""
+    np = re.split(r"[,;!?](?:\s|$)|(?<=[a-z]{3})\.(?:\s|$)|\.$|\s+(?:in|on|at|during|after|before|when|that|"
+                  r"last|this|earlier|about)\s", after.strip())[0]
+    found = _phrase(np)
+    if found and found.kind in ("name", "group"):
+        return found
+    appositive = re.match(r"\s*[^,]{2,60},\s*([^,.;]{2,60})", after)
+    if appositive:
+        named = _leading_name(appositive.group(1).split())
+        if named and is_name(_join(named)):
+            return Mention("name", _join(named))
+    return None
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Where quotations are: curly pairs, straight pairs, and an opening mark never closed (to the end)."""
+    spans: list[tuple[int, int]] = []
+    for match in re.finditer(r"[“\"][^”\"“]*(?:[”\"]|$)|«[^»]*(?:»|$)", text):
+        spans.append((match.start(), match.end()))
+    if text.count("”") > text.count("“") and text.find("”") >= 0:
+        spans.append((0, text.find("”") + 1))  # a quotation carried over from the sentence before
+    return spans
+
+
+def mention_in(sentence: str) -> Mention | None:
+    """The speaker or source one sentence names (pronouns and references still to be resolved)."""
+    text = sentence.strip()
+    match = _ACCORDING.search(text)
+    if match:
+        found = _phrase(match.group("np"))
+        # "according to its operator, Japan Atomic Power Co.": the name in the appositive.
+        named = _leading_name(text[match.end():].lstrip(" ,").split()) if text[match.end():].startswith(",") else []
+        if (found is None or found.kind != "name") and named and is_name(_join(named)):
+            return Mention("name", _join(named))
+        if found:
+            return found
+    quoted = _quoted_spans(text)
+    for verb in _SAY_VERB.finditer(text):
+        if any(start <= verb.start() < end for start, end in quoted):
+            continue  # the speaker of a quotation is never inside it
+        if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
+                                                  and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
+            continue  # "as Trump's rise continued": not '"...," she continued.'
+        before = text[: verb.start()]
+        inverts = verb.group(0) not in ("told", "tells", "showed", "shows", "found", "finds")
+        if inverts and re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
+            found = _inverted(text[verb.end():])  # '..., said Justice Secretary Humza Yousaf.'
+            if found:
+                return found
+        subject = _subject_before(before)
+        if subject:
+            found = _phrase(subject, subject=True)
+            if found:
+                return found
+        if inverts and re.search(r"(?:^|[,\"”’])\s*$", before):
+            found = _inverted(text[verb.end():])
+            if found:
+                return found
+    participle = next((m for m in _PARTICIPLE.finditer(text)
+                       if not any(start <= m.start() < end for start, end in quoted)), None)
+    if participle:
+        # "Mr Grayling ... used his speech to warn ..., adding: “...”": whoever acts in the clause before.
+        clause = re.split(r"(?<=[.;])\s|\bif\b[^,]*,", text[: participle.start()])[-1]
+        acting = re.search(r"(?:^|,\s+)((?:[A-Z][\w'’.-]*\s+){0,4}[A-Z][\w'’-]*)\s+(?:[a-z]+\s+){0,3}?"
+                           r"(?:[a-z]+ed|had|has|would|will|was|is|used|came|went|made|took)\b", clause)
+        if acting and is_name(acting.group(1)) and not acting.group(1).endswith(("'s", "’s")):
+            return Mention("name", _join(acting.group(1).split()))
+        if re.match(r"\s*(?:He|She)\b", clause):
+            return Mention("pronoun", clause.split()[0])
+    citation = _CITATION.search(text)
+    if citation and is_name(citation.group("who")):
+        return Mention("name", _join(citation.group("who").split()))
+    return None
+
+
+# ---------------------------------------------------------------- a run of sentences
+
+
+def _owner_of_document(sentence: str) -> str | None:
+    """The outlet, person or body a sentence names with a report or statement ("a report in X")."""
+    for match in re.finditer(r"\b(?:" + "|".join(sorted(_DOCUMENTS)) + r")\b", sentence):
+        after = sentence[match.end():].split()
+        if after and after[0] in ("in", "by", "from", "of", "published", "released", "issued"):
+            rest = after[1:]
+            while rest and rest[0].casefold() in ("the", "a", "an", "by", "in"):
+                rest = rest[1:]
+            named = _leading_name(rest)
+            if named and is_name(_join(named)):
+                return _join(named)
+        before = _trailing_name(sentence[: match.start()].split())
+        if before and is_name(_join(before)):
+            return _join(before)
+    # "X released a report", "X said in a statement".
+    issued = re.search(r"(?P<who>(?:[A-Z][\w'’.&-]*\s+){0,6}[A-Z][\w'’.&-]*)\s+(?:released|published|issued|"
+                       r"put out|said in|wrote in)\s+(?:a|an|its|his|her|their|the)\b", sentence)
+    if issued:
+        named = _trailing_name(issued.group("who").split())
+        if named and is_name(_join(named)):
+            return _join(named)
+    return None
+
+
+def _resolve_reference(reference: str, window: list[str], previous: str | None) -> str | None:
+    """"the report" / "the statement" -> its issuer; "the ministry" -> the ministry named before.
+
+    `window` is the sentence itself last, after up to three before it.
+    """
+    noun = _bare(reference.split()[-1]).casefold()
+    if noun in _BODIES:
+        # "the department" after "Berrien County Health Department officials said": the name holding the noun.
+        for sentence in reversed(window):
+            for match in re.finditer(rf"\b{re.escape(noun)}\b", sentence, re.IGNORECASE):
+                if not sentence[match.start()].isupper():
+                    continue
+                words = sentence[: match.end()].split()
+                named = _trailing_name(words)
+                tail = _leading_name(sentence[match.start():].split())
+                candidate = _join(named[:-1] + tail if named else tail)
+                if len(candidate.split()) > 1 and is_name(candidate):
+                    return candidate
+        return None
+    for sentence in (window[-1], *reversed(window[-2:-1])):
+        owner = _owner_of_document(sentence)
+        if owner:
+            return owner
+    # "According to DigiTimes, ... The report said": the outlet the sentence just before cites.
+    cited = len(window) > 1 and re.search(r"\b[Aa]ccording to\b|\b(?:reported|reports)\b", window[-2])
+    return previous if cited and previous and not _is_person(previous) else None
+
+
+def _sentence_subject(sentence: str) -> str | None:
+    """A name opening a sentence ("Pharmaceutical Research and Manufacturers of America spent ...",
+    "Presumptive Democratic nominee Joe Biden said ...")."""
+    words = sentence.strip().lstrip("\"“‘(").split()
+    end = 0
+    while end < len(words) and (_capitalised(words[end]) or _bare(words[end]).casefold() in _TITLES | _CONNECTORS):
+        end += 1
+        if words[end - 1].endswith((",", "'s", "’s")):
+            break
+    found = _phrase(" ".join(words[:end])) if end else None
+    return found.text if found and found.kind == "name" else None
+
+
+def _people_in(sentence: str, surnames: set[str]) -> list[str]:
+    """People named in a sentence, in order: a full name whose surname the article also uses alone, a titled
+    name ("Ms. Price"), or such a surname."""
+    people: list[str] = []
+    words = sentence.split()
+    index = 0
+    while index < len(words):
+        named = _leading_name(words[index:]) if index or not _stop(words[0]) else []
+        if named:
+            text = _join(named)
+            last = _bare(named[-1])
+            if (_is_person(text) and (last in surnames or _bare(named[0]).casefold().rstrip(".") in _HONORIFICS)) or (
+                    len(named) == 1 and last in surnames):
+                people.append(text)
+            index += len(named)
+        else:
+            index += 1
+    return people
+
+
+def _recent_person(speakers: list[str | None], before: str, surnames: set[str], focus: str | None) -> str | None:
+    """Who "he" or "she" is: the speaker of the sentence before, else the person the text is about (the
+    subject carried from sentence to sentence: "Warren ... She compares him to Trump. ..., she said"),
+    else the last person the sentence before names, else a recent speaker."""
+    if speakers and speakers[-1] and _person_like(speakers[-1], surnames):
+        return speakers[-1]
+    if focus:
+        return focus
+    people = _people_in(before, surnames)
+    # The person doing something in the sentence before ("..., Schwartz disavowed the book"), not one
+    # merely named in it ("Trump's rise").
+    acting = [p for p in people if re.search(rf"(?<![\w'’]){re.escape(p)}(?:,[^,]{{1,80}},)?\s+[a-z]", before)]
+    if acting:
+        return acting[0]
+    if people:
+        return people[-1]
+    for speaker in reversed(speakers[-3:]):
+        if speaker and _person_like(speaker, surnames):
+            return speaker
+    return None
+
+
+def _person_like(name: str, surnames: set[str]) -> bool:
+    return _is_person(name) or (" " not in name and name in surnames)
+
+
+def _focus_after(sentence: str, speaker: str | None, focus: str | None, surnames: set[str]) -> str | None:
+    """The person the text is about after `sentence`: its speaker, the person opening it, or, when it opens
+    on "He"/"She", the same one as before; anything else ends the chain."""
+    if speaker and _person_like(speaker, surnames):
+        return speaker
+    opening = sentence.strip().lstrip("\"“‘(")
+    if re.match(r"(?:He|She)\b", opening):
+        return focus
+    people = _people_in(" ".join(opening.split()[:6]), surnames)
+    if people and opening.startswith(people[0].split()[0]) and not re.match(
+            rf"{re.escape(people[0])}(?:'s?|’s?)\s", opening):
+        return people[0]  # "Warren, who ..., makes an exception", not "Meadows' plans were kept"
+    return None
+
+
+def is_organization(name: str) -> bool:
+    """An outlet or a body rather than a person: "CNN", "US military", "Berrien County Health Department",
+    "Acme Inc", "The New York Times", "police"."""
+    words = [_bare(w) for w in name.split() if _bare(w)]
+    if not words:
+        return False
+    titles = [i for i, w in enumerate(words) if w.casefold() in _TITLES]
+    if titles and titles[-1] + 1 < len(words) and all(_capitalised(w) for w in words[titles[-1] + 1:]):
+        return False  # "Department of Correction spokesman Jason Kersten" is the spokesman
+    if any(w.casefold() in _ORGANIZATION_WORDS | _BODIES | _DOCUMENTS for w in words):
+        return True
+    if words[0] == "The" or all(w.casefold() in _PEOPLE or w.islower() for w in words):
+        return True
+    # An acronym standing alone or leading ("CNN", "NASA", "BBC News", "US military").
+    return bool(re.fullmatch(r"[A-Z][A-Z0-9&.]{1,7}", words[0].replace(".", "")) and not re.fullmatch(
+        r"(?:[A-Z]\.){1,2}", _bare(name.split()[0]) + "."))
+
+
+def _is_person(name: str) -> bool:
+    words = name.split()
+    if any(_bare(w).casefold() in _PLACE_WORDS for w in words):
+        return False
+    return 2 <= len(words) <= 5 and not _stop(words[0]) and not is_organization(name) and all(
+        _capitalised(w) or _bare(w).casefold() in _CONNECTORS | _TITLES for w in words) and not any(
+        _bare(w).casefold() in _TIME_WORDS for w in words)
+
+
+def attribute(sentences: list[str], author: str | None = None) -> list[str | None]:
+    """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined.
+
+    `author` is the article's byline: the first person outside quotation marks ("In our research, we found")
+    is the author writing, when the byline is one person's name.
+    """
+    writer = author if author and _is_person(author) and "," not in author else None
+    mentions = [mention_in(s) for s in sentences]
+    lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
+    surnames = {run.split()[-1] for s in sentences
+                for run in re.findall(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w'’-]+)+", s)
+                if _is_person(" ".join(run.split()[-2:]))}
+    # A surname counts when the article also uses it on its own ("Betancourt said"), as it does for people.
+    alone = {m.group(1) for s in sentences for m in _ALONE.finditer(s)}
+    surnames = {name for name in surnames if name.casefold() not in _TIME_WORDS | _ORGANIZATION_WORDS
+                and not _stop(name) and not name.isupper() and name in alone}
+    speakers: list[str | None] = []
+    testifier: str | None = None
+    focus: str | None = None
+    for index, mention in enumerate(mentions):
+        sentence = sentences[index]
+        previous = speakers[index - 1] if index else None
+        speaker: str | None = None
+        if mention is None:
+            pass
+        elif mention.kind == "name":
+            speaker = mention.text
+        elif mention.kind in ("pronoun", "title"):
+            if mention.text.casefold() in ("i", "we"):
+                speaker = None
+            elif mention.text.casefold() in ("he", "she") or mention.kind == "title":
+                # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
+                earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
+                                     surnames)
+                speaker = earlier[-1] if earlier else _recent_person(
+                    speakers, sentences[index - 1] if index else "", surnames, focus)
+            else:
+                before = sentences[index - 1] if index else ""
+                speaker = previous or (_sentence_subject(before) if before else None)
+                if speaker and mention.text.casefold() == "it" and _is_person(speaker):
+                    speaker = None  # "it" is a body or an outlet, never a person
+                opening = _sentence_subject(sentence)
+                if (speaker is None and mention.text.casefold() == "it" and opening
+                        and not _person_like(opening, surnames)):
+                    speaker = opening  # "Microsoft's goal ... encompasses ..., it said."
+        elif mention.kind == "reference":
+            speaker = _resolve_reference(mention.text, sentences[max(0, index - REFERENCE_WINDOW): index + 1],
+                                         previous)
+        if speaker is None and mention is None and re.match(r"^\s*[\"“‘«]", sentence):
+            # A quotation on its own: its speaker is named just before (': "...') or just after.
+            if index and previous and re.search(r"[\"”’:]\s*$|[\"”’][^\"“”]*$", sentences[index - 1]):
+                speaker = previous
+            elif index + 1 < len(mentions) and (following := mentions[index + 1]) is not None and re.match(
+                    r"^\s*\w+(?:\s+\w+){0,3}\s+(?:said|says|added)\b", sentences[index + 1]):
+                if following.kind == "name":
+                    speaker = following.text
+                elif following.kind == "pronoun" and previous:
+                    speaker = previous
+        if speaker is None and testifier and _FIRST_PERSON.search(sentence) and not mention:
+            # First-person testimony the article quotes at length: the person it says testified.
+            speaker = testifier
+        if (speaker is None and writer and (mention is None or mention.kind == "pronoun")
+                and not re.search(r"[\"“”«»]", sentence) and _AUTHOR_VOICE.search(sentence)):
+            speaker = writer
+        if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
+            testifier = speaker
+        if speaker and " " not in speaker and speaker.casefold() in lower_words - _PEOPLE - _BODIES:
+            speaker = None  # a common word written with a capital at the start of a sentence ("Tests found")
+        speakers.append(speaker)
+        focus = _focus_after(sentence, speaker, focus, surnames)
+    return speakers
