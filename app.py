@@ -178,7 +178,7 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from bot.desk.exports import claimreview, claims_csv, exportable_channels
+    from bot.desk.exports import claimreview, claimreview_json, claims_csv, exportable_channels
     from bot.desk.query import QueryError
     from bot.desk.query import parse as parse_query
     from bot.runtime.composition import open_database
@@ -202,28 +202,34 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
                               if Path(args.output).is_dir() else f"the folder {folder} does not exist"))
     db = open_database(settings)
     scale = settings.verdict_scale
-    is_private = None
+    from bot.desk.channels import ChannelDirectory
+    from bot.desk.listing import claim_channels
+
+    gateway = None
     if settings.slack_bot_token and not args.include_private:
-        from bot.desk.channels import ChannelDirectory
         from bot.slack.gateway import SlackGateway
 
         gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
-        is_private = ChannelDirectory(gateway).is_private
+    directory = ChannelDirectory(db, gateway)  # recorded privacy; Slack only for channels never recorded
     with db.session() as session:
-        channels, hidden = exportable_channels(session, is_private, args.include_private)
+        all_channels = claim_channels(session)
+    channels, private, unknown = exportable_channels(
+        all_channels, lambda channel: directory.recorded(channel) or directory.learn(channel), args.include_private)
+    with db.session() as session:
         if args.format == "csv":
             output = claims_csv(session, scale, since, channels=channels, organization=settings.newsroom_name,
                                 organization_url=settings.newsroom_url)
         else:
-            output = json.dumps(claimreview(session, scale, settings.newsroom_name, settings.newsroom_url, since,
-                                            channels=channels, include_drafts=args.include_drafts),
-                                indent=2, ensure_ascii=False)
+            output = claimreview_json(claimreview(session, scale, settings.newsroom_name, settings.newsroom_url,
+                                                  since, channels=channels, include_drafts=args.include_drafts))
     db.dispose()
-    if hidden:
-        why = ("they are private" if is_private is not None else
-               "SLACK_BOT_TOKEN is not set, so I can't tell whether they are private")
-        print(f"left out the claims of {len(hidden)} channel(s) because {why}; "
+    if private:
+        print(f"left out the claims of {len(private)} private channel(s); "
               "pass --include-private to export them too", file=sys.stderr)
+    if unknown:
+        why = ("SLACK_BOT_TOKEN is not set" if gateway is None else "Slack did not say (see the log)")
+        print(f"left out the claims of {len(unknown)} channel(s) whose privacy the bot has not recorded and "
+              f"{why}; pass --include-private to export them too", file=sys.stderr)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8", newline="") as handle:

@@ -12,7 +12,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
 from bot.runtime.composition import Services
-from handlers import actions, commands, fallback, home, messages, middleware, reactions, views
+from handlers import actions, channels, commands, fallback, home, messages, middleware, reactions, views
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,6 @@ def create_app(services: Services) -> App:
                   body.get("team_id") or team.get("id"), exc_info=error)
         return BoltResponse(status=500, body="")
 
-    for module in (middleware, messages, reactions, actions, views, commands, home, fallback):
+    for module in (middleware, messages, reactions, actions, views, commands, home, channels, fallback):
         module.register(app, services)
     return app

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
+from bot.desk.channels import ARCHIVED, CONVERTED
 from bot.intake.events import link_message_from_event, thread_reply_from_event
 from bot.runtime.composition import Services
 
@@ -15,6 +16,9 @@ def register(app: App, services: Services) -> None:
     def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         # Events are acknowledged by Bolt when this returns (process_before_response): the links are
         # recorded durably first, and the slow work happens in the workers.
+        if event.get("subtype") in CONVERTED or event.get("subtype") in ARCHIVED:
+            services.channel_event(event, event_id=body.get("event_id"), bot_user_id=context.bot_user_id)
+            return
         message = link_message_from_event(
             event,
             team_id=body.get("team_id"),

@@ -9,7 +9,6 @@ from slack_bolt import Ack, App
 from bot.casework.explanations import EXPLANATION_BLOCK, URL_BLOCK
 from bot.casework.views import EXPLANATION_CALLBACK, EXPLANATION_INPUT, URL_INPUT
 from bot.runtime.composition import Services
-from bot.slack.messages import claim_from_view_metadata
 
 
 def _value(values: dict[str, Any], block: str, action: str) -> str:
@@ -21,9 +20,8 @@ def register(app: App, services: Services) -> None:
     @app.view(EXPLANATION_CALLBACK)
     def explanation_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
-        errors = services.casework.submit_explanation(
-            claim_id=claim_from_view_metadata(view.get("private_metadata")),
-            user=str((body.get("user") or {}).get("id") or ""),
+        errors = services.submit_explanation(
+            private_metadata=view.get("private_metadata"), user=str((body.get("user") or {}).get("id") or ""),
             text=_value(values, EXPLANATION_BLOCK, EXPLANATION_INPUT), url=_value(values, URL_BLOCK, URL_INPUT))
         if errors:
             ack(response_action="errors", errors=errors)

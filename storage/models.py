@@ -386,3 +386,28 @@ class ClaimExplanation(Base):
     text: Mapped[str] = mapped_column(Text)
     published_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelRecord(Base):
+    """What the bot knows about a Slack channel: whether it is private, archived, and whether its member
+    list (channel_members) is complete. Recorded when the bot first sees the channel and kept current from
+    Slack's channel events, so the private-channel rule and exports do not ask Slack on every run."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    is_private: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True once conversations.members was read and member events have kept it current since.
+    members_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelMember(Base):
+    """One row per (channel, person) for channels whose members the bot has recorded."""
+
+    __tablename__ = "channel_members"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -23,8 +23,13 @@ def _statement(session: Session, table: Table, values: dict[str, Any], conflict:
 
 
 def insert_ignore(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
-    """Insert a row unless one with the same unique key exists; True when this call inserted it."""
-    return bool(rows_changed(session.execute(_statement(session, table, values, conflict))))
+    """Insert a row unless one with the same unique key exists; True when this call inserted it.
+
+    Told by RETURNING, not rowcount: with psycopg, SQLAlchemy reports rowcount -1 for these statements,
+    which made every insert look new on PostgreSQL (and re-delivered events count twice).
+    """
+    statement = _statement(session, table, values, conflict).returning(table.c[conflict[0]])
+    return session.execute(statement).first() is not None
 
 
 def insert_ignore_id(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> int | None:

@@ -50,6 +50,8 @@ SCOPES_FOR_EVENT: dict[str, set[str]] = {
     "group_deleted": {"groups:read"},
     "group_left": {"groups:read"},
     "group_rename": {"groups:read"},
+    "channel_shared": {"channels:read", "groups:read"},
+    "channel_unshared": {"channels:read", "groups:read"},
 }
 
 

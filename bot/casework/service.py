@@ -18,6 +18,7 @@ from bot.casework.explanations import ExplanationDraft
 from bot.casework.views import explanation_modal
 from bot.config.verdict_scale import VerdictScale
 from bot.slack.gateway import SlackGateway, SlackRefused
+from bot.slack.messages import claim_from_view_metadata, explanation_view_metadata
 from bot.slack.timestamps import slack_time
 from bot.verdicts.eligibility import Eligibility
 from storage.db import Database
@@ -30,7 +31,7 @@ NOT_ELIGIBLE = "Only the desk's fact-checkers (the FACTCHECKERS setting) can wri
 
 class Casework:
     def __init__(self, db: Database, gateway: SlackGateway, scale: VerdictScale, eligibility: Eligibility, *,
-                 assign_emoji: str, wake: Callable[[], None],
+                 assign_emoji: str, wake: Callable[[], None], metadata_key: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db = db
         self.gateway = gateway
@@ -39,6 +40,7 @@ class Casework:
         self.assign_emoji = assign_emoji
         self.wake = wake
         self.clock = clock
+        self.metadata_key = metadata_key
 
     # -- taking a claim -------------------------------------------------------------------------
 
@@ -79,11 +81,16 @@ class Casework:
         if draft is None or not trigger_id:
             return False
         try:
-            self.gateway.open_view(trigger_id, explanation_modal(draft))
+            self.gateway.open_view(trigger_id, explanation_modal(
+                draft, explanation_view_metadata(claim_id, user, self.metadata_key)))
         except SlackRefused as refused:
             log.warning("explanation modal for claim %s not opened: %s", claim_id, refused.code)
             return False
         return True
+
+    def claim_in_view(self, private_metadata: str | None, user: str) -> int | None:
+        """The claim a submitted modal is about, when the bot opened that modal for this very user."""
+        return claim_from_view_metadata(private_metadata, user, self.metadata_key)
 
     def submit_explanation(self, *, claim_id: int | None, user: str, text: str, url: str) -> dict[str, str]:
         """Validate and store a submitted explanation; errors by block_id for the modal (empty: saved)."""

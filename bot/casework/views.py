@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObj
 
 from bot.casework.explanations import EXPLANATION_BLOCK, EXPLANATION_LIMIT, URL_BLOCK, ExplanationDraft
 from bot.slack.blocks import as_dicts, clip, escape, link
-from bot.slack.messages import Message, explanation_view_metadata, nudge_metadata
+from bot.slack.messages import Message, nudge_metadata
 
 TAKE_ACTION = "casework:take"
 RELEASE_ACTION = "casework:release"
@@ -66,7 +66,7 @@ def casework_details(people: Sequence[tuple[str, datetime]], sources: int, expla
     return lines
 
 
-def explanation_modal(draft: ExplanationDraft) -> dict[str, Any]:
+def explanation_modal(draft: ExplanationDraft, metadata: str) -> dict[str, Any]:
     """The modal for the explanation and the published URL, pre-filled with the current ones."""
     explanation: dict[str, Any] = {"type": "plain_text_input", "action_id": EXPLANATION_INPUT, "multiline": True,
                                    "max_length": EXPLANATION_LIMIT,
@@ -81,7 +81,7 @@ def explanation_modal(draft: ExplanationDraft) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": EXPLANATION_CALLBACK,
-        "private_metadata": explanation_view_metadata(draft.claim_id),
+        "private_metadata": metadata,
         "title": {"type": "plain_text", "text": "Explain the rating"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},

@@ -50,6 +50,12 @@ class DeskCommands:
 
     # -- /claims --------------------------------------------------------------------------------
 
+    def visible_to(self, user: str) -> set[str]:
+        """The claim channels this user may see (the directory reads in its own transactions)."""
+        with self.db.session() as session:
+            channels = claim_channels(session)
+        return self.directory.visible_to(user, channels)
+
     def claims_for(self, user: str, query: ClaimQuery) -> Message:
         """The /claims answer for this user: only claims in channels they can see."""
         if query.channel_name and not query.channel_id:
@@ -61,15 +67,14 @@ class DeskCommands:
             query = dataclasses.replace(query, assignee_id=user)
         if query.user_name and not query.user_id:
             return usage_message(f"Pick @{query.user_name} from Slack's @-mention list so I know who that is")
+        visible = self.visible_to(user)
         with self.db.session() as session:
-            visible = self.directory.visible_to(user, claim_channels(session))
             page = list_claims(session, query, visible)
         return claims_list(query, page, self.scale, self.clock())
 
     def search_for(self, user: str, words: str) -> Message:
         """/claims search: past claims like these words, among the channels this user may see."""
-        with self.db.session() as session:
-            visible = self.directory.visible_to(user, claim_channels(session))
+        visible = self.visible_to(user)
         with self.db.session() as session:
             matches = self.matcher.find(session, words, visible_channels=visible, limit=SEARCH_RESULTS,
                                         threshold=0.0) if self.matcher is not None and visible else []
@@ -80,8 +85,7 @@ class DeskCommands:
 
     def summary_for(self, user: str, channel: str) -> Message:
         """This week's summary for /claims summary: it quotes only claims this user may see."""
-        with self.db.session() as session:
-            visible = self.directory.visible_to(user, claim_channels(session))
+        visible = self.visible_to(user)
         return weekly_summary(self.weekly.this_week(quotable=visible), self.scale, self.clock(), channel)
 
     # -- /factcheck -----------------------------------------------------------------------------

@@ -11,8 +11,11 @@
   A claim without a published URL has no page to point to: it is left out, never exported with a Slack
   permalink in its place (Google would reject it, and it would leak an internal link). With
   include_drafts it is exported without `url`, marked `creativeWorkStatus: Draft`, for review.
+  The JSON is written with `<`, `>` and `&` as JSON unicode escapes, so text from articles or explanations
+  cannot close the script tag it is pasted into.
 * CSV: every claim with its current state, the same ClaimReview fields, who is on it, its sources and
-  its full verdict history, for archives and audits.
+  its full verdict history, for archives and audits. A cell that starts like a formula (`=`, `+`, `-`,
+  `@`, tab, carriage return) gets a leading `'`, so a spreadsheet shows it as text (OWASP CSV injection).
 
 Both take the channels whose claims may be exported: the private-channel rule decides (app.py),
 private channels' claims only with an explicit flag.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
@@ -33,7 +37,7 @@ from sqlalchemy.orm import Session
 from bot.casework.state import assignees, sources
 from bot.claims.speakers import is_organization
 from bot.config.verdict_scale import BEST_RATING, WORST_RATING, VerdictScale
-from bot.desk.listing import claim_channels
+from bot.desk.channels import ChannelFacts
 from storage.models import Article, Claim, ClaimSource, VerdictChange
 
 CSV_FIELDS = ["claim_id", "created_at", "status", "verdict", "verdict_label", "rating", "resolved_at", "claim",
@@ -123,6 +127,29 @@ def claimreview(session: Session, scale: VerdictScale, organization: str, organi
     return reviews
 
 
+# Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection"), with their
+# full-width forms, which some spreadsheet programs accept as well.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralised(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula: text starting like one gets a leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+# In a <script type="application/ld+json"> block, "</script>" (or "<!--") in a string would end the
+# script; JSON allows any character as a unicode escape, so these never appear raw.
+_SCRIPT_SAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def claimreview_json(reviews: list[dict[str, Any]]) -> str:
+    """ClaimReview items as JSON that is safe to paste inside a script tag on the newsroom's site."""
+    text = json.dumps(reviews, indent=2, ensure_ascii=False)
+    return "".join(_SCRIPT_SAFE.get(character, character) for character in text)
+
+
 def _history(changes: list[VerdictChange]) -> str:
     return "; ".join(
         f"{c.changed_at:%Y-%m-%dT%H:%M:%SZ} {c.old_verdict or c.old_status}->{c.new_verdict or c.new_status}"
@@ -156,7 +183,7 @@ def claims_csv(session: Session, scale: VerdictScale, since: datetime | None = N
         who = claimant(claim, article)
         resolved = claim.status == "resolved" and claim.verdict is not None
         status = ("published" if claim.published_url else "draft") if resolved else "unresolved"
-        writer.writerow({
+        writer.writerow({key: neutralised(value) for key, value in {
             "claim_id": claim.id, "created_at": claim.created_at.isoformat(), "status": claim.status,
             "verdict": claim.verdict or "", "verdict_label": verdict.label if verdict else "",
             "rating": verdict.rating if verdict and verdict.rating is not None else "",
@@ -172,21 +199,26 @@ def claims_csv(session: Session, scale: VerdictScale, since: datetime | None = N
             "source_count": len(evidence.get(claim.id, [])), "sources": _sources_cell(evidence.get(claim.id, [])),
             "slack_channel": claim.channel_id or "", "slack_permalink": claim.permalink or "",
             "verdict_history": _history(history.get(claim.id, [])),
-        })
+        }.items()})
     return out.getvalue()
 
 
-def exportable_channels(session: Session, is_private: Callable[[str], bool] | None,
-                        include_private: bool) -> tuple[set[str] | None, list[str]]:
-    """The channels whose claims may be exported, and those left out (the private-channel rule).
+def exportable_channels(channels: Collection[str], facts: Callable[[str], ChannelFacts | None],
+                        include_private: bool) -> tuple[set[str] | None, list[str], list[str]]:
+    """The channels whose claims may be exported, then those left out as private, then those left out
+    because nobody can tell (the private-channel rule: unknown means private).
 
-    Exports leave Slack, so a private channel's claims go only when asked for explicitly. `is_private`
-    asks Slack (through the channel directory); without it nobody can tell, and unknown means private.
+    Exports leave Slack, so a private channel's claims go only when asked for explicitly. `facts` reads
+    what the bot recorded about a channel (bot.desk.channels), asking Slack only about a channel it
+    never recorded.
     """
     if include_private:
-        return None, []
-    channels = claim_channels(session)
-    if is_private is None:
-        return set(), channels
-    hidden = [channel for channel in channels if is_private(channel)]
-    return set(channels) - set(hidden), hidden
+        return None, [], []
+    private, unknown = [], []
+    for channel in channels:
+        known = facts(channel)
+        if known is None:
+            unknown.append(channel)
+        elif known.is_private:
+            private.append(channel)
+    return set(channels) - set(private) - set(unknown), private, unknown

@@ -40,7 +40,9 @@ class AppHome:
     def home_job(self, context: JobContext[HomeTab]) -> None:
         user = context.payload.user
         with self.db.session() as session:
-            visible = self.directory.visible_to(user, claim_channels(session))
+            channels = claim_channels(session)
+        visible = self.directory.visible_to(user, channels)  # its own reads: outside this transaction
+        with self.db.session() as session:
             page = list_claims(session, ClaimQuery(status="open"), visible, page_size=HOME_CLAIMS)
         view = home_view(page, self.weekly.this_week(quotable=visible), self.scale, self.clock())
         self.gateway.publish_home(user, view)

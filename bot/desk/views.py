@@ -90,7 +90,7 @@ def claims_list(query: ClaimQuery, page: ClaimPage, scale: VerdictScale, now: da
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=f"More: `/claims {query.status} page {page.page + 1}` (same filters)")]))
     plain = "\n".join(f"- {c.text[:120]} ({c.status})" for c in page.claims)
-    return Message(text=clip(f"{heading}\n{plain}", 3000), blocks=as_dicts(*blocks))
+    return Message(text=escape(clip(f"{heading}\n{plain}", 3000)), blocks=as_dicts(*blocks))
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def search_results(words: str, hits: list[SearchHit], scale: VerdictScale) -> Me
     if not hits:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing the desk has seen matches. " + USAGE_TAIL)))
     plain = "\n".join(f"- {h.text[:120]} ({scale.status_label(h.status, h.verdict)})" for h in hits)
-    return Message(text=clip(f"Claims like {words}: {len(hits)}\n{plain}", 3000), blocks=as_dicts(*blocks))
+    return Message(text=escape(clip(f"Claims like {words}: {len(hits)}\n{plain}", 3000)), blocks=as_dicts(*blocks))
 
 
 def help_message() -> Message:
@@ -125,7 +125,7 @@ def help_message() -> Message:
 
 def usage_message(problem: str) -> Message:
     text = f"{problem}. {USAGE_TAIL}"
-    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=escape(text)))))
+    return Message(text=escape(text), blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=escape(text)))))
 
 
 def factcheck_usage() -> Message:
@@ -138,7 +138,7 @@ def factcheck_usage() -> Message:
 def factcheck_request(user: str, url: str, trigger: str) -> Message:
     text = f"<@{user}> asked me to check {link(url, url)}"
     blocks = as_dicts(SectionBlock(text=MarkdownTextObject(text=text)))
-    return Message(text=f"Fact-check requested: {url}", blocks=blocks, metadata=request_metadata(trigger))
+    return Message(text=escape(f"Fact-check requested: {url}"), blocks=blocks, metadata=request_metadata(trigger))
 
 
 def _week_title(summary: WeeklyReport) -> str:

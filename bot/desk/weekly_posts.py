@@ -77,7 +77,8 @@ class WeeklyPoster:
             insert_ignore(session, WeeklySummaryPost.__table__,  # type: ignore[arg-type]
                           {"week": week, "channel_id": channel, "created_at": utcnow()}, ["week", "channel_id"])
         with self.db.session() as session:
-            quotable = self.directory.quotable_in(channel, claim_channels(session))
+            channels = claim_channels(session)
+        quotable = self.directory.quotable_in(channel, channels)  # its own reads: outside this transaction
         with self.db.session() as session:
             row = session.scalars(select(WeeklySummaryPost).where(
                 WeeklySummaryPost.week == week, WeeklySummaryPost.channel_id == channel).with_for_update()).one()

@@ -82,8 +82,9 @@ def build_report(session: Session, week: str, tz: str = "UTC", quotable: Collect
     """Everything the weekly post says, read from the database (a few indexed queries).
 
     `quotable` is the set of channels whose claims the audience may read (None: all). Claims from other
-    channels are never quoted or linked (resolved list, oldest open claim); the counts stay desk-wide,
-    since a number reveals no claim.
+    channels are never quoted or linked (resolved list, oldest open claim), and votes on them are not
+    counted under "Votes this week" (who worked on a private claim is private too); the other counts stay
+    desk-wide, since a number reveals no claim.
     """
     zone = ZoneInfo(tz)
     start, end = week_bounds(week, zone)
@@ -113,10 +114,12 @@ def build_report(session: Session, week: str, tz: str = "UTC", quotable: Collect
         oldest_query = oldest_query.where(Claim.channel_id.in_(sorted(quotable)))
     oldest = session.execute(oldest_query.order_by(Claim.created_at, Claim.id).limit(1)).first()
     summary.oldest_open = _summary_claim(oldest[0], oldest[1]) if oldest else None
-    voters = session.execute(
-        select(Vote.user_id, func.count(Vote.id)).where(Vote.created_at >= start, Vote.created_at < end,
-                                                        Vote.action == "added", Vote.eligible.is_(True))
-        .group_by(Vote.user_id).order_by(func.count(Vote.id).desc(), Vote.user_id)).all()
+    # Who voted on what is activity in that claim's channel: only votes on claims the audience may see.
+    votes = select(Vote.user_id, func.count(Vote.id)).where(Vote.created_at >= start, Vote.created_at < end,
+                                                            Vote.action == "added", Vote.eligible.is_(True))
+    if quotable is not None:
+        votes = votes.join(Claim, Claim.id == Vote.claim_id).where(Claim.channel_id.in_(sorted(quotable)))
+    voters = session.execute(votes.group_by(Vote.user_id).order_by(func.count(Vote.id).desc(), Vote.user_id)).all()
     summary.contributors = [(user, int(count)) for user, count in voters]
     return summary
 

@@ -77,6 +77,21 @@ class IneligibleVoter:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChannelRef:
+    """A job about one Slack channel (recording its privacy and members)."""
+
+    channel: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClickAnswer:
+    """A private answer to whoever clicked a button, through the click's response_url."""
+
+    response_url: str
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Tick:
     """A periodic job; `stamp` is its time bucket (or a start-up marker), part of its dedupe key."""
 
@@ -137,9 +152,11 @@ PUBLISH_HOME = JobKind("publish_home", HomeTab)
 SOURCE_TITLE = JobKind("source_title", SourceRef)
 STALE_SWEEP = JobKind("stale_sweep", Tick)
 NUDGE_CLAIM = JobKind("nudge_claim", StaleNudge)
+SYNC_CHANNEL = JobKind("sync_channel", ChannelRef)
+ANSWER_CLICK = JobKind("answer_click", ClickAnswer)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
     PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, RETURNING_NOTE, PUBLISHED_LOOKUP, REFRESH_CLAIM, NOTIFY_INELIGIBLE,
     RECONCILE_SWEEP, RECONCILE_CLAIM, WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST, PUBLISH_HOME,
-    SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM,
+    SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM, SYNC_CHANNEL, ANSWER_CLICK,
 )

@@ -312,18 +312,32 @@ class LinkJob:
                               resume=resume)
 
     def _reply_duplicate(self, link_id: int, resume: bool) -> None:
+        """Point to the article's existing threads, showing only those this channel may see: an article
+        first checked in a private channel must not bring its claims, verdicts or links into another."""
         with self.db.session() as session:
             link = session.get(LinkPost, link_id)
             assert link is not None
             article = session.get(Article, link.article_id)
             assert article is not None
             owner = session.get(LinkPost, article.owner_link_post_id) if article.owner_link_post_id else None
-            views = [claim_view(c, self.scale) for c in article.claims if c.shown]
+            audience = link.channel_id
+            channels = {c.channel_id for c in article.claims if c.shown and c.channel_id}
+            channels |= {owner.channel_id} if owner else set()
+        # The private-channel rule (recorded facts; Slack only for a channel never seen): outside any session.
+        quotable = self.seen.directory.quotable_in(audience, channels) if self.seen is not None else {audience}
+        with self.db.session() as session:
+            link = session.get(LinkPost, link_id)
+            article = session.get(Article, link.article_id) if link else None
+            assert link is not None and article is not None
+            owner = session.get(LinkPost, article.owner_link_post_id) if article.owner_link_post_id else None
+            shown = [c for c in article.claims if c.shown]
+            views = [claim_view(c, self.scale) for c in shown if c.channel_id in quotable]
+            hidden = len(shown) - len(views)
             info = article_info(article)
             channel, thread_ts = link.channel_id, link.thread_ts
-            first = (owner.channel_id, owner.message_ts) if owner else None
+            first = (owner.channel_id, owner.message_ts) if owner and owner.channel_id in quotable else None
         first_link = self.gateway.permalink(*first) if first else None
-        message = duplicate_notice(link_id, info, views, first_link)
+        message = duplicate_notice(link_id, info, views, first_link, hidden=hidden)
         ts = self.gateway.post(channel, message, thread_ts=thread_ts, resume=resume)
         self._finish_link(link_id, "duplicate", ts)
 

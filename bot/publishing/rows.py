@@ -7,6 +7,7 @@ from sqlalchemy.orm import object_session
 
 from bot.articles.reading import ParsedArticle
 from bot.config.verdict_scale import VerdictScale
+from bot.desk.channels import ChannelDirectory
 from bot.publishing.views import ArticleInfo, ClaimView, SeenView
 from storage.models import ActiveVote, Article, Claim
 
@@ -27,13 +28,17 @@ def seen_view(row: Claim, scale: VerdictScale) -> SeenView | None:
     """The earlier claim this one matched, in its present state (it may have been decided since).
 
     Which earlier claim may be shown was settled when the match was made (bot.publishing.seen_before):
-    only claims from channels the new claim's audience may read are ever stored here.
+    only claims from channels the new claim's audience may read are ever stored here. Channels change,
+    though: once the claim is posted, the earlier one is shown only while its channel may still be
+    quoted in this one (recorded facts, bot.desk.channels), so a channel made private stops showing.
     """
     session = object_session(row)
     if row.seen_claim_id is None or session is None:
         return None
     earlier = session.get(Claim, row.seen_claim_id)
     if earlier is None:
+        return None
+    if row.channel_id and not ChannelDirectory.shareable_in(session, row.channel_id, earlier.channel_id or ""):
         return None
     verdict = scale.get(earlier.verdict) if earlier.verdict else None
     deciders: list[str] = []

@@ -123,7 +123,8 @@ def claim_message(claim_id: int, claim: ClaimView, article: ArticleInfo, scale: 
         verdict_buttons(claim_id, scale, same_claim=claim.seen is not None and claim.seen.status == "resolved"),
         casework_buttons(claim_id, resolved=claim.resolved, explained=claim.explained),
     )
-    text = f"Claim {claim.number}: {clip(claim.text, 300)} — status {claim.status}. Source: {article.url}"
+    # The fallback text is mrkdwn too (notifications show it): text from the article is escaped here as well.
+    text = escape(f"Claim {claim.number}: {clip(claim.text, 300)} — status {claim.status}. Source: {article.url}")
     metadata = claim_metadata(claim_id)
     return Message(text=text, blocks=blocks, metadata=metadata)
 
@@ -163,7 +164,7 @@ def returning_note(claim_id: int, article: ArticleInfo, new_permalink: str | Non
     """The note in an earlier claim's thread when the claim comes back in another article."""
     where = f" — {link(new_permalink, 'new thread')}" if new_permalink else ""
     text = f":recycle: This claim came back in {link(article.url, _article_label(article))}{where}."
-    return Message(text=f"This claim came back in {article.url}", metadata=returned_metadata(claim_id),
+    return Message(text=escape(f"This claim came back in {article.url}"), metadata=returned_metadata(claim_id),
                    blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))))
 
 
@@ -180,13 +181,13 @@ def published_checks_note(claim_id: int, checks: Sequence[PublishedView]) -> Mes
     """What fact-checking organisations have published about claims like this one (Fact Check Tools)."""
     lines = []
     for check in checks:
-        date = f", {check.review_date[:10]}" if check.review_date else ""
+        date = f", {escape(check.review_date[:10])}" if check.review_date else ""
         about = f" on “{escape(clip(check.claim_text, 160))}”" if check.claim_text else ""
         lines.append(f"• *{escape(clip(check.publisher, 80))}*: {escape(clip(check.rating, 80))}{date}{about} — "
                      f"{link(check.url, 'read it')}")
     text = "Published fact-checks of similar claims (Google Fact Check Tools):\n" + "\n".join(lines)
     plain = "; ".join(f"{c.publisher}: {c.rating} ({c.url})" for c in checks)
-    return Message(text=f"Published fact-checks: {plain}"[:3000], metadata=published_metadata(claim_id),
+    return Message(text=escape(f"Published fact-checks: {plain}"[:3000]), metadata=published_metadata(claim_id),
                    blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))))
 
 
@@ -245,7 +246,7 @@ def article_card(
     plain_claims = "\n".join(f"{c.number}. {clip(c.text, 180)}" for c in claims)
     counted = f" ({shown})" if shown else ""
     text = f"{_article_label(article)}\n{summary}\nClaims to check{counted}:\n{plain_claims}"
-    return Message(text=clip(text, 3000), blocks=as_dicts(*blocks), metadata=card_metadata(link_post_id))
+    return Message(text=escape(clip(text, 3000)), blocks=as_dicts(*blocks), metadata=card_metadata(link_post_id))
 
 
 def more_claims_note(link_post_id: int, user: str, claims: Sequence[ClaimView]) -> Message:
@@ -286,8 +287,8 @@ def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, p
                                value=str(link_post_id))
         blocks.append(ActionsBlock(block_id=f"more-{link_post_id}", elements=[button]))
     metadata = card_metadata(link_post_id)
-    plain = (f"{note} {_article_label(article)}" if note
-             else f"No check-worthy claims found in {_article_label(article)}.")
+    plain = escape(f"{note} {_article_label(article)}" if note
+                   else f"No check-worthy claims found in {_article_label(article)}.")
     return Message(text=plain, blocks=as_dicts(*blocks), metadata=metadata)
 
 
@@ -295,20 +296,29 @@ def failure_notice(link_post_id: int, url: str, reason: str) -> Message:
     """One plain-words reply when a link cannot be checked."""
     text = f":warning: I couldn't check {link(url, url)}: {escape(reason)}."
     metadata = card_metadata(link_post_id)
-    return Message(text=f"I couldn't check {url}: {reason}.", blocks=as_dicts(
+    return Message(text=escape(f"I couldn't check {url}: {reason}."), blocks=as_dicts(
         SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text, SECTION_LIMIT)))), metadata=metadata)
 
 
 def duplicate_notice(link_post_id: int, article: ArticleInfo, claims: Sequence[ClaimView],
-                     first_post_link: str | None) -> Message:
-    """The same article posted again: point to the threads that already exist instead of new ones."""
+                     first_post_link: str | None, *, hidden: int = 0) -> Message:
+    """The same article posted again: point to the threads that already exist instead of new ones.
+
+    `claims` are only those this channel may see; `hidden` counts the others (in private channels),
+    which are never named, linked or described here.
+    """
     where = f" (first shared {link(first_post_link, 'here')})" if first_post_link else ""
     lines = [f"{c.number}. {link(c.permalink, clip(c.text, 180)) if c.permalink else escape(clip(c.text, 180))}"
              f" — {c.status}" for c in claims]
     head = f"This article is already being checked{where}: {link(article.url, _article_label(article))}."
-    body = head + ("\nIts claim threads:\n" + "\n".join(lines) if lines else "\nIt had no check-worthy claims.")
+    if lines:
+        body = head + "\nIts claim threads:\n" + "\n".join(lines)
+    elif hidden:
+        body = head + "\nIts claim threads are in a channel not open to everyone here, so I can't list them."
+    else:
+        body = head + "\nIt had no check-worthy claims."
     metadata = card_metadata(link_post_id)
-    plain = f"This article is already being checked: {article.url}"
+    plain = escape(f"This article is already being checked: {article.url}")
     return Message(text=plain, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(body)))),
                    metadata=metadata)
 

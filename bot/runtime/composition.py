@@ -7,8 +7,11 @@ This is the one place that knows every part; each part gets only what it uses. T
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.articles.fetch import FetchPolicy, Resolver, system_resolver
 from bot.casework.reconcile import Reconciler
@@ -19,9 +22,12 @@ from bot.claims import ClaimExtractor, build_extractor
 from bot.config.schedule import Schedule
 from bot.config.settings import Settings, StartupError
 from bot.config.verdict_scale import VerdictScale
+from bot.desk import access
+from bot.desk.access import Click
 from bot.desk.channels import ChannelDirectory
 from bot.desk.commands import DeskCommands
 from bot.desk.home import AppHome
+from bot.desk.listing import claim_channels
 from bot.desk.weekly_posts import WeeklyPoster
 from bot.infra import job_kinds as kinds
 from bot.infra.scheduler import PeriodicJobs
@@ -38,6 +44,7 @@ from bot.slack.gateway import SlackGateway
 from bot.verdicts.eligibility import Eligibility
 from bot.verdicts.recorder import VerdictRecorder, VoteResult
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +70,7 @@ class Services:
     periodic: PeriodicJobs
     casework: Casework
     stale: StaleClaims
+    directory: ChannelDirectory
     signal: JobSignal | None = None
     _stopped: bool = False
 
@@ -91,25 +99,70 @@ class Services:
             self.worker.wake()
         return result
 
-    def record_button(self, *, claim_id: int, user: str, verdict_key: str, action_ts: str | None) -> VoteResult | None:
+    def _allowed(self, check: Callable[[Session], str | None]) -> bool:
+        """Run a click's check (bot.desk.access) in its own transaction; a refusal queues its answer."""
         with self.db.session() as session:
-            result = self.recorder.record_button(session, claim_id=claim_id, user=user, verdict_key=verdict_key,
-                                                 action_ts=action_ts)
-        if result is not None and result.recorded:
+            refused = check(session)
+        if refused is not None:
             self.worker.wake()
+        return refused is None
+
+    def record_button(self, *, claim_id: int, user: str, verdict_key: str, action_ts: str | None,
+                      click: Click) -> VoteResult | None:
+        with self.db.session() as session:
+            refused = access.claim_click(session, claim_id, click)
+            result = None if refused else self.recorder.record_button(
+                session, claim_id=claim_id, user=user, verdict_key=verdict_key, action_ts=action_ts)
+        if refused or (result is not None and result.recorded):
+            self.worker.wake()  # the refusal's private answer, or the claim message's update
         return result
 
-    def request_more_claims(self, *, link_post_id: int, user: str) -> None:
+    def request_more_claims(self, *, link_post_id: int, user: str, click: Click) -> None:
         """"Show more" on a card: queue posting the candidates it kept back, and wake the workers."""
-        self.link_job.request_more(link_post_id, user)
-        self.worker.wake()
+        if self._allowed(lambda session: access.card_click(session, link_post_id, click)):
+            self.link_job.request_more(link_post_id, user)
+            self.worker.wake()
 
-    def record_same_claim(self, *, claim_id: int, user: str, action_ts: str | None) -> VoteResult | None:
+    def record_same_claim(self, *, claim_id: int, user: str, action_ts: str | None,
+                          click: Click) -> VoteResult | None:
         with self.db.session() as session:
-            result = self.recorder.record_same_claim(session, claim_id=claim_id, user=user, action_ts=action_ts)
-        if result is not None and result.recorded:
+            refused = access.same_claim_click(session, claim_id, click)
+            result = None if refused else self.recorder.record_same_claim(
+                session, claim_id=claim_id, user=user, action_ts=action_ts)
+        if refused or (result is not None and result.recorded):
             self.worker.wake()
         return result
+
+    def casework_button(self, *, claim_id: int, user: str, taking: bool, action_ts: str | None,
+                        click: Click) -> bool:
+        """I'm on it / Hand back, when the click is on the claim's message by someone who may see it."""
+        if not self._allowed(lambda session: access.claim_click(session, claim_id, click)):
+            return False
+        return self.casework.button(claim_id=claim_id, user=user, taking=taking, action_ts=action_ts)
+
+    def open_explanation(self, *, trigger_id: str, claim_id: int, click: Click) -> bool:
+        """The explanation modal (after the ack): only on the claim's own message or thread, for a member."""
+        if not self._allowed(lambda session: access.claim_click(session, claim_id, click)):
+            return False
+        return self.casework.open_explanation(trigger_id=trigger_id, claim_id=claim_id, user=click.user)
+
+    def submit_explanation(self, *, private_metadata: str | None, user: str, text: str,
+                           url: str) -> dict[str, str]:
+        """A submitted modal: saved only for the claim and person it was opened for, if they may still see it."""
+        claim_id = self.casework.claim_in_view(private_metadata, user)
+        if claim_id is not None:
+            with self.db.session() as session:
+                if not access.claim_access(session, claim_id, user):
+                    claim_id = None
+        return self.casework.submit_explanation(claim_id=claim_id, user=user, text=text, url=url)
+
+    def channel_event(self, event: dict[str, Any], *, event_id: str | None, bot_user_id: str | None) -> None:
+        """A channel event (privacy, archive, membership): recorded before the ack; syncs in the background."""
+        with self.db.session() as session:
+            if seen_event(session, event_id):
+                return
+        if self.directory.on_event(event, event_id=event_id, bot_user_id=bot_user_id):
+            self.worker.wake()
 
     def start_web(self) -> None:
         """Only serve Slack: acknowledge and record; the job workers and schedules run in other processes
@@ -119,6 +172,9 @@ class Services:
     def start(self, *, periodic: bool = True) -> None:
         """Run the job workers and the schedules in this process (a worker process, or everything in one)."""
         self.gateway.learn_identity()
+        with self.db.session() as session:
+            channels = claim_channels(session)
+        self.directory.refresh_at_start(channels, utcnow().isoformat())
         self.worker.start()
         if periodic:
             self.periodic.every(self.settings.reconcile_interval_minutes, kinds.RECONCILE_SWEEP)
@@ -162,6 +218,12 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     return db
 
 
+def metadata_key(settings: Settings) -> str:
+    """The key that signs the bot's modal metadata: the signing secret (HTTP mode), else the bot token."""
+    return settings.secret("slack_signing_secret") if settings.slack_signing_secret \
+        else settings.secret("slack_bot_token")
+
+
 def require_every_kind_bound(registered: frozenset[str], declared: tuple[kinds.JobKind[Any], ...] | None = None,
                              ) -> None:
     """Every declared job kind has a handler, or the bot does not start: a kind nobody runs would sit
@@ -180,7 +242,7 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     scale = settings.verdict_scale
     signal = job_signal(db)
     worker = Worker(db, threads=settings.worker_threads, signal=signal)
-    directory = ChannelDirectory(gateway)
+    directory = ChannelDirectory(db, gateway)
     seen = SeenBefore(db, gateway, build_matcher(settings), directory, published=build_published_lookup(settings))
     link_job = LinkJob(
         db, gateway, extractor, FetchPolicy.from_settings(settings), scale,
@@ -199,7 +261,8 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     desk = DeskCommands(db, gateway, directory, scale, weekly, wake=worker.wake, matcher=seen.matcher)
     home = AppHome(db, gateway, directory, scale, weekly, wake=worker.wake)
     notices = Notices(gateway)
-    casework = Casework(db, gateway, scale, eligibility, assign_emoji=settings.assign_emoji, wake=worker.wake)
+    casework = Casework(db, gateway, scale, eligibility, assign_emoji=settings.assign_emoji, wake=worker.wake,
+                        metadata_key=metadata_key(settings))
     stale = StaleClaims(db, gateway, stale_after_days=settings.stale_after_days, assign_emoji=settings.assign_emoji,
                         wake=worker.wake)
     source_titles = SourceTitles(db, FetchPolicy.from_settings(settings), resolver=resolver)
@@ -220,9 +283,11 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.SOURCE_TITLE, source_titles.source_title)
     worker.register(kinds.STALE_SWEEP, stale.stale_sweep)
     worker.register(kinds.NUDGE_CLAIM, stale.nudge_claim)
+    worker.register(kinds.SYNC_CHANNEL, directory.sync_job)
+    worker.register(kinds.ANSWER_CLICK, access.ClickAnswers(gateway, settings.slack_api_url).answer_click)
     require_every_kind_bound(worker.registered())
     return Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
                     weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake),
-                    casework=casework, stale=stale, signal=signal)
+                    casework=casework, stale=stale, directory=directory, signal=signal)

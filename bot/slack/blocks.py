@@ -85,11 +85,17 @@ def fit_mrkdwn(text: str, limit: int = TEXT_LIMIT) -> str:
     return kept if whole else kept.rstrip() + ELLIPSIS
 
 
+def linkable(url: str) -> bool:
+    """Only web links are made clickable: never javascript:, data:, slack:// or anything else."""
+    return url[:8].lower().startswith(("http://", "https://"))
+
+
 def link(url: str, label: str) -> str:
-    """A mrkdwn link; a URL too long for any text object becomes its (escaped) label alone."""
+    """A mrkdwn link; a URL that is not http(s), or too long for any text object, becomes its (escaped)
+    label alone."""
     target = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     shown = escape(clip(label, 200)).replace("|", "¦")
-    if len(target) > URL_LIMIT - 100:
+    if len(target) > URL_LIMIT - 100 or not linkable(url):
         return shown
     return f"<{target}|{shown}>"
 

@@ -7,6 +7,8 @@ the metadata of each kind of post is defined here, once, and producers and the l
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, replace
 from typing import Any
@@ -81,18 +83,26 @@ def nudge_metadata(claim_id: int, stamp: str) -> dict[str, Any]:
     return _metadata(NUDGE_EVENT, claim_id=claim_id, stamp=stamp)
 
 
-def explanation_view_metadata(claim_id: int) -> str:
-    """The explanation modal's private_metadata: which claim the submission is about."""
-    return json.dumps({"claim_id": claim_id})
+def _view_mac(key: str, claim_id: int, user: str) -> str:
+    return hmac.new(key.encode(), f"explain:{claim_id}:{user}".encode(), hashlib.sha256).hexdigest()
 
 
-def claim_from_view_metadata(private_metadata: str | None) -> int | None:
-    """The claim id back from a submitted explanation modal (None when it is not ours or is mangled)."""
+def explanation_view_metadata(claim_id: int, user: str, key: str) -> str:
+    """The explanation modal's private_metadata: which claim, for whom, signed with the bot's secret, so a
+    submission cannot be pointed at another claim or made by someone the modal was not opened for."""
+    return json.dumps({"claim_id": claim_id, "user": user, "sig": _view_mac(key, claim_id, user)})
+
+
+def claim_from_view_metadata(private_metadata: str | None, user: str, key: str) -> int | None:
+    """The claim id back from a submitted explanation modal: None unless we signed it for this user."""
     try:
-        value = json.loads(private_metadata or "").get("claim_id")
-    except (ValueError, AttributeError):
+        data = json.loads(private_metadata or "")
+        claim_id, sig = data["claim_id"], data["sig"]
+    except (ValueError, TypeError, KeyError):
         return None
-    return value if isinstance(value, int) else None
+    if not isinstance(claim_id, int) or isinstance(claim_id, bool) or not isinstance(sig, str):
+        return None
+    return claim_id if hmac.compare_digest(_view_mac(key, claim_id, user), sig) else None
 
 
 def same_metadata(found: Any, wanted: dict[str, Any]) -> bool:
