@@ -7,6 +7,7 @@
     python app.py migrate         bring the database schema up to date
     python app.py manifest [--http https://HOST]   print the Slack app manifest (Socket Mode, or HTTP)
     python app.py weekly-summary [--week YYYY-Www] [--channel C] [--dry-run]
+    python app.py llm-usage [--week YYYY-Www]   language-model tokens and requests: the week, the month
     python app.py export --format claimreview|csv [--since 30d|2026-11-01] [--output FILE]
                          [--include-drafts] [--include-private]
 """
@@ -51,6 +52,7 @@ def _secrets(settings: Settings) -> list[str]:
 def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot.claims import build_extractor
     from bot.claims.check_source import check_source
+    from bot.intake.links import canonicalize
 
     max_claims = settings.max_claims_per_article if args.max_claims is None else args.max_claims
     if not 1 <= max_claims <= 25:
@@ -64,8 +66,8 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         if not path.is_file():
             raise UsageError(f"{args.source}: no such file; give a saved HTML page or an http(s) URL")
     try:
-        article, extraction = check_source(args.source, build_extractor(settings),
-                                           FetchPolicy.from_settings(settings), max_claims)
+        extractor = build_extractor(settings, cache=True, canonical=canonicalize)
+        article, extraction = check_source(args.source, extractor, FetchPolicy.from_settings(settings), max_claims)
     except FetchError as error:
         print(f"error: could not check {args.source}: {error.message}", file=sys.stderr)
         return 1
@@ -75,7 +77,8 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
             "published": article.published, "modified": article.modified, "language": article.language,
             "reading": article.reading, "partial": extraction.partial or article.partial,
             "summary": extraction.summary, "summary_source": extraction.summary_source,
-            "extractor": extraction.extractor, "candidates": extraction.candidates,
+            "extractor": extraction.extractor, "note": extraction.note, "usage": extraction.usage.as_dict(),
+            "candidates": extraction.candidates,
             "page_kind": extraction.page_kind, "page_note": extraction.page_note,
             "claims": [_claim_json(c) for c in extraction.claims],
             "more": [_claim_json(c) for c in extraction.more],
@@ -88,6 +91,8 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         print(facts)
     if extraction.partial or article.partial:
         print("(the article is long: only its first part was read)")
+    if extraction.note:
+        print(f"({extraction.note})")
     source = f" [{extraction.summary_source}]" if extraction.summary_source else ""
     print(f"\nSummary{source}: {extraction.summary}\n")
     if extraction.page_note:
@@ -103,6 +108,11 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         print(f"   score: {claim.score:.2f}" + (f"  speaker: {claim.speaker}" if claim.speaker else ""))
     shown = len(extraction.claims)
     print(f"\n({shown} of {max(extraction.candidates, shown)} candidates shown, {extraction.extractor} extractor)")
+    usage = extraction.usage
+    if usage.requests or usage.cached:
+        print("(language model: " + ("answer from the cache, no tokens spent)" if usage.cached else
+              f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} answer tokens, "
+              f"{usage.requests} request{'s' if usage.requests != 1 else ''})"))
     return 0
 
 
@@ -172,6 +182,46 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         services.db.dispose()
     print(f"weekly summary {week} is in {channel} (message {ts})")
+    return 0
+
+
+def cmd_llm_usage(settings: Settings, args: argparse.Namespace) -> int:
+    """Language-model spend as recorded per article: one ISO week, and the month so far against the budget."""
+    from datetime import UTC, datetime
+
+    from bot.config.schedule import Schedule
+    from bot.desk.weekly_report import week_bounds
+    from bot.publishing.llm_spend import month_bounds, spend_between
+    from bot.runtime.composition import open_database
+
+    schedule = Schedule.parse(settings.summary_schedule, settings.summary_tz)
+    now = datetime.now(UTC)
+    week = args.week or now.astimezone(schedule.tz).strftime("%G-W%V")
+    try:
+        start, end = week_bounds(week, schedule.tz)
+    except ValueError as error:
+        raise ConfigError(f"--week: {error}") from None
+    month_start, month_end, month = month_bounds(now)
+    db = open_database(settings)
+    with db.session() as session:
+        weekly = spend_between(session, start, end)
+        monthly = spend_between(session, month_start, month_end)
+    db.dispose()
+    budget = settings.openai_monthly_token_budget
+    report = {
+        "week": week, "articles": weekly.articles, "requests": weekly.requests, "prompt_tokens": weekly.prompt_tokens,
+        "completion_tokens": weekly.completion_tokens, "total_tokens": weekly.total_tokens,
+        "tokens_per_article": round(weekly.total_tokens / weekly.articles) if weekly.articles else 0,
+        "month": month, "month_tokens": monthly.total_tokens, "monthly_budget": budget or None,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{week}: {weekly.articles} articles, {weekly.requests} requests, {weekly.prompt_tokens:,} prompt + "
+          f"{weekly.completion_tokens:,} answer tokens = {weekly.total_tokens:,} "
+          f"({report['tokens_per_article']:,} per article)")
+    limit = f" of the {budget:,}-token budget" if budget else " (no monthly budget set)"
+    print(f"{month} so far: {monthly.total_tokens:,} tokens{limit}")
     return 0
 
 
@@ -400,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     weekly.add_argument("--week", help="ISO week like 2026-W47 (default: the week most recently due)")
     weekly.add_argument("--channel", help="channel ID (default: SUMMARY_CHANNEL)")
     weekly.add_argument("--dry-run", action="store_true", help="print the summary instead of posting it")
+    usage = commands.add_parser("llm-usage", help="language-model tokens and requests for a week and this month")
+    usage.add_argument("--week", help="ISO week like 2026-W47 (default: this week)")
+    usage.add_argument("--json", action="store_true", help="print JSON instead of text")
     export = commands.add_parser("export", help="export claims: ClaimReview JSON-LD or CSV")
     export.add_argument("--format", choices=("claimreview", "csv"), default="claimreview")
     export.add_argument("--since",
@@ -421,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         quiet = args.command not in (None, "serve") and "log_level" not in settings.model_fields_set
         configure_logging("WARNING" if quiet else settings.log_level, _secrets(settings))
         handler = {"check": cmd_check, "migrate": cmd_migrate, "weekly-summary": cmd_weekly_summary,
-                   "export": cmd_export, "worker": cmd_worker}.get(args.command or "serve", cmd_serve)
+                   "export": cmd_export, "llm-usage": cmd_llm_usage,
+                   "worker": cmd_worker}.get(args.command or "serve", cmd_serve)
         return handler(settings, args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -120,7 +120,7 @@ def share_passing(
         if source in NEWS_LIKE:
             items.append((source, split_sentences(NEWS_LIKE[source])))
         else:
-            from bot.article import parse_article
+            from bot.articles.reading import parse_article
 
             article = parse_article(Path(source).read_bytes(), "file://" + str(Path(source).resolve()))
             items.append((source, article_sentences(article)))

@@ -156,7 +156,7 @@ def step_breakdown(slack: Any, articles: Any, llm: Any, db_urls: dict[str, str],
                                  fetch_allowed_private_hosts=f"127.0.0.1:{articles.port}", **extra)
         built = build_services(settings)
         built.extractor.extract = timer.wrap("extract", built.extractor.extract)  # type: ignore[method-assign]
-        publisher = built.publisher
+        publisher = built.link_job.gateway
         for method in ("mark_seen", "post", "permalink"):
             setattr(publisher, method, timer.wrap("slack", getattr(publisher, method)))
         services[mode] = built

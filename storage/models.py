@@ -98,6 +98,8 @@ class Article(Base):
     reading: Mapped[str | None] = mapped_column(String(16))
     # "page description" | "lead" | "model": the card says which the summary is.
     summary_source: Mapped[str | None] = mapped_column(String(32))
+    # Why the embedded extractor answered instead of the language model (the card says it). 0009.
+    extractor_note: Mapped[str | None] = mapped_column(Text)
     # Check-worthy sentences found (shown or not): the card says "N of M candidates shown".
     candidates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # pending -> fetched -> extracted -> published | failed
@@ -385,6 +387,28 @@ class ClaimExplanation(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     published_url: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- language-model spend (migration 0009) ------------------------------------------------------------
+
+
+class LLMUsage(Base):
+    """What one extraction cost at the language model, append-only: per article, per week, per month.
+
+    One row per extraction that asked the model (a cached or embedded-only one adds none), so totals
+    over any period are sums, and OPENAI_MONTHLY_TOKEN_BUDGET is checked against this month's sum.
+    """
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (Index("ix_llm_usage_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    model: Mapped[str] = mapped_column(String(128))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -45,7 +45,8 @@ EDITOR = "U0EDITOR"
 PRIVATE = "C0PRIVATE"
 NEWSROOM = "Desk Weekly"
 NEWSROOM_URL = "https://desk.example"
-SPEAKER = "An Afghan official"
+# Named in the sentence before the first quote: the LLM path keeps only speakers the article names there.
+SPEAKER = "CNN"
 
 
 # -- Google's ClaimReview requirements, as a checker ----------------------------------------------
@@ -275,7 +276,7 @@ def test_claim_taken_sourced_rated_explained_published_and_exported(bot: Running
     assert review["reviewRating"]["alternateName"] == "False" and review["reviewRating"]["ratingValue"] == 1
     assert review["reviewBody"] == better and review["reviewRating"]["ratingExplanation"] == better
     assert review["author"] == {"@type": "Organization", "name": NEWSROOM, "url": NEWSROOM_URL}
-    assert review["itemReviewed"]["author"] == {"@type": "Person", "name": SPEAKER}
+    assert review["itemReviewed"]["author"] == {"@type": "Organization", "name": SPEAKER}  # an outlet
     assert review["itemReviewed"]["appearance"][0]["url"] == bot.article_url("/bagram-bounty")
     assert review["datePublished"] == datetime.now(UTC).date().isoformat()
     assert [c["url"] for c in review["citation"]] == [un, pentagon]

@@ -22,6 +22,29 @@ class ExtractedClaim:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What reading one article cost at the language model: tokens and requests, as the server reported them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+    # The answer came from the cache (URL and text unchanged): nothing was spent.
+    cached: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def plus(self, prompt_tokens: int, completion_tokens: int, requests: int = 1) -> Usage:
+        return Usage(self.prompt_tokens + prompt_tokens, self.completion_tokens + completion_tokens,
+                     self.requests + requests, self.cached)
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.total_tokens, "requests": self.requests, "cached": self.cached}
+
+
+@dataclass(frozen=True)
 class Extraction:
     """What the extractor read and decided.
 
@@ -40,6 +63,11 @@ class Extraction:
     summary_source: str | None = None
     # Only part of the article was read (it was cut at the size bound): the reply should say so.
     partial: bool = False
+    # Said on the card and in the log: why the embedded extractor answered instead of the language
+    # model, or what else the reader should know about how the claims were found.
+    note: str | None = None
+    # The language model's cost for this article (zero for the embedded extractor).
+    usage: Usage = field(default_factory=Usage)
     # A page with nothing to check ("shopping", "results", ...; None for an article) and the card's line
     # saying what it looks like ("This looks like a shopping page: nothing to check.").
     page_kind: str | None = None

@@ -99,7 +99,30 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
-    openai_timeout: float = Field(default=30.0, gt=0)
+    # Total seconds one request may take, answer fully read (not per read). Bounded so that two attempts
+    # and a Retry-After wait stay inside a job's lease (bot.claims.llm.TOTAL_BUDGET_SECONDS).
+    openai_timeout: float = Field(default=30.0, gt=0, le=90)
+    # Azure OpenAI: the api-version (also read from an OPENAI_BASE_URL that carries ?api-version=...).
+    openai_api_version: str | None = None
+    # auto: o-series and gpt-5 models are reasoning models (no temperature, max_completion_tokens).
+    openai_reasoning: Literal["auto", "yes", "no"] = "auto"
+    # How the answer's shape is asked for: json_schema (strict structured output), json_object (JSON
+    # mode), or plain (the schema in the prompt only). A 400 saying the mode is unsupported steps down.
+    openai_json_mode: Literal["json_schema", "json_object", "plain"] = "json_schema"
+    # The longest answer, in tokens (max_tokens, or max_completion_tokens for reasoning models).
+    openai_max_output_tokens: int = Field(default=4000, ge=256, le=100_000)
+    # The article text sent, in (estimated) tokens; a longer article is cut at a sentence and marked partial.
+    openai_article_tokens: int = Field(default=8000, ge=500, le=200_000)
+    # The server's context window, when known (Ollama: its num_ctx). 0: not checked.
+    openai_context_tokens: int = Field(default=0, ge=0, le=2_000_000)
+    # Also send Ollama's options.num_ctx = OPENAI_CONTEXT_TOKENS with each request.
+    openai_send_num_ctx: bool = False
+    # Tokens per calendar month (UTC) the LLM may use; past it the embedded extractor answers. 0: no limit.
+    openai_monthly_token_budget: int = Field(default=0, ge=0)
+    # `check` keeps LLM answers here per canonical URL, so checking the same article again costs nothing.
+    # Empty: no cache.
+    openai_cache_dir: str | None = ".llm-cache"
+    openai_cache_days: float = Field(default=7.0, gt=0, le=365)
 
     # Seen before: claim matching and published fact-checks
     match_threshold: float = Field(default=0.37, ge=0.0, le=1.0)
@@ -129,7 +152,7 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     @field_validator("factcheck_channel", "summary_channel", "openai_base_url", "newsroom_url",
-                     "embeddings_model",
+                     "embeddings_model", "openai_api_version", "openai_cache_dir",
                      mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

@@ -134,6 +134,16 @@ class StaleNudge:
     stamp: str
 
 
+@dataclasses.dataclass(frozen=True)
+class LLMBudgetSpent:
+    """Tell the desk, once per month, that OPENAI_MONTHLY_TOKEN_BUDGET is spent."""
+
+    month: str  # YYYY-MM (UTC)
+    channel: str
+    budget: int
+    spent: int
+
+
 # -- kinds (the names are stored in the database: never rename one) -----------------------------
 
 PROCESS_LINK = JobKind("process_link", LinkPostJob)
@@ -154,9 +164,10 @@ STALE_SWEEP = JobKind("stale_sweep", Tick)
 NUDGE_CLAIM = JobKind("nudge_claim", StaleNudge)
 SYNC_CHANNEL = JobKind("sync_channel", ChannelRef)
 ANSWER_CLICK = JobKind("answer_click", ClickAnswer)
+LLM_BUDGET_NOTICE = JobKind("llm_budget_notice", LLMBudgetSpent)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
     PROCESS_LINK, POST_NOTICE, MORE_CLAIMS, RETURNING_NOTE, PUBLISHED_LOOKUP, REFRESH_CLAIM, NOTIFY_INELIGIBLE,
     RECONCILE_SWEEP, RECONCILE_CLAIM, WEEKLY_SUMMARY, SUMMARY_TICK, FACTCHECK_REQUEST, PUBLISH_HOME,
-    SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM, SYNC_CHANNEL, ANSWER_CLICK,
+    SOURCE_TITLE, STALE_SWEEP, NUDGE_CLAIM, SYNC_CHANNEL, ANSWER_CLICK, LLM_BUDGET_NOTICE,
 )

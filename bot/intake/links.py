@@ -26,6 +26,8 @@ _TRACKING_PARAMS = frozenset(
     {
         "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "_hsenc", "_hsmi",
         "mkt_tok", "ocid", "cmpid", "ncid", "sr_share", "smid", "ito", "at_medium", "at_campaign",
+        # Where the reader came from (?ref=homepage, ?ref_src=twsrc): the same article either way.
+        "ref", "ref_src", "ref_url",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "at_", "__twitter")

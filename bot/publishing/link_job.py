@@ -22,13 +22,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.articles.fetch import FetchError, FetchPolicy, Resolver, fetch, system_resolver
-from bot.articles.reading import parse_article
+from bot.articles.reading import ParsedArticle, parse_article
 from bot.claims import ClaimExtractor, Extraction
 from bot.claims.embedded import describe_page
+from bot.claims.llm import OpenAIExtractor
 from bot.config.verdict_scale import VerdictScale
-from bot.infra.job_kinds import MORE_CLAIMS, PUBLISHED_LOOKUP, RETURNING_NOTE, ClaimRef, LinkPostJob, MoreClaims
+from bot.infra.job_kinds import (
+    LLM_BUDGET_NOTICE,
+    MORE_CLAIMS,
+    PUBLISHED_LOOKUP,
+    RETURNING_NOTE,
+    ClaimRef,
+    LinkPostJob,
+    LLMBudgetSpent,
+    MoreClaims,
+)
 from bot.infra.worker import MAX_ATTEMPTS, JobContext, RetryLater
 from bot.intake.links import MAX_URL_LENGTH
+from bot.publishing.llm_spend import budget_spent, record_usage
 from bot.publishing.rows import article_info, claim_view, stored_article
 from bot.publishing.seen_before import SeenBefore
 from bot.publishing.views import (
@@ -55,6 +66,8 @@ Role = Literal["owner", "duplicate", "wait", "done"]
 class LinkJobOptions:
     factcheck_channel: str | None
     max_claims: int
+    # OPENAI_MONTHLY_TOKEN_BUDGET: past it the embedded extractor answers (0: no limit).
+    monthly_token_budget: int = 0
 
 
 class LinkJob:
@@ -187,7 +200,7 @@ class LinkJob:
                 return
             parsed = stored_article(article)
             audience = self.options.factcheck_channel or link.channel_id
-        extraction = self.extractor.extract(parsed, self.options.max_claims)
+        extraction = self._extract(parsed, audience)
         found: list[tuple[int, float] | None] = []
         if self.seen is not None:
             texts = [claim.text for claim in [*extraction.claims, *extraction.more]]
@@ -196,11 +209,29 @@ class LinkJob:
         if self.seen is not None:
             self.seen.embed_claims(article.id)
 
+    def _extract(self, parsed: ParsedArticle, audience: str) -> Extraction:
+        """The extractor's answer; past the month's LLM budget the embedded one's, and the desk told once."""
+        budget = self.options.monthly_token_budget
+        if budget and isinstance(self.extractor, OpenAIExtractor):
+            with self.db.session() as session:
+                spent = budget_spent(session, budget, utcnow())
+                if spent is not None:
+                    month, tokens = spent
+                    LLM_BUDGET_NOTICE.enqueue(session, LLMBudgetSpent(month, audience, budget, tokens),
+                                              f"llm-budget:{month}")
+            if spent is not None:
+                reason = (f"this month's language-model budget is spent: {spent[1]:,} of {budget:,} tokens, "
+                          "OPENAI_MONTHLY_TOKEN_BUDGET")
+                return self.extractor.embedded(parsed, self.options.max_claims, reason)
+        return self.extractor.extract(parsed, self.options.max_claims)
+
     def _store_extraction(self, article_id: int, extraction: Extraction,
                           found: list[tuple[int, float] | None] | None = None) -> None:
         with self.db.session() as session:
             article = session.get(Article, article_id, with_for_update=True)
             assert article is not None
+            # Spent whether or not this run's answer is the one kept.
+            record_usage(session, article_id, self.extractor.name, extraction.usage)
             if article.status != "fetched":
                 return
             stored = {claim.position for claim in article.claims}
@@ -221,6 +252,7 @@ class LinkJob:
             article.candidates = max(extraction.candidates, len(shown) + len(kept_back))
             article.partial = article.partial or extraction.partial
             article.extractor = fit_column(Article.extractor, extraction.extractor)
+            article.extractor_note = extraction.note
             article.status = "extracted"
 
     def _publish(self, link_id: int, resume: bool) -> None:
@@ -275,10 +307,12 @@ class LinkJob:
             # A page with nothing to check (a shop, a results table, tips...): the card says what it looks like.
             note = describe_page(stored_article(article)).note if article.text else None
             return no_claims_notice(link_id, info, article.summary or "", partial=article.partial, note=note,
-                                    kept_back=sum(1 for c in article.claims if not c.shown))
+                                    kept_back=sum(1 for c in article.claims if not c.shown),
+                                    extractor_note=article.extractor_note)
         kept_back = sum(1 for c in article.claims if not c.shown)
         facts = CardFacts(summary_source=article.summary_source, candidates=article.candidates,
-                          kept_back=kept_back, partial=article.partial, extractor=article.extractor or "embedded")
+                          kept_back=kept_back, partial=article.partial, extractor=article.extractor or "embedded",
+                          note=article.extractor_note)
         return article_card(link_id, info, article.summary or "", views, facts)
 
     def request_more(self, link_post_id: int, user: str) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.infra.job_kinds import TooManyLinks
+from bot.infra.job_kinds import LLMBudgetSpent, TooManyLinks
 from bot.infra.worker import JobContext
-from bot.publishing.views import too_many_links_notice
+from bot.publishing.views import llm_budget_notice, too_many_links_notice
 from bot.slack.gateway import SlackGateway
 
 
@@ -18,3 +18,9 @@ class Notices:
         message = too_many_links_notice(notice.channel, notice.thread_ts, notice.checked, notice.dropped,
                                         notice.too_long)
         self.gateway.post(notice.channel, message, thread_ts=notice.thread_ts, resume=context.attempts > 1)
+
+    def llm_budget_spent(self, context: JobContext[LLMBudgetSpent]) -> None:
+        """Tell the desk the month's LLM token budget is spent (queued once per month, posted once)."""
+        spent = context.payload
+        self.gateway.post(spent.channel, llm_budget_notice(spent.month, spent.budget, spent.spent),
+                          resume=context.attempts > 1)

@@ -30,6 +30,7 @@ from bot.slack.messages import (
     Message,
     card_metadata,
     claim_metadata,
+    llm_budget_metadata,
     more_claims_metadata,
     notice_metadata,
     published_metadata,
@@ -57,6 +58,8 @@ class CardFacts:
     kept_back: int = 0  # candidates not posted yet ("Show more")
     partial: bool = False  # only the first part of a very long article was read
     extractor: str = "embedded"
+    # Why the embedded extractor answered instead of the language model, when it did.
+    note: str | None = None
 
 
 MORE_CLAIMS_ACTION = "more_claims"
@@ -243,6 +246,8 @@ def article_card(
         blocks.append(ActionsBlock(block_id=f"more-{link_post_id}", elements=[button]))
     footer = f"Claims found by the {escape(facts.extractor)} extractor. React on each claim to record a verdict."
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
+    if facts.note:
+        blocks.append(_note_block(facts.note))
     plain_claims = "\n".join(f"{c.number}. {clip(c.text, 180)}" for c in claims)
     counted = f" ({shown})" if shown else ""
     text = f"{_article_label(article)}\n{summary}\nClaims to check{counted}:\n{plain_claims}"
@@ -259,12 +264,28 @@ def more_claims_note(link_post_id: int, user: str, claims: Sequence[ClaimView]) 
         metadata=more_claims_metadata(link_post_id))
 
 
+def _note_block(note: str) -> ContextBlock:
+    """How the claims were found, when the reader should know (the LLM's answer was not used, and why)."""
+    return ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(f":information_source: {escape(clip(note, 600))}",
+                                                                     SECTION_LIMIT))])
+
+
+def llm_budget_notice(month: str, budget: int, spent: int) -> Message:
+    """Posted once a month when OPENAI_MONTHLY_TOKEN_BUDGET is spent."""
+    text = (f":moneybag: This month's language-model budget is spent ({spent:,} of {budget:,} tokens, "
+            f"{month}): until the month ends, claims are found by the embedded extractor, and each card says so. "
+            "Raise OPENAI_MONTHLY_TOKEN_BUDGET to use the language model again.")
+    return Message(text=text, blocks=as_dicts(SectionBlock(text=MarkdownTextObject(text=text))),
+                   metadata=llm_budget_metadata(month))
+
+
 def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, partial: bool = False,
-                     note: str | None = None, kept_back: int = 0) -> Message:
+                     note: str | None = None, kept_back: int = 0, extractor_note: str | None = None) -> Message:
     """The reply when no claim is shown.
 
     `note` says what a page with nothing to check looks like; `kept_back` candidates (sentences the
-    ranker did not put on the card) can still be posted with the Show more button.
+    ranker did not put on the card) can still be posted with the Show more button; `extractor_note` says
+    why the embedded extractor answered instead of the language model.
     """
     label = link(article.url, _article_label(article))
     if note:
@@ -286,6 +307,8 @@ def no_claims_notice(link_post_id: int, article: ArticleInfo, summary: str, *, p
         button = ButtonElement(text=PlainTextObject(text=f"Show {kept_back} more"), action_id=MORE_CLAIMS_ACTION,
                                value=str(link_post_id))
         blocks.append(ActionsBlock(block_id=f"more-{link_post_id}", elements=[button]))
+    if extractor_note:
+        blocks.append(_note_block(extractor_note))
     metadata = card_metadata(link_post_id)
     plain = escape(f"{note} {_article_label(article)}" if note
                    else f"No check-worthy claims found in {_article_label(article)}.")

@@ -246,7 +246,8 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     seen = SeenBefore(db, gateway, build_matcher(settings), directory, published=build_published_lookup(settings))
     link_job = LinkJob(
         db, gateway, extractor, FetchPolicy.from_settings(settings), scale,
-        LinkJobOptions(factcheck_channel=settings.factcheck_channel, max_claims=settings.max_claims_per_article),
+        LinkJobOptions(factcheck_channel=settings.factcheck_channel, max_claims=settings.max_claims_per_article,
+                       monthly_token_budget=settings.openai_monthly_token_budget),
         resolver=resolver, seen=seen,
     )
     eligibility = Eligibility(settings.factcheckers, group_members=gateway.usergroup_members)
@@ -283,6 +284,7 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.SOURCE_TITLE, source_titles.source_title)
     worker.register(kinds.STALE_SWEEP, stale.stale_sweep)
     worker.register(kinds.NUDGE_CLAIM, stale.nudge_claim)
+    worker.register(kinds.LLM_BUDGET_NOTICE, notices.llm_budget_spent)
     worker.register(kinds.SYNC_CHANNEL, directory.sync_job)
     worker.register(kinds.ANSWER_CLICK, access.ClickAnswers(gateway, settings.slack_api_url).answer_click)
     require_every_kind_bound(worker.registered())

@@ -23,6 +23,7 @@ MORE_EVENT = "factcheck_more"
 RETURNED_EVENT = "factcheck_returned"
 PUBLISHED_EVENT = "factcheck_published"
 NUDGE_EVENT = "factcheck_nudge"
+LLM_BUDGET_EVENT = "factcheck_llm_budget"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ def request_metadata(trigger: str) -> dict[str, Any]:
 
 def notice_metadata(channel: str, message_ts: str) -> dict[str, Any]:
     return _metadata(NOTICE_EVENT, channel=channel, ts=message_ts)
+
+
+def llm_budget_metadata(month: str) -> dict[str, Any]:
+    """The once-a-month note that the language model's token budget is spent."""
+    return _metadata(LLM_BUDGET_EVENT, month=month)
 
 
 def more_claims_metadata(link_post_id: int) -> dict[str, Any]:

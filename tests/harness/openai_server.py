@@ -4,6 +4,13 @@ and disconnects.
 Why: the `openai` package has its own retries (429/5xx with Retry-After), timeouts and response
 parsing; pointing the real client at this server (`base_url`) tests the bot's extractor through all of
 it. Answers come from a FIFO script (`queue_*`); when the script is empty, `responder(request)` decides.
+Answers can be shaped the ways real servers (and proxies) misbehave: `Scripted.encoding` (a latin-1
+body), `stream` (server-sent events nobody asked for), `parts` (`content` as a list of parts), `drip`
+(the body a byte at a time), `refusal`, `finish_reason="length"`. Usage counts prompt tokens as a
+tokenizer would roughly (words and punctuation marks), capped at `context_window` when set, as Ollama's
+`num_ctx` silently does. Azure's deployment URLs (`/openai/deployments/NAME/chat/completions
+?api-version=V`, key in `api-key`) are served too, and `rejects_json_schema` answers 400 to a
+`json_schema` response format, as servers without structured output do.
 `/v1/embeddings` answers with deterministic vectors: a hashed bag of (crudely stemmed, stop-word-free)
 words, L2-normalised, so that texts sharing words, such as a claim and its paraphrase, come out close
 and unrelated texts near orthogonal. Scripted errors and delays apply to it too.
@@ -52,6 +59,12 @@ class Scripted:
     raw: bytes | None = None
     raw_content_type: str = "application/json"
     disconnect: bool = False
+    # Shapes of a 200 answer.
+    encoding: str = "utf-8"
+    stream: bool = False
+    parts: bool = False
+    drip: float = 0.0
+    refusal: str | None = None
 
 
 def _error_body(status: int) -> dict[str, Any]:
@@ -92,7 +105,15 @@ class _OpenAIHandler(QuietHandler):
     def do_POST(self) -> None:
         owner: OpenAIStandIn = self.owner
         raw = self.body()
-        path = self.path.rstrip("/")
+        path, _, query = self.path.partition("?")
+        path = path.rstrip("/")
+        azure = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
+        if azure:
+            if "api-version=" not in query:
+                self._json(404, {"error": {"message": "Resource not found (no api-version)", "type": "",
+                                           "param": None, "code": "404"}})
+                return
+            path = "/v1/chat/completions"
         if path not in ("/v1/chat/completions", "/v1/embeddings"):
             self._json(
                 404,
@@ -121,8 +142,12 @@ class _OpenAIHandler(QuietHandler):
                 },
             )
             return
+        if azure:
+            request = {**request, "_deployment": azure.group(1), "_query": query}
         owner._record(request, self.recorded_headers())
-        if owner.api_key is not None and self.headers.get("Authorization") != f"Bearer {owner.api_key}":
+        bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+        key = self.headers.get("api-key") if azure else bearer
+        if owner.api_key is not None and key != owner.api_key:
             self._json(401, _error_body(401))
             return
         step = owner._next()
@@ -168,18 +193,30 @@ class _OpenAIHandler(QuietHandler):
             headers = {"Retry-After": f"{step.retry_after:g}"} if step.retry_after is not None else {}
             self._json(step.status, step.body or _error_body(step.status), headers)
             return
+        response_format = request.get("response_format") or {}
+        if owner.rejects_json_schema and response_format.get("type") == "json_schema":
+            self._json(400, {"error": {"message": "response_format json_schema is not supported by this model",
+                                       "type": "invalid_request_error", "param": "response_format", "code": None}})
+            return
         content = step.content if step.content is not None else owner.responder(request)
         model = request.get("model", "test-model")
         created = int(time.time())
         completion_id = f"chatcmpl-{next(_ids):06d}"
-        usage = {
-            "prompt_tokens": 10,
-            "completion_tokens": max(1, len(content) // 4),
-            "total_tokens": 10 + max(1, len(content) // 4),
-        }
-        if request.get("stream"):
+        prompt_tokens = count_tokens(" ".join(str(m.get("content", "")) for m in request.get("messages", [])))
+        if owner.context_window:
+            prompt_tokens = min(prompt_tokens, owner.context_window)
+        completion_tokens = max(1, count_tokens(content))
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                 "total_tokens": prompt_tokens + completion_tokens}
+        if request.get("stream") or step.stream:
             self._stream(completion_id, created, model, content, step.finish_reason, usage)
             return
+        message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": step.refusal}
+        if step.parts:
+            half = len(content) // 2
+            message["content"] = [{"type": "text", "text": content[:half]}, {"type": "text", "text": content[half:]}]
+        if step.refusal:
+            message["content"] = None
         completion = {
             "id": completion_id,
             "object": "chat.completion",
@@ -189,14 +226,35 @@ class _OpenAIHandler(QuietHandler):
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "message": message,
                     "finish_reason": step.finish_reason,
                     "logprobs": None,
                 }
             ],
             "usage": usage,
         }
-        self._json(200, completion)
+        text = json.dumps(completion, ensure_ascii=False)
+        if step.encoding == "latin-1-unlabelled":
+            body, content_type = text.encode("latin-1", "replace"), "application/json"
+        elif step.encoding != "utf-8":
+            body, content_type = text.encode(step.encoding, "replace"), f"application/json; charset={step.encoding}"
+        else:
+            body, content_type = text.encode(), "application/json"
+        if step.drip:
+            self._drip(body, content_type, step.drip)
+            return
+        self.reply(200, body, content_type, {"x-request-id": f"req_{next(_ids):06d}"})
+
+    def _drip(self, body: bytes, content_type: str, pause: float) -> None:
+        """The answer one byte at a time, `pause` seconds apart: each read is quick, the whole is slow."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for index in range(len(body)):
+            self.wfile.write(body[index:index + 1])
+            self.wfile.flush()
+            time.sleep(pause)
 
     def _stream(
         self,
@@ -222,6 +280,12 @@ class _OpenAIHandler(QuietHandler):
 
 _EMBED_STOP = frozenset("a an the of in on to and or is are was were be been has have had that this for with by "
                         "as at it its from not no".split())
+
+
+def count_tokens(text: str) -> int:
+    """The stand-in's token count: words and punctuation marks, roughly what a BPE tokenizer gives for
+    English prose (a real model's tokenizer counts differently; the README says which numbers are these)."""
+    return len(re.findall(r"\w+|[^\w\s]", text))
 
 
 def hashed_embedding(text: str, dimensions: int = 256) -> list[float]:
@@ -252,6 +316,10 @@ class OpenAIStandIn(LocalServer):
         self.api_key = api_key
         self.models = ["test-model"]
         self.embedding_dimensions = 256
+        # Like Ollama's num_ctx: prompt tokens past this are silently dropped (and not counted). 0: none.
+        self.context_window = 0
+        # Like servers without structured output: a json_schema response format gets a 400.
+        self.rejects_json_schema = False
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._queue: list[Scripted] = []
@@ -292,6 +360,13 @@ class OpenAIStandIn(LocalServer):
     def queue_text(self, text: str, finish_reason: str = "stop") -> None:
         """Next answer: this message content (e.g. malformed JSON, or `finish_reason="length"`)."""
         self._push(Scripted(content=text, finish_reason=finish_reason))
+
+    def queue_answer(self, obj: Any, **shape: Any) -> None:
+        """Next answer: `obj` (JSON-encoded unless a str) shaped as asked: encoding="latin-1" (labelled in
+        Content-Type) or "latin-1-unlabelled", stream=True, parts=True, drip=seconds per byte,
+        refusal="...", finish_reason="length"."""
+        content = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
+        self._push(Scripted(content=content, **shape))
 
     def queue_error(
         self, status: int, body: dict[str, Any] | None = None, retry_after: float | None = None

@@ -1,7 +1,7 @@
 """channels: recorded channel privacy and membership (the private-channel rule reads these)
 
 Revision ID: 0010_channels
-Revises: 0008
+Revises: 0009_llm_usage
 Create Date: 2026-12-01 15:40:00
 
 New tables only; `claims` is untouched, so 0006's triggers stay in place on SQLite.
@@ -15,7 +15,7 @@ from alembic import op
 import storage.models
 
 revision = '0010_channels'
-down_revision = '0008'
+down_revision = '0009_llm_usage'
 branch_labels = None
 depends_on = None
 
