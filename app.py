@@ -1,6 +1,8 @@
 """Fact-check desk: a Slack bot that turns pasted article links into claim verification threads.
 
-    python app.py                 serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT)
+    python app.py                 serve Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP on $PORT),
+                                  with WORKER_PROCESSES job-worker processes
+    python app.py worker          run the jobs and schedules only (no HTTP, no Socket Mode)
     python app.py check SOURCE    read a URL or HTML file and print the summary and claims (no Slack)
     python app.py migrate         bring the database schema up to date
     python app.py manifest [--http https://HOST]   print the Slack app manifest (Socket Mode, or HTTP)
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -27,6 +30,7 @@ from bot.infra.logs import configure_logging
 
 if TYPE_CHECKING:
     from bot.claims import ExtractedClaim
+    from bot.runtime.worker_processes import WorkerProcesses
 
 log = logging.getLogger("factcheck")
 
@@ -288,6 +292,20 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_processes(settings: Settings) -> WorkerProcesses | None:
+    """The job-worker children of the web process (none with WORKER_PROCESSES=0)."""
+    if settings.worker_processes == 0:
+        log.info("WORKER_PROCESSES=0: this process only acknowledges Slack and records the work; "
+                 "`python app.py worker` processes run it")
+        return None
+    from pathlib import Path
+
+    from bot.runtime.worker_processes import WorkerProcesses
+
+    app_path = Path(__file__).resolve()
+    return WorkerProcesses(settings.worker_processes, [sys.executable, str(app_path), "worker"], cwd=app_path.parent)
+
+
 def _port_free(port: int) -> None:
     """ConfigError (one line) when $PORT is taken, checked before the database is touched."""
     import socket
@@ -323,7 +341,13 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     check_slack(settings, socket_mode=socket_mode)
     services = build_services(settings)
     app = create_app(services)
-    services.start()
+    workers = None
+    if services.signal is None:  # an in-memory database: no other process can see its jobs
+        log.warning("DATABASE_URL is an in-memory database: the job workers run in this process")
+        services.start()
+    else:
+        services.start_web()
+        workers = _worker_processes(settings)
 
     import threading
 
@@ -339,6 +363,8 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     from handlers.http import health_app, wsgi_app
 
     try:
+        if workers is not None:
+            workers.start()
         if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -360,6 +386,42 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     except (_Shutdown, KeyboardInterrupt) as reason:
         log.info("shutting down (%s): finishing jobs in flight", reason or "interrupt")
     finally:
+        if workers is not None:
+            workers.signal_stop()
+        services.stop(timeout=25)
+        if workers is not None:
+            workers.stop(timeout=25)
+    return 0
+
+
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    """Run the durable job workers and the schedules, without serving Slack (a Procfile `worker`)."""
+    import threading
+
+    from bot.runtime.composition import build_services
+    from bot.runtime.startup import check_slack
+    from bot.runtime.worker_processes import exit_with_parent, lower_priority
+
+    stopping = threading.Event()
+    reason: list[str] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        reason.append(signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    exit_with_parent(lambda: os.kill(os.getpid(), signal.SIGTERM))
+    lower_priority(settings.worker_nice)
+    check_slack(settings, socket_mode=False)  # a refused token: one line, before the database is touched
+    services = build_services(settings)
+    try:
+        services.start()
+        log.info("job worker running (%d threads, pid %d)", settings.worker_threads, os.getpid())
+        while not stopping.wait(1.0):
+            pass
+        log.info("job worker shutting down (%s): finishing jobs in flight", reason[0] if reason else "stop")
+    finally:
         services.stop(timeout=25)
     return 0
 
@@ -378,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve Slack (the default)")
+    commands.add_parser("worker", help="run the job workers and schedules only (no HTTP)")
     check = commands.add_parser("check", help="read a URL or an HTML file and print its summary and claims")
     check.add_argument("source", help="an http(s) URL or the path of a saved HTML page")
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -411,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         quiet = args.command not in (None, "serve") and "log_level" not in settings.model_fields_set
         configure_logging("WARNING" if quiet else settings.log_level, _secrets(settings))
         handler = {"check": cmd_check, "migrate": cmd_migrate, "weekly-summary": cmd_weekly_summary,
-                   "export": cmd_export, "llm-usage": cmd_llm_usage}.get(args.command or "serve", cmd_serve)
+                   "export": cmd_export, "llm-usage": cmd_llm_usage,
+                   "worker": cmd_worker}.get(args.command or "serve", cmd_serve)
         return handler(settings, args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,18 +1,25 @@
-"""Ack latency under load: the bot (`python app.py`, HTTP mode) against a bare Bolt app, side by side.
+"""Ack latency and throughput: the bot (`python app.py`, HTTP mode) against a bare Bolt app, side by side.
 
-    python bench/ack_latency.py                       # SQLite in a temp dir, about 5 minutes
+    python bench/ack_latency.py                       # closed loop, SQLite in a temp dir
     python bench/ack_latency.py --database-url postgresql://postgres@127.0.0.1:5432/test
-    python bench/ack_latency.py --rates 50,100,200,400,800,1600 --rounds 5 --duration 10   # bigger
+    python bench/ack_latency.py --variants threads    # adds the single-process bot (workers as threads)
+    python bench/ack_latency.py --mode open --rates 50,100,200,400,800,1600 --rounds 5 --duration 10
 
-A load generator in a separate process sends signed Events API requests on an open-loop schedule
-(request i is due at i/rate seconds, whatever happened to earlier ones; latency is measured from the
-due time, so a server that falls behind is charged for the queue). The mix: plain messages without
-links (most), reaction_added / reaction_removed votes on real claim messages, messages with article
-links (a fixed number per round: their pages answer after --article-delay seconds, 5 s by default),
-and /claims slash commands if the bot answers them. For each rate, rounds alternate between the bot
-and the bare Bolt app (same waitress server, same signing secret, listeners that only ack). After each
-bot round the bot's job queue is drained and every link and vote is counted in the database and in
-the Slack stand-in: nothing lost, nothing handled twice.
+Closed loop (the default): --clients clients each send their next signed request as soon as the last is
+answered, --requests per round; the mix is chatter with --link-share link messages (pages answered at
+once, so the bot's worker processes read, score and post while the load runs) and --vote-share votes.
+Throughput is compared with the bare Bolt app's in the same round (same waitress server, same signing
+secret, listeners that only ack); rounds rotate which target goes first.
+
+Open loop (--mode open): a load generator sends requests on a schedule (request i is due at i/rate
+seconds, whatever happened to earlier ones; latency is measured from the due time, so a server that
+falls behind is charged for the queue), rates rising. The mix: plain messages, reaction_added /
+reaction_removed votes on real claim messages, a fixed number of link messages per round whose pages
+answer after --article-delay seconds, and /claims slash commands.
+
+Both run the generator in its own process. After each bot round the bot's job queue is drained and
+every link and vote is counted in the database and in the Slack stand-in: nothing lost, nothing handled
+twice.
 """
 
 from __future__ import annotations
@@ -124,13 +131,64 @@ async def _load(port: int, bodies: list[tuple[bytes, str]], rate: float, timeout
     return results
 
 
+async def _closed_load(port: int, bodies: list[tuple[bytes, str]], clients: int,
+                       timeout: float) -> tuple[list[tuple[int, float, float]], float]:
+    """Closed loop: `clients` connections, each sending its next request as soon as the last is answered,
+    until every body is sent. Per request (status, latency, 0); and the seconds the whole batch took."""
+    loop = asyncio.get_running_loop()
+    stamp = str(int(time.time()))
+    raws = [_raw_request(port, body, kind, stamp) for body, kind in bodies]
+    results: list[tuple[int, float, float]] = [(0, float("nan"), 0.0)] * len(raws)
+    next_index = 0
+
+    async def client() -> None:
+        nonlocal next_index
+        conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        while next_index < len(raws):
+            index = next_index
+            next_index += 1
+            started = loop.time()
+            try:
+                if conn is None:
+                    conn = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = conn
+                writer.write(raws[index])
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+                status = int(head.split(b" ", 2)[1])
+                length = 0
+                for line in head.lower().split(b"\r\n"):
+                    if line.startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                if b"connection: close" in head.lower():
+                    writer.close()
+                    conn = None
+                results[index] = (status, loop.time() - started, 0.0)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+                results[index] = (-1, float("nan"), 0.0)
+                if conn is not None:
+                    conn[1].close()
+                conn = None
+        if conn is not None:
+            conn[1].close()
+
+    began = loop.time()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return results, loop.time() - began
+
+
 def generator_main(connection: Any) -> None:
-    """Child process loop: receive (port, bodies, rate, timeout, max_connections), send back results."""
+    """Child process loop: receive ("open", port, bodies, rate, timeout, max_connections) or ("closed", port,
+    bodies, clients, timeout), send back the results."""
     while True:
         job = connection.recv()
         if job is None:
             return
-        connection.send(asyncio.run(_load(*job)))
+        if job[0] == "closed":
+            connection.send(asyncio.run(_closed_load(*job[1:])))
+        else:
+            connection.send(asyncio.run(_load(*job[1:])))
 
 
 # -- building the traffic -------------------------------------------------------------------------------------
@@ -175,6 +233,59 @@ class TrafficMaker:
                                 "is_enterprise_install": False}],
             "is_ext_shared_channel": False, "event_context": f"4-{self.counter}",
         }).encode()
+
+    def make_mix(self, total: int, link_share: float, vote_share: float, ledger: Ledger | None) -> Traffic:
+        """`total` requests for the closed loop: a share of link messages (pages answer at once, so the
+        workers read, score and post while the load runs), a share of votes, the rest chatter."""
+        channel = self.channel
+        bodies: list[tuple[bytes, str]] = []
+        kinds: list[str] = []
+        link_ts: list[str] = []
+        removable = list(ledger.added) if ledger else []
+        if ledger:
+            ledger.added = []
+        links_due = votes_due = 0.0
+        for _ in range(total):
+            self.counter += 1
+            links_due += link_share
+            votes_due += vote_share
+            if links_due >= 1:
+                links_due -= 1
+                url = f"{self.article_base}/fast/{self.prefix}{self.counter}"
+                text = f"New piece from our correspondent: <{url}>"
+                ts = self.slack.post_human_message(channel, text, user=REPORTER) if ledger else f"{time.time():.6f}"
+                link_ts.append(ts)
+                if ledger:
+                    ledger.link_ts.append(ts)
+                event = self.sender.message_event(channel=channel, user=REPORTER, text=text, ts=ts)
+                kinds.append("link")
+            elif votes_due >= 1 and self.claim_ts:
+                votes_due -= 1
+                if self.counter % 3 == 0 and removable:
+                    claim, user, emoji = removable.pop()
+                    kind = "reaction_removed"
+                    if ledger:
+                        self.slack.remove_reaction(channel, claim, emoji, user)
+                else:
+                    claim = self.claim_ts[self.counter % len(self.claim_ts)]
+                    user, emoji = f"UV{self.counter:08d}", VOTE_EMOJI[self.counter % len(VOTE_EMOJI)]
+                    kind = "reaction_added"
+                    if ledger:
+                        self.slack.add_reaction(channel, claim, emoji, user)
+                        ledger.added.append((claim, user, emoji))
+                if ledger:
+                    ledger.reactions += 1
+                event = self.sender.reaction_event(kind, user, emoji, channel, claim)
+                kinds.append("reaction")
+            else:
+                text = f"Message {self.counter}: has anyone called the ministry back about the figures yet?"
+                event = self.sender.message_event(channel=channel, user=f"U{self.counter % 40:07d}", text=text,
+                                                  ts=f"{time.time():.6f}")
+                kinds.append("message")
+            bodies.append((self._envelope(event), "application/json"))
+        if ledger:
+            ledger.added.extend(removable)
+        return Traffic(bodies, kinds, link_ts)
 
     def make(self, rate: float, duration: float, links: int, ledger: Ledger | None) -> Traffic:
         """rate*duration requests: `links` link messages spread evenly, 20% reactions, 2% /claims, rest chatter.
@@ -257,6 +368,8 @@ class SlowRoutes(dict):
 
         if path.startswith("/slow/"):
             return Route(body=self.page, delay=self.delay)
+        if path.startswith("/fast/") and path not in self:
+            return Route(body=self.page)
         return super().get(path, default)
 
 
@@ -406,7 +519,7 @@ def check_after_round(target: Target, slack: Any, label: str, args: argparse.Nam
     recorded = target.state.recorded_links(acked)
     if recorded != len(acked):
         target.problems.append(f"{label}: {recorded} link posts recorded for {len(acked)} acknowledged link messages")
-    drained = wait_for_drain(target, slack, timeout=60 + 2 * args.article_delay)
+    drained = wait_for_drain(target, slack, timeout=60 + 2 * args.article_delay + 2 * len(acked))
     if drained != drained:
         target.problems.append(f"{label}: job queue not drained in time")
     return drained
@@ -449,6 +562,17 @@ def main() -> int:
                         help="extra targets: the bot with proposed changes (bench/bot_variant.py), e.g. "
                              "'lock,lock+coalesce'")
     parser.add_argument("--keep-going", action="store_true", help="do not stop the ramp after saturation")
+    parser.add_argument("--mode", choices=("closed", "open"), default="closed",
+                        help="closed (default): --clients clients send --requests requests as fast as answered, "
+                             "throughput compared; open: the --rates ramp, latency at an offered rate")
+    parser.add_argument("--clients", type=int, default=16, help="closed loop: concurrent clients (default 16)")
+    parser.add_argument("--requests", type=int, default=3000, help="closed loop: requests per round (default 3000)")
+    parser.add_argument("--link-share", type=float, default=0.05,
+                        help="closed loop: share of link messages, pages answered at once (default 0.05)")
+    parser.add_argument("--vote-share", type=float, default=0.0,
+                        help="closed loop: share of reaction votes on claim messages (default 0)")
+    parser.add_argument("--worker-processes", default=None,
+                        help="the bot's WORKER_PROCESSES (default: the bot's own default)")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
 
@@ -456,7 +580,16 @@ def main() -> int:
     from tests.harness.slack_api import SlackStandIn
 
     print(machine())
-    print(f"rates {args.rates} ev/s, {args.duration:g} s rounds, {args.rounds} rounds per rate and target, "
+    with contextlib.suppress(OSError):
+        print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    if args.mode == "closed":
+        print(f"closed loop: {args.clients} clients, {args.requests} requests per round, {args.rounds} rounds per "
+              f"target; {args.link_share:.0%} link messages (pages answer at once), {args.vote_share:.0%} votes, "
+              f"the rest chatter; WORKER_PROCESSES={args.worker_processes or 'default'}, "
+              f"WORKER_THREADS={args.worker_threads}, HTTP_THREADS={args.http_threads}, "
+              f"database {'PostgreSQL' if args.database_url else 'SQLite'}")
+    else:
+        print(f"rates {args.rates} ev/s, {args.duration:g} s rounds, {args.rounds} rounds per rate and target, "
           f"{args.links_per_round} link messages per bot round (pages answer after {args.article_delay:g} s), "
           f"WORKER_THREADS={args.worker_threads}, HTTP_THREADS={args.http_threads}, "
           f"database {'PostgreSQL' if args.database_url else 'SQLite'}")
@@ -481,6 +614,8 @@ def main() -> int:
             env = bench_env(slack_api_url=slack.api_url, database_url=db_url, port=free_port(),
                             article_hostport=f"127.0.0.1:{articles.port}", WORKER_THREADS=str(args.worker_threads),
                             HTTP_THREADS=str(args.http_threads), BOT_VARIANT=variant)
+            if args.worker_processes is not None:
+                env["WORKER_PROCESSES"] = str(args.worker_processes)
             process = Process([sys.executable, str(script)], env, int(env["PORT"]), Path(tmp) / f"{name}.log")
             targets.append(Target(name, stack.enter_context(process), channel, BotState(db_url), Ledger()))
         bare_port = free_port()
@@ -500,6 +635,11 @@ def main() -> int:
         print(f"warm-up: {len(targets[0].maker.claim_ts)} claim messages per bot to vote on; /claims "  # type: ignore[union-attr]
               + ("answered by the bot: included (2% of requests)" if with_commands else
                  "not handled by the bot (404, issue 4 not merged): left out of the mix"))
+        if args.mode == "closed":
+            run_closed(args, targets, slack, parent_end, problems)
+            parent_end.send(None)
+            generator.join(timeout=10)
+            return 1 if problems else 0
         table: list[dict[str, Any]] = []
         for rate in rates:
             rows: dict[str, list[RoundResult]] = {t.name: [] for t in targets}
@@ -510,7 +650,8 @@ def main() -> int:
                     is_bot = target.state is not None
                     traffic = target.maker.make(rate, args.duration, args.links_per_round if is_bot else 0,
                                                 target.ledger)
-                    parent_end.send((target.process.port, traffic.bodies, rate, args.timeout, args.max_connections))
+                    parent_end.send(("open", target.process.port, traffic.bodies, rate, args.timeout,
+                                     args.max_connections))
                     raw = parent_end.recv()
                     result = summarise(raw, traffic.kinds, rate)
                     rows[target.name].append(result)
@@ -539,6 +680,90 @@ def main() -> int:
     parent_end.send(None)
     generator.join(timeout=10)
     return 1 if problems else 0
+
+
+def run_closed(args: argparse.Namespace, targets: list[Target], slack: Any, generator: Any,
+               problems: list[str]) -> None:
+    """Rounds of --requests requests from --clients closed-loop clients, rotating which target goes first.
+
+    During a bot round its workers read and post the links of that round (busy the whole round: links
+    arrive faster than one worker process turns them into cards); after it the queue is drained and
+    checked before the next target's round, so the bare app never runs beside the bot's workers.
+    """
+    rows: dict[str, list[RoundResult]] = {t.name: [] for t in targets}
+    ratios: dict[str, list[float]] = {t.name: [] for t in targets if t.name != "bare"}
+    busy: dict[str, list[str]] = {t.name: [] for t in targets if t.state is not None}
+    for round_no in range(args.rounds):
+        shift = round_no % len(targets)
+        this_round: dict[str, RoundResult] = {}
+        for target in targets[shift:] + targets[:shift]:
+            assert target.maker is not None
+            is_bot = target.state is not None
+            traffic = target.maker.make_mix(args.requests, args.link_share, args.vote_share, target.ledger)
+            cards_before = len(slack.calls_to("chat.postMessage"))
+            mags_before = len(slack.calls_to("reactions.add"))
+            generator.send(("closed", target.process.port, traffic.bodies, args.clients, args.timeout))
+            raw, elapsed = generator.recv()
+            result = summarise(raw, traffic.kinds, 1.0)
+            result.sustained = result.ok / max(elapsed, 1e-9)
+            rows[target.name].append(result)
+            this_round[target.name] = result
+            note = ""
+            if is_bot:
+                links_in_round = traffic.kinds.count("link")
+                round_links = set(traffic.link_ts)
+                carded = sum(1 for c in slack.calls_to("chat.postMessage")[cards_before:]
+                             if c.params.get("thread_ts") in round_links)
+                started = sum(1 for c in slack.calls_to("reactions.add")[mags_before:]
+                              if c.params.get("timestamp") in round_links)
+                statuses = [st for (st, _, _), kind in zip(raw, traffic.kinds, strict=True) if kind == "link"]
+                acked = [ts for ts, st in zip(traffic.link_ts, statuses, strict=True) if 200 <= st < 300]
+                target.unacked += result.sent - result.ok
+                drained = check_after_round(target, slack, f"round {round_no + 1}", args, acked)
+                busy[target.name].append(f"{started} :mag: and {carded} cards of {links_in_round} links during the "
+                                         f"{elapsed:.1f} s round, the rest drained in {drained:.1f} s")
+                note = f"  ({busy[target.name][-1]})"
+            print(f"  round {round_no + 1} {target.name:<12}: {result.sustained:6.0f} req/s  p50 "
+                  f"{result.p50 * 1000:6.1f} ms  p99 {result.p99 * 1000:7.1f} ms  {result.ok}/{result.sent} ok{note}"
+                  + (f"  failed: {result.failures}" if result.failures else ""))
+        for name in ratios:
+            ratios[name].append(this_round[name].sustained / max(this_round["bare"].sustained, 1e-9))
+    counted = {t.name: {**final_checks(t, slack), "unacked": t.unacked} for t in targets if t.state is not None}
+    for target in targets:
+        problems.extend(f"{target.name}: {p}" for p in target.problems)
+    print(f"\nclosed loop, median [min-max] over rounds ({args.clients} clients, {args.requests} requests per round):")
+    print(f"{'target':<12} | {'req/s':>26} | {'p50 ms':>24} | {'p99 ms':>26} | {'throughput / bare (same round)':>30}"
+          " | p99 ms by kind (pooled)")
+    for target in targets:
+        mine = rows[target.name]
+        kinds: dict[str, list[float]] = {}
+        for r in mine:
+            for kind, values in r.by_kind.items():
+                kinds.setdefault(kind, []).extend(values)
+        by_kind = ", ".join(f"{k} {percentile(v, 99) * 1000:.1f}" for k, v in sorted(kinds.items()))
+        ratio = spread(ratios[target.name]) if target.name in ratios else "1"
+        print(f"{target.name:<12} | {spread([r.sustained for r in mine], '{:.0f}'):>26} | "
+              f"{spread([r.p50 * 1000 for r in mine], '{:.1f}'):>24} | "
+              f"{spread([r.p99 * 1000 for r in mine], '{:.1f}'):>26} | {ratio:>30} | {by_kind}")
+    for name, counts in counted.items():
+        ledger = next(t.ledger for t in targets if t.name == name)
+        assert ledger is not None
+        print(f"counted ({name}): {len(ledger.link_ts)} link messages, all recorded before the ack; :mag: missing "
+              f"{counts['mag_missing']} / twice {counts['mag_twice']}; cards missing {counts['card_missing']} / "
+              f"twice {counts['card_twice']}; {counts['claims_posted']} claim messages posted, twice "
+              f"{counts['claim_posted_twice']}; {ledger.reactions} reaction events -> {counts['votes']} votes; "
+              f"{counts['unacked']} requests not answered within {args.timeout:g} s")
+        print(f"workers busy ({name}): " + "; ".join(busy[name]))
+    target_ratio = 0.8 if args.database_url else 1.0
+    for name, values in ratios.items():
+        p99 = median([r.p99 for r in rows[name]]) * 1000
+        share = median(values)
+        print(f"target throughput >= {target_ratio:.1f}x bare Bolt ({name}): {share:.2f}x -> "
+              + ("met" if share >= target_ratio else "MISSED"))
+        print(f"target p99 < 50 ms ({name}): {p99:.1f} ms -> " + ("met" if p99 < 50 else "MISSED"))
+    with contextlib.suppress(OSError):
+        print(f"load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print("target zero events lost or handled twice: " + ("met" if not problems else "MISSED: " + "; ".join(problems)))
 
 
 def report(table: list[dict[str, Any]], names: list[str], counted: dict[str, dict[str, Any]],

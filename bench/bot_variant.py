@@ -10,6 +10,8 @@
   until the message is current) instead of one job per vote.
 * noping: PostgreSQL engine without pool_pre_ping (one round trip less per session; stale connections
   are then handled by pool_recycle instead).
+* threads: the bot as it was before worker processes: one process, the job workers as threads beside
+  the HTTP server (WORKER_PROCESSES=0, and the web process starts its own workers and schedules).
 
 Nothing else differs from app.py. These are measurements of proposed changes, not part of the bot.
 """
@@ -78,6 +80,11 @@ if "lock" in VARIANT:
     storage_db.Database.session = _serialised_session  # type: ignore[method-assign]
 if "coalesce" in VARIANT:
     verdicts.jobs = _CoalescingJobs()  # type: ignore[assignment]
+if "threads" in VARIANT:
+    from bot.runtime.composition import Services
+
+    os.environ["WORKER_PROCESSES"] = "0"
+    Services.start_web = Services.start  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     import app

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     max_claims_per_article: int = Field(default=5, ge=1, le=25)
     max_links_per_message: int = Field(default=3, ge=1, le=20)
     worker_threads: int = Field(default=4, ge=1, le=64)
+    # Processes `python app.py` starts to run the jobs and schedules (0: this process only serves Slack,
+    # and `python app.py worker` runs elsewhere), and how much lower their CPU priority is (nice).
+    worker_processes: int = Field(default=1, ge=0, le=32)
+    worker_nice: int = Field(default=10, ge=0, le=19)
     verdict_emoji: str | None = None
     verdict_quorum: int = Field(default=1, ge=1, le=50)
     factcheckers: Annotated[list[str], NoDecode] = []

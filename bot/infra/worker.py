@@ -2,7 +2,9 @@
 
 Slack handlers only record work (storage.jobs) and wake the workers, so acknowledging Slack never
 waits for a slow article server. Workers poll as a safety net (jobs from other processes, retries
-that come due, leases that expire) and are woken at once for local work.
+that come due, leases that expire) and are woken at once for local work. Work recorded in another
+process (the web process, when workers run in their own processes) reaches them through a JobSignal
+(bot.infra.wakeup): wake() sends it, and a started worker listens to it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.infra.job_kinds import USER, JobKind
+from bot.infra.wakeup import JobSignal
 from storage import jobs
 from storage.db import Database
 
@@ -63,8 +66,10 @@ class Worker:
     lookups or a reconciliation sweep.
     """
 
-    def __init__(self, db: Database, threads: int = 4, poll: float = 1.0, user_threads: int = 1) -> None:
+    def __init__(self, db: Database, threads: int = 4, poll: float = 1.0, signal: JobSignal | None = None,
+                 user_threads: int = 1) -> None:
         self._db = db
+        self._signal = signal
         self._handlers: dict[str, tuple[JobKind[Any], JobHandler]] = {}
         self._threads = threads
         self._user_threads = user_threads if threads > user_threads else 0
@@ -114,8 +119,16 @@ class Worker:
                                       name=f"job-worker-{index}", daemon=True)
             thread.start()
             self._pool.append(thread)
+        if self._signal is not None:
+            self._signal.listen(self.wake_local)
 
     def wake(self) -> None:
+        """New work was recorded: wake this process's workers and tell those of other processes."""
+        self.wake_local()
+        if self._signal is not None:
+            self._signal.notify()
+
+    def wake_local(self) -> None:
         with self._wake:
             self._pending_wakeups += 1
             self._wake.notify_all()
@@ -123,7 +136,7 @@ class Worker:
     def stop(self, timeout: float = 25.0) -> None:
         """Stop taking jobs, let running ones finish within timeout, hand back what is still held."""
         self._stopping.set()
-        self.wake()
+        self.wake_local()
         for thread in self._pool:
             thread.join(timeout=max(0.1, timeout / max(1, len(self._pool))))
         with self._db.session() as session:

@@ -53,12 +53,12 @@ class SeenBefore:
         reason not to post a claim.
         """
         try:
-            with self.db.session() as session:
+            with self.db.read_session() as session:
                 channels = claim_channels(session)
             quotable = self.directory.quotable_in(audience, channels)  # Slack calls: outside any transaction
             vectors = self.matcher.embed(texts)  # the embeddings API too
             found: list[Found] = []
-            with self.db.session() as session:
+            with self.db.read_session() as session:  # reads only: on SQLite no write lock while re-ranking
                 for text, vector in zip(texts, vectors, strict=True):
                     matches = self.matcher.find(session, text, exclude_article_id=article_id,
                                                 visible_channels=quotable, limit=1, query_vector=vector, embed=False)

@@ -32,6 +32,7 @@ from bot.desk.weekly_posts import WeeklyPoster
 from bot.infra import job_kinds as kinds
 from bot.infra.pruning import Pruner
 from bot.infra.scheduler import PeriodicJobs
+from bot.infra.wakeup import JobSignal, job_signal
 from bot.infra.worker import Worker
 from bot.intake.accept import LinkMessage, accept_links, seen_event
 from bot.matching import ClaimMatcher, Embedder
@@ -72,6 +73,7 @@ class Services:
     casework: Casework
     stale: StaleClaims
     directory: ChannelDirectory
+    signal: JobSignal | None = None
     _stopped: bool = False
 
     def accept_links(self, message: LinkMessage, event_id: str | None) -> list[int]:
@@ -164,7 +166,14 @@ class Services:
         if self.directory.on_event(event, event_id=event_id, bot_user_id=bot_user_id):
             self.worker.wake()
 
+    def start_web(self) -> None:
+        """Only serve Slack: acknowledge and record; the job workers and schedules run in other processes
+        (`python app.py worker`), woken through the job signal."""
+        self.gateway.learn_identity()
+        self.recorder.eligibility.start()  # votes are recorded here, before the ack: groups read in the background
+
     def start(self, *, periodic: bool = True) -> None:
+        """Run the job workers and the schedules in this process (a worker process, or everything in one)."""
         self.gateway.learn_identity()
         self.recorder.eligibility.start()  # user groups in FACTCHECKERS, read off the ack path
         with self.db.session() as session:
@@ -185,6 +194,8 @@ class Services:
         self.periodic.stop()
         self.recorder.eligibility.stop()
         self.worker.stop(timeout)
+        if self.signal is not None:
+            self.signal.close()
         self.db.dispose()
 
 
@@ -235,7 +246,8 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
     extractor = build_extractor(settings)
     scale = settings.verdict_scale
-    worker = Worker(db, threads=settings.worker_threads)
+    signal = job_signal(db)
+    worker = Worker(db, threads=settings.worker_threads, signal=signal)
     directory = ChannelDirectory(db, gateway)
     seen = SeenBefore(db, gateway, build_matcher(settings), directory, published=build_published_lookup(settings))
     link_job = LinkJob(
@@ -291,4 +303,4 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
                     weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake),
-                    casework=casework, stale=stale, directory=directory)
+                    casework=casework, stale=stale, directory=directory, signal=signal)

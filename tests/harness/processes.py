@@ -7,6 +7,7 @@ own modules are loaded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -67,12 +68,21 @@ class Process:
     def start(self, timeout: float = 60.0) -> Process:
         """Start and wait until the health endpoint answers; raises (with the log's tail) if it never does."""
         with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            # Its own process group, so that kill() can take its worker processes down with it.
+            self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
         wait_http(f"http://127.0.0.1:{self.port}{self.health}", timeout, self.popen, self.log_path)
         return self
 
     def kill(self) -> None:
-        """SIGKILL: a crash, no chance to clean up."""
+        """SIGKILL to the process and its worker processes: a crash of the machine, no chance to clean up."""
+        assert self.popen is not None, "not started"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def kill_parent_only(self) -> None:
+        """SIGKILL to the process alone: its worker processes must notice and stop by themselves."""
         assert self.popen is not None, "not started"
         self.popen.send_signal(signal.SIGKILL)
         self.popen.wait(timeout=10)

@@ -1,0 +1,163 @@
+"""Telling job workers in other processes that a job is waiting, without them polling the database.
+
+The web process only records jobs; worker processes (spawned by `python app.py`, or `python app.py worker`
+elsewhere) run them. A worker with nothing to do sleeps until it is woken or its poll interval passes.
+Inside one process a condition variable wakes it (bot.infra.worker); across processes this module carries
+the signal:
+
+* PostgreSQL: `NOTIFY factcheck_jobs`, heard by every worker process on any host that LISTENs. The
+  NOTIFY is sent by a background thread on its own connection, so the ack path never waits for it, and a
+  burst of wake-ups becomes one NOTIFY.
+* SQLite (one host by nature): a file beside the database whose modification time is bumped; workers
+  watch it with a cheap stat() every few milliseconds. Polling the queue itself would take SQLite's write
+  lock (claims run in BEGIN IMMEDIATE) and make the web process's own writes wait.
+
+A signal that is lost (the database restarting, a full disk) only delays work until the next poll.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "factcheck_jobs"
+WATCH_INTERVAL = 0.02  # seconds between stat() calls of the SQLite wake file
+LISTEN_TIMEOUT = 1.0  # how often a PostgreSQL listener looks up from its wait to see whether to stop
+RECONNECT_WAIT = 2.0
+
+
+class JobSignal(Protocol):
+    def notify(self) -> None:
+        """Tell every listening process that a job may be ready. Never blocks on the network."""
+
+    def listen(self, on_signal: Callable[[], None]) -> None:
+        """Call on_signal (in a background thread) whenever any process notifies, and once at start."""
+
+    def close(self) -> None:
+        """Stop listening and sending."""
+
+
+def job_signal(db: Database) -> JobSignal | None:
+    """The signal for this database, or None where only the worker's poll can help (in-memory SQLite)."""
+    if db.is_postgres:
+        return PostgresSignal(db)
+    database = db.engine.url.database
+    if db.engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return FileSignal(Path(f"{database}-wake"))
+    return None
+
+
+class FileSignal:
+    """SQLite: the wake file's modification time, bumped by notify() and watched by listeners."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stopping = threading.Event()
+        self._failed = False
+
+    def _stamp(self) -> int:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except OSError:
+            return 0
+
+    def notify(self) -> None:
+        stamp = time.time_ns()
+        try:
+            try:
+                os.utime(self.path, ns=(stamp, stamp))
+            except FileNotFoundError:
+                self.path.touch()
+                os.utime(self.path, ns=(stamp, stamp))
+        except OSError as error:
+            if not self._failed:  # once: the workers' poll still finds the job, a little later
+                log.warning("cannot write the job wake-up file %s (%s); workers will find jobs by polling",
+                            self.path, error.strerror)
+                self._failed = True
+
+    def listen(self, on_signal: Callable[[], None]) -> None:
+        def watch() -> None:
+            seen = self._stamp()
+            on_signal()
+            while not self._stopping.wait(WATCH_INTERVAL):
+                stamp = self._stamp()
+                if stamp != seen:
+                    seen = stamp
+                    on_signal()
+
+        threading.Thread(target=watch, name="job-signal-watch", daemon=True).start()
+
+    def close(self) -> None:
+        self._stopping.set()
+
+
+class PostgresSignal:
+    """PostgreSQL: LISTEN/NOTIFY on the channel `factcheck_jobs`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._stopping = threading.Event()
+        self._pending = threading.Event()
+        self._sender: threading.Thread | None = None
+        self._sender_lock = threading.Lock()
+
+    def notify(self) -> None:
+        self._pending.set()
+        if self._sender is None:
+            with self._sender_lock:
+                if self._sender is None:
+                    self._sender = threading.Thread(target=self._send_loop, name="job-signal-notify", daemon=True)
+                    self._sender.start()
+
+    def _send_loop(self) -> None:
+        while not self._stopping.is_set():
+            if not self._pending.wait(LISTEN_TIMEOUT):
+                continue
+            self._pending.clear()  # wake-ups arriving while this NOTIFY is sent make one more
+            try:
+                with self._db.engine.connect() as connection:
+                    connection.exec_driver_sql(f"NOTIFY {CHANNEL}")
+                    connection.commit()
+            except Exception as error:  # the workers' poll still finds the job
+                log.warning("could not notify the job workers (%s)", type(error).__name__)
+                self._stopping.wait(RECONNECT_WAIT)
+
+    def listen(self, on_signal: Callable[[], None]) -> None:
+        threading.Thread(target=self._listen_loop, args=(on_signal,), name="job-signal-listen", daemon=True).start()
+
+    def _listen_loop(self, on_signal: Callable[[], None]) -> None:
+        while not self._stopping.is_set():
+            raw = None
+            try:
+                raw = self._db.engine.raw_connection()
+                connection = raw.driver_connection
+                raw.detach()  # held for good, in autocommit: never handed back to the pool
+                connection.autocommit = True  # type: ignore[union-attr]
+                connection.execute(f"LISTEN {CHANNEL}")  # type: ignore[union-attr]
+                on_signal()  # anything notified before LISTEN took effect
+                while not self._stopping.is_set():
+                    for _notice in connection.notifies(timeout=LISTEN_TIMEOUT):  # type: ignore[union-attr]
+                        on_signal()
+            except Exception as error:
+                if not self._stopping.is_set():
+                    log.warning("lost the job notifications (%s); listening again in %.0f s",
+                                type(error).__name__, RECONNECT_WAIT)
+                    self._stopping.wait(RECONNECT_WAIT)
+            finally:
+                if raw is not None:
+                    with contextlib.suppress(Exception):
+                        raw.close()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._pending.set()
