@@ -51,7 +51,7 @@ class JobContext(Generic[P]):
     payload: P
 
 
-JobHandler = Callable[[JobContext[Any]], None]
+JobHandler = Callable[[JobContext[Any]], object]
 MAX_ATTEMPTS = 5
 # Pauses between attempts to record a job's outcome while the database is down (doubling, capped).
 BOOKKEEPING_FIRST_WAIT = 0.25
@@ -103,8 +103,9 @@ class Worker:
             log.info("took back %d jobs from workers that died on this host", reclaimed)
         return reclaimed
 
-    def register(self, kind: JobKind[P], handler: Callable[[JobContext[P]], None]) -> None:
-        """Bind a job kind to the function that runs it (the last binding wins)."""
+    def register(self, kind: JobKind[P], handler: Callable[[JobContext[P]], object]) -> None:
+        """Bind a job kind to the function that runs it (the last binding wins; what it returns is ignored,
+        so a handler that reports counts to its callers, such as pruning, can be bound as it is)."""
         self._handlers[kind.name] = (kind, handler)
 
     def registered(self) -> frozenset[str]:

@@ -74,7 +74,7 @@ class _SessionlessClient(WebClient):
     session, then call Slack.
     """
 
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
         if in_session():
             log.warning("Slack %s called inside a database session", api_method)
         return super().api_call(api_method, **kwargs)
