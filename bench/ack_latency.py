@@ -223,6 +223,25 @@ class TrafficMaker:
         self.counter = 0
         self.prefix = channel[-3:]
 
+    def _reaction(self, channel: str, ledger: Ledger | None, removable: list[tuple[str, str, str]], *,
+                  remove: bool) -> dict[str, Any]:
+        """A reaction event on a posted claim: withdraws an earlier vote when asked and one is left, else votes."""
+        if remove and removable:
+            claim, user, emoji = removable.pop()
+            kind = "reaction_removed"
+            if ledger:
+                self.slack.remove_reaction(channel, claim, emoji, user)
+        else:
+            claim = self.claim_ts[self.counter % len(self.claim_ts)]
+            user, emoji = f"UV{self.counter:08d}", VOTE_EMOJI[self.counter % len(VOTE_EMOJI)]
+            kind = "reaction_added"
+            if ledger:
+                self.slack.add_reaction(channel, claim, emoji, user)
+                ledger.added.append((claim, user, emoji))
+        if ledger:
+            ledger.reactions += 1
+        return self.sender.reaction_event(kind, user, emoji, channel, claim)
+
     def _envelope(self, event: dict[str, Any]) -> bytes:
         self.counter += 1
         return json.dumps({
@@ -261,21 +280,7 @@ class TrafficMaker:
                 kinds.append("link")
             elif votes_due >= 1 and self.claim_ts:
                 votes_due -= 1
-                if self.counter % 3 == 0 and removable:
-                    claim, user, emoji = removable.pop()
-                    kind = "reaction_removed"
-                    if ledger:
-                        self.slack.remove_reaction(channel, claim, emoji, user)
-                else:
-                    claim = self.claim_ts[self.counter % len(self.claim_ts)]
-                    user, emoji = f"UV{self.counter:08d}", VOTE_EMOJI[self.counter % len(VOTE_EMOJI)]
-                    kind = "reaction_added"
-                    if ledger:
-                        self.slack.add_reaction(channel, claim, emoji, user)
-                        ledger.added.append((claim, user, emoji))
-                if ledger:
-                    ledger.reactions += 1
-                event = self.sender.reaction_event(kind, user, emoji, channel, claim)
+                event = self._reaction(channel, ledger, removable, remove=self.counter % 3 == 0)
                 kinds.append("reaction")
             else:
                 text = f"Message {self.counter}: has anyone called the ministry back about the figures yet?"
@@ -321,21 +326,7 @@ class TrafficMaker:
                 bodies.append((self._envelope(event), "application/json"))
                 kinds.append("link")
             elif slot < 10 and self.claim_ts:
-                if slot < 3 and removable:
-                    claim, user, emoji = removable.pop()
-                    kind = "reaction_removed"
-                    if ledger:
-                        self.slack.remove_reaction(channel, claim, emoji, user)
-                else:
-                    claim = self.claim_ts[self.counter % len(self.claim_ts)]
-                    user, emoji = f"UV{self.counter:08d}", VOTE_EMOJI[self.counter % len(VOTE_EMOJI)]
-                    kind = "reaction_added"
-                    if ledger:
-                        self.slack.add_reaction(channel, claim, emoji, user)
-                        ledger.added.append((claim, user, emoji))
-                if ledger:
-                    ledger.reactions += 1
-                event = self.sender.reaction_event(kind, user, emoji, channel, claim)
+                event = self._reaction(channel, ledger, removable, remove=slot < 3)
                 bodies.append((self._envelope(event), "application/json"))
                 kinds.append("reaction")
             elif slot == 10 and self.with_commands:

@@ -21,9 +21,9 @@ page: nothing to check.") is then read off the strongest signature above.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,17 +188,10 @@ def shape(features: dict[str, float]) -> str:
     return "listing"
 
 
-_RULES: PageRules | None = None
-_LOCK = threading.Lock()
-
-
+@functools.cache
 def default_rules() -> PageRules:
-    global _RULES
-    if _RULES is None:
-        with _LOCK:
-            if _RULES is None:
-                _RULES = PageRules.load()
-    return _RULES
+    """The shipped thresholds, read once per process (a second read under a race is harmless)."""
+    return PageRules.load()
 
 
 def classify(features: dict[str, float], rules: PageRules | None = None) -> str:

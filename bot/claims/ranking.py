@@ -28,10 +28,10 @@ a page shows, so the count follows the article and MAX_CLAIMS_PER_ARTICLE stays 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,18 +174,10 @@ class Ranker:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
 
 
-_DEFAULT: Ranker | None = None
-_LOCK = threading.Lock()
-
-
+@functools.cache
 def default_ranker() -> Ranker:
-    """The shipped ranker, loaded once per process."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        with _LOCK:
-            if _DEFAULT is None:
-                _DEFAULT = Ranker.load()
-    return _DEFAULT
+    """The shipped ranker, loaded once per process (a second load under a race is harmless)."""
+    return Ranker.load()
 
 
 @dataclass(frozen=True)
