@@ -9,6 +9,7 @@ start spawns worker processes that do the work, and a worker never outlives the 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 import signal
 import socket
 import subprocess
@@ -235,3 +236,38 @@ def test_a_read_session_does_not_hold_up_writers(database_url) -> None:
             assert session.execute(text("SELECT count(*) FROM slack_events")).scalar() == 1
     finally:
         db.dispose()
+
+
+def test_looking_up_a_recorded_channel_takes_no_write_lock(database_url) -> None:
+    """The worker checks a channel's recorded privacy for every card, listing and claim message; on SQLite
+    that lookup must not queue for the write lock that the web process's acknowledgements hold."""
+    import threading
+
+    from bot.desk.channels import ChannelDirectory
+    from storage.db import Database
+    from storage.models import ChannelRecord
+
+    web, worker = (Database(normalise_url(database_url), timeout=3.0) for _ in range(2))
+    web.migrate()
+    with web.session() as session:
+        session.add(ChannelRecord(id="C0PRIV", name="desk", is_private=True, is_archived=False,
+                                  members_known=False, updated_at=datetime(2026, 12, 1, tzinfo=UTC)))
+    found: list[object] = []
+    looked = threading.Event()
+
+    def look() -> None:
+        found.append(ChannelDirectory(worker, None).recorded("C0PRIV"))
+        looked.set()
+
+    try:
+        with web.session() as session:  # an acknowledgement's write transaction, held open
+            session.execute(text("INSERT INTO slack_events (event_id, received_at) VALUES ('Ev0LOOK', :now)"),
+                            {"now": "2026-12-01 00:00:00"})
+            reader = threading.Thread(target=look)
+            reader.start()
+            assert looked.wait(2.0), "a channel lookup waited for another connection's write transaction"
+        reader.join()
+        assert found and getattr(found[0], "is_private", None) is True
+    finally:
+        web.dispose()
+        worker.dispose()

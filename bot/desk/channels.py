@@ -68,7 +68,10 @@ class ChannelDirectory:
         return ChannelFacts(is_private=row.is_private, members=members, is_archived=row.is_archived)
 
     def recorded(self, channel: str) -> ChannelFacts | None:
-        with self.db.session() as session:
+        # A read session: on SQLite a write session takes the write lock (BEGIN IMMEDIATE) that every
+        # acknowledgement's transaction waits for, and this runs for each channel a listing, a card or
+        # a claim message checks (hundreds of times a minute in the worker under load; bench/README.md).
+        with self.db.read_session() as session:
             return self.recorded_in(session, channel)
 
     @staticmethod
