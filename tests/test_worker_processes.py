@@ -9,13 +9,13 @@ start spawns worker processes that do the work, and a worker never outlives the 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
