@@ -89,7 +89,10 @@ class ClaimMessages:
 
     def _render_until_current(self, claim_id: int, resume: bool) -> None:
         for _ in range(10):
-            with self.db.session() as session:
+            # Reading and rendering take no write lock (on SQLite a write session is BEGIN IMMEDIATE, which
+            # the web process's acknowledgements queue behind); the render lease taken in refresh_claim
+            # keeps other workers off this claim, and only the version written below needs a write.
+            with self.db.read_session() as session:
                 claim = session.get(Claim, claim_id)
                 assert claim is not None and claim.channel_id and claim.message_ts
                 if claim.version <= claim.rendered_version:

@@ -260,7 +260,9 @@ class LinkJob:
 
     def _publish(self, link_id: int, resume: bool) -> None:
         target = None
-        with self.db.session() as session:
+        # Reading and rendering in read sessions: on SQLite a write session holds the write lock (BEGIN
+        # IMMEDIATE) that the web process's acknowledgements queue behind, for as long as rendering takes.
+        with self.db.read_session() as session:
             link = session.get(LinkPost, link_id)
             assert link is not None
             article = session.get(Article, link.article_id)
@@ -287,7 +289,7 @@ class LinkJob:
                     RETURNING_NOTE.enqueue(session, ClaimRef(claim_id), f"returning:{claim_id}")
                 if self.seen is not None and self.seen.published is not None:
                     PUBLISHED_LOOKUP.enqueue(session, ClaimRef(claim_id), f"published:{claim_id}")
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             link = session.get(LinkPost, link_id)
             article = session.get(Article, link.article_id) if link else None
             assert link is not None and article is not None
