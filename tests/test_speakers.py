@@ -163,3 +163,27 @@ def test_claimreview_types_outlets_and_bodies_as_organizations(speaker: str, kin
     assert is_organization(speaker) is (kind == "Organization")
     author = claimant(Claim(speaker=speaker), Article(url="https://news.example/story", site="News Example"))
     assert author == {"@type": kind, "name": speaker}
+
+
+def test_a_run_of_quoted_paragraphs_is_the_person_who_opened_the_quotation() -> None:
+    # Each quoted paragraph opens again without the one before closing: one speaker for the whole run.
+    speakers = attribute([
+        "Harbour board chair Ines Moreau said: “Dredging will start in March.",
+        "The work will take two years.",
+        "“We have set aside €4m for it.",
+        "“Nobody will lose their mooring.”",
+        "The council meets on Friday.",
+    ])
+    assert speakers == ["Ines Moreau"] * 4 + [None]
+    # Inside someone's quotation "we" is the speaker's, never the byline's author writing.
+    quoted = attribute(["“Our pool closes tonight.", "We thank our members for their patience.”"], "Kate Lindqvist")
+    assert quoted == [None, None]
+
+
+def test_he_is_not_an_earlier_speaker_when_the_sentence_before_names_someone_else() -> None:
+    speakers = attribute([
+        "The depot will open in May, Mr. Okafor said.",
+        "Regional planner Dana Whitcombe asked for the timetable at the hearing.",
+        "“We were promised buses every ten minutes,” he said.",
+    ])
+    assert speakers == ["Mr. Okafor", None, None]

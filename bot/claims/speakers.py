@@ -114,6 +114,8 @@ _AUTHOR_VOICE = re.compile(r"\b(?:I|we|We|our|Our|my|My|us)\b")
 # Words opening a clause before its subject: "but", "while", "as", "under questioning".
 # How many sentences back "the bank" or "the report" is looked up.
 REFERENCE_WINDOW = 6
+# How many unquoted sentences in a row a quotation left open carries its speaker over.
+QUOTE_RUN = 6
 # Places, which a run of capitalised words names as often as it names people.
 _PLACE_WORDS = frozenset("""island islands street st avenue road bridge river lake mountain mount park square county
     city
@@ -542,8 +544,32 @@ def _recent_person(speakers: list[str | None], before: str, surnames: set[str], 
         return people[-1]
     for speaker in reversed(speakers[-3:]):
         if speaker and _person_like(speaker, surnames):
-            return speaker
+            # Not an earlier speaker when the sentence just before brings in someone else by name.
+            return None if _names_another_person(before, speaker) else speaker
     return None
+
+
+def _leaves_quote_open(sentence: str, open_before: bool) -> bool:
+    """Whether a quotation is still open after `sentence`: a quoted paragraph runs on, unclosed, into the
+    sentences after it (each new quoted paragraph opens again without the last one closing)."""
+    opens, closes = sentence.count("“") + sentence.count("«"), sentence.count("”") + sentence.count("»")
+    straight = sentence.count('"')
+    if opens or closes:
+        return opens > closes or (opens == closes and open_before and not re.match(r"\s*[“«]", sentence))
+    if straight:
+        return (straight % 2 == 1) != (open_before and not re.match(r'\s*"', sentence))
+    return open_before
+
+
+def _names_another_person(sentence: str, speaker: str | None) -> bool:
+    """The sentence names someone (a first name and surname, titles allowed) other than `speaker`."""
+    words = sentence.split()
+    for index in range(len(words)):
+        named = _leading_name(words[index:])
+        if len(named) >= 2 and _is_person(_join(named)):
+            if not speaker or _bare(named[-1]) != _bare(speaker.split()[-1]):
+                return True
+    return False
 
 
 def _person_like(name: str, surnames: set[str]) -> bool:
@@ -611,6 +637,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     speakers: list[str | None] = []
     testifier: str | None = None
     focus: str | None = None
+    quote_open = False      # a quotation still open after the sentence before
+    quote_speaker: str | None = None
+    quote_run = 0
     for index, mention in enumerate(mentions):
         sentence = sentences[index]
         previous = speakers[index - 1] if index else None
@@ -650,10 +679,13 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                     speaker = following.text
                 elif following.kind == "pronoun" and previous:
                     speaker = previous
+        if speaker is None and mention is None and quote_open and quote_speaker and quote_run < QUOTE_RUN:
+            # Inside a quotation opened sentences before ('X said: "A. B. "C.'): the one who opened it.
+            speaker = quote_speaker
         if speaker is None and testifier and _FIRST_PERSON.search(sentence) and not mention:
             # First-person testimony the article quotes at length: the person it says testified.
             speaker = testifier
-        if (speaker is None and writer and (mention is None or mention.kind == "pronoun")
+        if (speaker is None and writer and not quote_open and (mention is None or mention.kind == "pronoun")
                 and not re.search(r"[\"“”«»]", sentence) and _AUTHOR_VOICE.search(sentence)):
             speaker = writer
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
@@ -662,4 +694,10 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
             speaker = None  # a common word written with a capital at the start of a sentence ("Tests found")
         speakers.append(speaker)
         focus = _focus_after(sentence, speaker, focus, surnames)
+        still_open = _leaves_quote_open(sentence, quote_open)
+        if still_open and not (quote_open and mention is None):
+            quote_speaker, quote_run = speaker, 0
+        # Each quoted paragraph opening again renews the run; unquoted sentences use it up.
+        quote_run = 0 if re.match(r"\s*[\"“«]", sentence) else quote_run + 1
+        quote_open = still_open
     return speakers
