@@ -566,9 +566,9 @@ def _names_another_person(sentence: str, speaker: str | None) -> bool:
     words = sentence.split()
     for index in range(len(words)):
         named = _leading_name(words[index:])
-        if len(named) >= 2 and _is_person(_join(named)):
-            if not speaker or _bare(named[-1]) != _bare(speaker.split()[-1]):
-                return True
+        if len(named) >= 2 and _is_person(_join(named)) and (
+                not speaker or _bare(named[-1]) != _bare(speaker.split()[-1])):
+            return True
     return False
 
 
