@@ -36,7 +36,7 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
         r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
         r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
-        r"reiterates|cited|cites|indicated|declared")
+        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
@@ -134,6 +134,13 @@ _OPENERS = frozenset("""but and so yet while as when although though because sin
     under questioning now then meanwhile still however also even""".split())
 # A scholarly citation closing the sentence: "... by 0.1°C (Copernicus Climate Change Service, 2023)."
 _CITATION = re.compile(r"\((?P<who>[A-Z][^()]{1,80}?),\s*(?:19|20)\d\d[a-z]?\)[.!]?$")
+
+
+# A body or person issuing a document: "X published a misleading editorial", "X issued a statement".
+_ISSUED = re.compile(r"^(?P<who>[^,;:\"“”]{2,120}?)\s+(?:has\s+|have\s+)?(?:published|issued|released|publishes|issues|"
+                     r"releases)\s+(?:a|an|its|their|his|her)\s+(?:[\w-]+\s+){0,3}?(?:"
+                     + "|".join(sorted(_DOCUMENTS | {"editorial", "column", "op-ed", "advisory", "warning"}))
+                     + r")\b")
 
 
 @dataclass(frozen=True)
@@ -252,6 +259,9 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     # Gaza": the body, not the place.
     start = 1 if lowered[0] in ("the", "a", "an") else 0
     person = _leading_name(words[start:])
+    if (not subject and person and start + len(person) + 1 < len(words) and lowered[start + len(person)] == "and"
+            and words[start + len(person) + 1].islower() and is_name(_join(person))):
+        return Mention("name", _join(person))  # "according to Levy and authorities from ...": the one named
     if (person and start + len(person) < len(words) and lowered[start + len(person)] in ("from", "of", "at", "with",
                                                                                           "in")
             and (_is_person(_join(person)) or (is_organization(_join(person)) and is_name(_join(person))))):
@@ -262,6 +272,10 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     # "The Verge's Stadia review", "CNN's report": the owner of a possessive.
     for index, word in enumerate(words):
         if word.endswith(("'s", "’s")):
+            # "Brazil's National Institute for Space Research", "CNN's Jake Tapper": the name after it speaks.
+            after = words[index + 1:]
+            if len(after) > 1 and _leading_name(after) == after and is_name(_join(after)):
+                return Mention("name", _join(after))
             owner = _trailing_name(words[: index + 1])
             if owner and is_name(_join(owner)):
                 return Mention("name", _join(owner))
@@ -337,6 +351,11 @@ def _subject_before(prefix: str) -> str | None:
         after_quote = re.search(r"[”\"]\s*,?\s*([^,\"“”]{2,80}),[^\"“”]*,$", prefix)
         if after_quote and _leading_name(after_quote.group(1).split()) == after_quote.group(1).split():
             return after_quote.group(1)
+    # "..., a lawyer in attendance, Jane Roe, tweeted": the name after an unnamed description of someone.
+    described = re.search(r"(?:^|,)\s*(?:a|an|the)\s[^,\"“”]{1,60},\s*([^,\"“”]{2,60}),$", prefix)
+    if described and _leading_name(described.group(1).split()) == described.group(1).split() and _is_person(
+            described.group(1)):
+        return described.group(1)
     # "X, the deputy secretary, said": drop the appositive ("X, who ..., said", "X, the entity that ..., said").
     appositive = re.match(r"^(.*?\w)\s*,\s*((?:the|a|an|who|which|whose)\b[^\"“”]{2,300}),$", prefix) or re.match(
         r"^(.*\S)\s*,\s*([^,\"“”]{2,120}),$", prefix)
@@ -397,6 +416,12 @@ def mention_in(sentence: str) -> Mention | None:
         named = _leading_name(text[match.end():].lstrip(" ,").split()) if text[match.end():].startswith(",") else []
         if (found is None or found.kind != "name") and named and is_name(_join(named)):
             return Mention("name", _join(named))
+        rest = text[match.end():]
+        if found and match.start() == 0 and rest.startswith(","):
+            # "According to a post for X, Y predicts that ...": Y makes the claim, X only carries it.
+            inner = mention_in(rest.lstrip(" ,"))
+            if inner and inner.kind == "name":
+                return inner
         if found:
             return found
     quoted = _quoted_spans(text)
@@ -432,6 +457,11 @@ def mention_in(sentence: str) -> Mention | None:
             return Mention("name", _join(acting.group(1).split()))
         if re.match(r"\s*(?:He|She)\b", clause):
             return Mention("pronoun", clause.split()[0])
+    issued = _ISSUED.search(text)
+    if issued:
+        found = _phrase(_subject_before(issued.group("who")) or "", subject=True)
+        if found and found.kind == "name":
+            return found  # "The Tribune published an editorial saying ...": the publisher's claim
     citation = _CITATION.search(text)
     if citation and is_name(citation.group("who")):
         return Mention("name", _join(citation.group("who").split()))
@@ -651,6 +681,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         elif mention.kind in ("pronoun", "title"):
             if mention.text.casefold() in ("i", "we"):
                 speaker = None
+            elif (mention.text.casefold() in ("he", "she") and index and previous and is_organization(previous)
+                  and re.search(r"\bspokes(?:man|woman|person)\s+(?:for|at|of)\b", sentences[index - 1])):
+                speaker = previous  # "A spokesperson for X said ... . '...,' he said": he speaks for X
             elif mention.text.casefold() in ("he", "she") or mention.kind == "title":
                 # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
                 earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
