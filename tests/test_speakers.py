@@ -176,8 +176,9 @@ def test_a_run_of_quoted_paragraphs_is_the_person_who_opened_the_quotation() -> 
     ])
     assert speakers == ["Ines Moreau"] * 4 + [None]
     # Inside someone's quotation "we" is the speaker's, never the byline's author writing.
-    quoted = attribute(["“Our pool closes tonight.", "We thank our members for their patience.”"], "Kate Lindqvist")
-    assert quoted == [None, None]
+    quoted = attribute(["“Our pool closes tonight.", "We thank our members for their patience.",
+                        "Lessons resume in May.”"], "Kate Lindqvist")
+    assert quoted == [None, None, None]
 
 
 def test_he_is_not_an_earlier_speaker_when_the_sentence_before_names_someone_else() -> None:
@@ -187,3 +188,33 @@ def test_he_is_not_an_earlier_speaker_when_the_sentence_before_names_someone_els
         "“We were promised buses every ten minutes,” he said.",
     ])
     assert speakers == ["Mr. Okafor", None, None]
+
+
+@pytest.mark.parametrize(("sentence", "speaker"), [
+    # A possessive followed by a full name: the name speaks, not its owner.
+    ("Norway’s Directorate of Fisheries estimates that cod stocks fell by a third.", "Directorate of Fisheries"),
+    # "X and <unnamed others>": the source the sentence names.
+    ("Three clinics were shut, according to Okonkwo and inspectors from the Quality Care Commission.", "Okonkwo"),
+    # A description of someone, then their name, then the verb.
+    ("After the vote on Tuesday, a teacher in the gallery, Miriam Halloway, tweeted that the count was wrong.",
+     "Miriam Halloway"),
+    # Accusing and touting report what someone claims.
+    ("Councillor Ruth Abara accused the mayor of hiding a £2m overspend.", "Councillor Ruth Abara"),
+    ("The Treasury has repeatedly touted figures showing 400,000 new jobs.", "The Treasury"),
+    # "According to a post for X, Y predicts": Y makes the claim.
+    ("According to a newsletter for Harbour Watch, the Maritime Safety Agency predicts that 40 ferries will stop.",
+     "Maritime Safety Agency"),
+    # A publisher of an editorial or a statement.
+    ("The Northern Courier published a scathing editorial blaming the water board for the floods.",
+     "The Northern Courier"),
+])
+def test_attributions_read_from_the_clause_around_the_verb(sentence: str, speaker: str) -> None:
+    assert attribute([sentence]) == [speaker]
+
+
+def test_he_after_a_spokesperson_for_a_body_speaks_for_that_body() -> None:
+    speakers = attribute([
+        "A spokesperson for the Regional Transport Authority said fares would rise by 3%.",
+        "“The increase is below inflation,” he said.",
+    ])
+    assert speakers == ["Regional Transport Authority", "Regional Transport Authority"]
