@@ -218,3 +218,22 @@ def test_he_after_a_spokesperson_for_a_body_speaks_for_that_body() -> None:
         "“The increase is below inflation,” he said.",
     ])
     assert speakers == ["Regional Transport Authority", "Regional Transport Authority"]
+
+
+def test_a_whole_quotation_after_someones_reported_words_is_theirs() -> None:
+    speakers = attribute([
+        "Ferry operator Lena Vasquez said she would keep the night crossing.",
+        "“Nobody else will run it. We carried 9,000 people last winter.”",
+        "The port closes at midnight.",
+    ])
+    assert speakers == ["Lena Vasquez", "Lena Vasquez", None]
+    # Not when a new quotation with its own speaker follows at once.
+    assert attribute(["Ferry operator Lena Vasquez said she would keep the night crossing.",
+                      "“Nobody else will run it.”",
+                      "“It loses money,” said harbour master Tom Reilly."])[1] is None
+
+
+def test_he_is_a_titled_official_named_with_their_city() -> None:
+    speakers = attribute(["Springfield City Mayor Alma Quist indicated on Monday that fares might rise.",
+                          "“We have no other way to pay for the trams,” he said."])
+    assert speakers == ["Springfield City Mayor Alma Quist"] * 2

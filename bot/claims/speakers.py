@@ -603,6 +603,11 @@ def _names_another_person(sentence: str, speaker: str | None) -> bool:
 
 
 def _person_like(name: str, surnames: set[str]) -> bool:
+    """A person's name, alone or after their body and title ("New York City Mayor Jo Ruiz")."""
+    words = name.split()
+    titled = [i for i, w in enumerate(words) if _bare(w).casefold() in _TITLES]
+    if titled and 0 < titled[-1] < len(words) - 2 and _is_person(" ".join(words[titled[-1] + 1:])):
+        return True
     return _is_person(name) or (" " not in name and name in surnames)
 
 
@@ -712,6 +717,13 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                     speaker = following.text
                 elif following.kind == "pronoun" and previous:
                     speaker = previous
+            elif (index and previous and mentions[index - 1] is not None and _person_like(previous, surnames)
+                  and re.search(r"[\"”]\s*$", sentence) and not re.search(r"[\"“”]", sentences[index - 1])
+                  and not (index + 1 < len(mentions) and mentions[index + 1] is not None
+                           and re.match(r"^\s*[\"“]", sentences[index + 1]))):
+                # A whole quotation after someone's reported words ("He said he was not deterred. "..."."):
+                # the same person goes on in their own words.
+                speaker = previous
         if speaker is None and mention is None and quote_open and quote_speaker and quote_run < QUOTE_RUN:
             # Inside a quotation opened sentences before ('X said: "A. B. "C.'): the one who opened it.
             speaker = quote_speaker
