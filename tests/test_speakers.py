@@ -237,3 +237,12 @@ def test_he_is_a_titled_official_named_with_their_city() -> None:
     speakers = attribute(["Springfield City Mayor Alma Quist indicated on Monday that fares might rise.",
                           "“We have no other way to pay for the trams,” he said."])
     assert speakers == ["Springfield City Mayor Alma Quist"] * 2
+
+
+def test_an_order_is_not_a_claim_when_someone_else_reports_on_it() -> None:
+    sentence = ("On Friday, the port authority warned fishermen to stay ashore — a ban that Coastal Rights Trust said "
+                "breaks maritime law.")
+    assert attribute([sentence]) == ["Coastal Rights Trust"]
+    # A warning that states something stays the warner's claim.
+    assert attribute(["Transport Minister Ola Brandt warned that 300 bridges need repair."]) == [
+        "Transport Minister Ola Brandt"]

@@ -431,6 +431,12 @@ def mention_in(sentence: str) -> Mention | None:
         if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
                                                   and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
             continue  # "as Trump's rise continued": not '"...," she continued.'
+        if (verb.group(0) in ("warned", "warns", "urged", "urges")
+                and re.match(r"\s+(?:[\w’'-]+\s+){1,6}?to\s+[a-z]", text[verb.end():])
+                and not re.match(r"\s+(?:[\w’'-]+\s+){0,6}?that\b", text[verb.end():])
+                and any(later.start() > verb.end() and not any(a <= later.start() < b for a, b in quoted)
+                        for later in _SAY_VERB.finditer(text))):
+            continue  # "X warned people to leave — a step Y said was unlawful": an order, not X's claim
         before = text[: verb.start()]
         inverts = verb.group(0) not in ("told", "tells", "showed", "shows", "found", "finds")
         if inverts and re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
