@@ -246,3 +246,11 @@ def test_an_order_is_not_a_claim_when_someone_else_reports_on_it() -> None:
     # A warning that states something stays the warner's claim.
     assert attribute(["Transport Minister Ola Brandt warned that 300 bridges need repair."]) == [
         "Transport Minister Ola Brandt"]
+
+
+def test_a_quotation_after_a_colon_is_the_person_the_sentence_opens_on() -> None:
+    speakers = attribute(["Nurse Tamsin Oduya has worked at the clinic for 20 years.",
+                          "Oduya knows the waiting list is long, but she is blunt: “Nobody here is turned away.”"])
+    assert speakers[1] == "Oduya"
+    # A place or a thing opening the sentence introduces no one.
+    assert attribute(["Paris has a new rule: “no cars on Sundays”."]) == [None]

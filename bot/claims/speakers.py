@@ -730,6 +730,14 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 # A whole quotation after someone's reported words ("He said he was not deterred. "..."."):
                 # the same person goes on in their own words.
                 speaker = previous
+        if speaker is None and mention is None and re.search(r":\s*[“\"]", sentence):
+            # "Okafor admits the risk, but he is firm: “...”": the person the sentence opens on introduces it.
+            words = sentence.split()
+            head = _leading_name(words)
+            name = _join(head)
+            if (head and len(head) < len(words) and words[len(head)][:1].islower()
+                    and not head[-1].endswith(("'s", "’s", ",")) and _person_like(name, surnames)):
+                speaker = name
         if speaker is None and mention is None and quote_open and quote_speaker and quote_run < QUOTE_RUN:
             # Inside a quotation opened sentences before ('X said: "A. B. "C.'): the one who opened it.
             speaker = quote_speaker
