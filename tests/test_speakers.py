@@ -254,3 +254,10 @@ def test_a_quotation_after_a_colon_is_the_person_the_sentence_opens_on() -> None
     assert speakers[1] == "Oduya"
     # A place or a thing opening the sentence introduces no one.
     assert attribute(["Paris has a new rule: “no cars on Sundays”."]) == [None]
+
+
+def test_the_passive_names_its_speaker_after_by() -> None:
+    assert attribute(["The jury was told by Detective Inspector Rhys Moran that the van was stolen."]) == [
+        "Detective Inspector Rhys Moran"]
+    assert attribute(["The closure was confirmed by Harvell Motors on Friday."]) == ["Harvell Motors"]
+    assert attribute(["It was learned that the mine will close."]) == [None]

@@ -143,6 +143,11 @@ _ISSUED = re.compile(r"^(?P<who>[^,;:\"“”]{2,120}?)\s+(?:has\s+|have\s+)?(?:
                      + r")\b")
 
 
+# The passive with its agent: "was told by X", "were assured by X", "was confirmed by X".
+_PASSIVE_AGENT = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?(?:told|informed|assured|warned|said|"
+                            r"reported|stated|claimed|announced|confirmed|alleged)\s+by\s+(?P<np>[^\"“”]{2,160})")
+
+
 @dataclass(frozen=True)
 class Mention:
     """What a sentence says about who is speaking.
@@ -452,6 +457,12 @@ def mention_in(sentence: str) -> Mention | None:
             found = _inverted(text[verb.end():])
             if found:
                 return found
+    agent = _PASSIVE_AGENT.search(text)
+    if agent and not any(start <= agent.start() < end for start, end in quoted):
+        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:.!?](?:\s|$)", agent.group("np"))[0]
+        found = _phrase(np)
+        if found and found.kind in ("name", "group"):
+            return found  # "The jury was told by Detective Jo Ames that ...": the one telling
     participle = next((m for m in _PARTICIPLE.finditer(text)
                        if not any(start <= m.start() < end for start, end in quoted)), None)
     if participle:
