@@ -261,3 +261,14 @@ def test_the_passive_names_its_speaker_after_by() -> None:
         "Detective Inspector Rhys Moran"]
     assert attribute(["The closure was confirmed by Harvell Motors on Friday."]) == ["Harvell Motors"]
     assert attribute(["It was learned that the mine will close."]) == [None]
+
+
+def test_a_place_after_in_is_where_the_speaker_is_not_who_speaks() -> None:
+    assert attribute(["The old pub in Ballymore say they will close on Sunday."]) == [None]
+    assert attribute(["The Anchor Inn says it will close on Sunday."]) == ["The Anchor Inn"]
+
+
+def test_a_byline_naming_a_column_is_nobody_writing_in_the_first_person() -> None:
+    sentence = "I believe the recount is worth every cent."
+    assert attribute([sentence], "Letters To The Editor") == [None]
+    assert attribute([sentence], "Nadia van Dijk") == ["Nadia van Dijk"]

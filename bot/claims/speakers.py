@@ -328,6 +328,9 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     named = _trailing_name(words)
     if not named:
         return None
+    if subject and len(named) < len(words) and lowered[-len(named) - 1] in ("in", "at", "near") and (
+            len(named) < len(words) - 1):
+        return None  # "The Briar in Douglas say": Douglas is where the speaker is, not who speaks
     # "Department of Correction spokesman Jason Kersten", "White House press secretary Sarah Sanders".
     start = len(words) - len(named)
     titles = start
@@ -676,7 +679,10 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     `author` is the article's byline: the first person outside quotation marks ("In our research, we found")
     is the author writing, when the byline is one person's name.
     """
-    writer = author if author and _is_person(author) and "," not in author else None
+    # A byline that is a column's or a desk's name ("Letters To The Editor") is nobody writing.
+    writer = author if author and _is_person(author) and "," not in author and not any(
+        _bare(w).casefold() in _TITLES | {"to", "the", "of", "for", "and", "&", "letters", "editors", "staff", "desk"}
+        for w in author.split()[1:-1] + author.split()[:1]) else None
     mentions = [mention_in(s) for s in sentences]
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
     surnames = {run.split()[-1] for s in sentences
