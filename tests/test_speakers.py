@@ -272,3 +272,9 @@ def test_a_byline_naming_a_column_is_nobody_writing_in_the_first_person() -> Non
     sentence = "I believe the recount is worth every cent."
     assert attribute([sentence], "Letters To The Editor") == [None]
     assert attribute([sentence], "Nadia van Dijk") == ["Nadia van Dijk"]
+
+
+def test_a_reporting_verb_in_a_clause_saying_when_names_no_speaker() -> None:
+    sentence = "Shares in Harvell Motors fell 8% on Monday after Finance Minister Pia Lund announced a new levy."
+    assert attribute([sentence]) == [None]
+    assert attribute(["Finance Minister Pia Lund announced a new levy on Monday."]) == ["Finance Minister Pia Lund"]

@@ -148,6 +148,10 @@ _PASSIVE_AGENT = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?(?
                             r"reported|stated|claimed|announced|confirmed|alleged)\s+by\s+(?P<np>[^\"“”]{2,160})")
 
 
+# A reporting verb inside a clause that says when ("after X announced", "hours before X said").
+_TIME_CLAUSE = re.compile(r"\b(?:[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce|[Ww]hen)\s+(?:[\w.'’-]+\s+){1,6}$")
+
+
 @dataclass(frozen=True)
 class Mention:
     """What a sentence says about who is speaking.
@@ -446,6 +450,8 @@ def mention_in(sentence: str) -> Mention | None:
                         for later in _SAY_VERB.finditer(text))):
             continue  # "X warned people to leave — a step Y said was unlawful": an order, not X's claim
         before = text[: verb.start()]
+        if _TIME_CLAUSE.search(before):
+            continue  # "... soared after Trump announced tariffs": when it happened, not who claims it
         inverts = verb.group(0) not in ("told", "tells", "showed", "shows", "found", "finds")
         if inverts and re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
             found = _inverted(text[verb.end():])  # '..., said Justice Secretary Humza Yousaf.'
