@@ -278,3 +278,8 @@ def test_a_reporting_verb_in_a_clause_saying_when_names_no_speaker() -> None:
     sentence = "Shares in Harvell Motors fell 8% on Monday after Finance Minister Pia Lund announced a new levy."
     assert attribute([sentence]) == [None]
     assert attribute(["Finance Minister Pia Lund announced a new levy on Monday."]) == ["Finance Minister Pia Lund"]
+
+
+def test_people_speaking_about_someone_and_a_bare_article_are_no_speaker() -> None:
+    assert attribute(["But critics of Senator Amy Holt say the bill is rushed."]) == [None]
+    assert attribute(["A new poll shows Senator Amy Holt leading by 5 points."]) == [None]

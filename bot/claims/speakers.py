@@ -79,6 +79,8 @@ _PEOPLE = frozenset("""officials official authorities police investigators prose
     spokesperson spokespeople spokesman spokeswoman representatives executives leaders lawmakers legislators
     advocates activists agents firefighters deputies troopers officers detectives staff aides observers
     regulators inspectors epidemiologists physicians health""".split())
+# People who speak about someone, not for them: "critics of X", "supporters of X".
+_AROUND = frozenset("critics advocates activists observers witnesses".split())
 # Bodies named by a modifier ("the US military", "Chicago police"): the modifier and the noun together.
 _BODIES = frozenset("""military army navy government ministry department administration police agency court council
     commission committee office company firm bank board service services authority party campaign team club
@@ -193,7 +195,7 @@ def is_name(text: str) -> bool:
     words = [_bare(w) for w in text.split() if _bare(w)]
     if not words or len(words) > 10 or len(text) > 90:
         return False
-    if _stop(words[0]) or (words[0].casefold() == "the" and len(words) == 1):
+    if _stop(words[0]) or (words[0].casefold() in ("the", "a", "an") and len(words) == 1):
         return False
     content = [w for w in words if w.casefold() not in _CONNECTORS]
     if not content or not all(_capitalised(w) or w.casefold() in _BODIES | _PEOPLE | _TITLES for w in content):
@@ -293,6 +295,8 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     for index, word in enumerate(lowered):
         if word in _DOCUMENTS | _PEOPLE and index + 1 < len(words) and lowered[index + 1] in (
                 "in", "by", "from", "of", "at", "with", "for", "published", "released", "issued"):
+            if word in _AROUND and lowered[index + 1] in ("of", "for", "with"):
+                return None  # "critics of Senator Amy Holt": people around the name speak, not the name
             rest = words[index + 1:]
             while rest and _bare(rest[0]).casefold() in {"in", "by", "from", "of", "at", "with", "for", "published",
                                                          "released", "issued", "the", "a", "an"}:
