@@ -11,12 +11,20 @@ The structure read, in order of trust:
 * "according to X" (X's review, a report in X, a new X poll -> X);
 * the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
   "Berrien County Health Department officials said" (-> the named body), "the US military said";
-* the inverted form: '"...," said X' and ", said X, the ...".
+* the inverted form: '"...," said X' and ", said X, the ...";
+* the passive's agent ("was told by X") and a publisher ("X published an editorial");
+* "According to a post for X, Y predicts": Y, who makes the claim X only carries.
+
+Shapes that look like a speaker but are not one are skipped: a reporting verb in a clause saying when
+("after X announced"), an order reported by someone else ("X warned people to leave, a step Y said ..."),
+a place after "in" ("the pub in Douglas say"), people speaking about a name ("critics of X").
 
 What the sentence names is then resolved against the sentences before it: a pronoun ("he", "she",
 "they", "it") is the speaker or subject of the sentence before; "the report", "the statement" or
 "the study" is the outlet, person or body named with it, in this sentence or the one before; a
-quotation standing alone takes the speaker introduced just before (': "...') or just after; and
+quotation standing alone takes the speaker introduced just before (': "...'), just after, or the person
+whose words the sentence before reports; a run of quoted paragraphs, each opening again without the last
+closing, keeps the speaker who opened it; and
 first-person testimony ("I did not ...") is the person the article says testified.
 
 No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
