@@ -163,3 +163,123 @@ def test_claimreview_types_outlets_and_bodies_as_organizations(speaker: str, kin
     assert is_organization(speaker) is (kind == "Organization")
     author = claimant(Claim(speaker=speaker), Article(url="https://news.example/story", site="News Example"))
     assert author == {"@type": kind, "name": speaker}
+
+
+def test_a_run_of_quoted_paragraphs_is_the_person_who_opened_the_quotation() -> None:
+    # Each quoted paragraph opens again without the one before closing: one speaker for the whole run.
+    speakers = attribute([
+        "Harbour board chair Ines Moreau said: “Dredging will start in March.",
+        "The work will take two years.",
+        "“We have set aside €4m for it.",
+        "“Nobody will lose their mooring.”",
+        "The council meets on Friday.",
+    ])
+    assert speakers == ["Ines Moreau"] * 4 + [None]
+    # Inside someone's quotation "we" is the speaker's, never the byline's author writing.
+    quoted = attribute(["“Our pool closes tonight.", "We thank our members for their patience.",
+                        "Lessons resume in May.”"], "Kate Lindqvist")
+    assert quoted == [None, None, None]
+
+
+def test_he_is_not_an_earlier_speaker_when_the_sentence_before_names_someone_else() -> None:
+    speakers = attribute([
+        "The depot will open in May, Mr. Okafor said.",
+        "Regional planner Dana Whitcombe asked for the timetable at the hearing.",
+        "“We were promised buses every ten minutes,” he said.",
+    ])
+    assert speakers == ["Mr. Okafor", None, None]
+
+
+@pytest.mark.parametrize(("sentence", "speaker"), [
+    # A possessive followed by a full name: the name speaks, not its owner.
+    ("Norway’s Directorate of Fisheries estimates that cod stocks fell by a third.", "Directorate of Fisheries"),
+    # "X and <unnamed others>": the source the sentence names.
+    ("Three clinics were shut, according to Okonkwo and inspectors from the Quality Care Commission.", "Okonkwo"),
+    # A description of someone, then their name, then the verb.
+    ("After the vote on Tuesday, a teacher in the gallery, Miriam Halloway, tweeted that the count was wrong.",
+     "Miriam Halloway"),
+    # Accusing and touting report what someone claims.
+    ("Councillor Ruth Abara accused the mayor of hiding a £2m overspend.", "Councillor Ruth Abara"),
+    ("The Treasury has repeatedly touted figures showing 400,000 new jobs.", "The Treasury"),
+    # "According to a post for X, Y predicts": Y makes the claim.
+    ("According to a newsletter for Harbour Watch, the Maritime Safety Agency predicts that 40 ferries will stop.",
+     "Maritime Safety Agency"),
+    # A publisher of an editorial or a statement.
+    ("The Northern Courier published a scathing editorial blaming the water board for the floods.",
+     "The Northern Courier"),
+])
+def test_attributions_read_from_the_clause_around_the_verb(sentence: str, speaker: str) -> None:
+    assert attribute([sentence]) == [speaker]
+
+
+def test_he_after_a_spokesperson_for_a_body_speaks_for_that_body() -> None:
+    speakers = attribute([
+        "A spokesperson for the Regional Transport Authority said fares would rise by 3%.",
+        "“The increase is below inflation,” he said.",
+    ])
+    assert speakers == ["Regional Transport Authority", "Regional Transport Authority"]
+
+
+def test_a_whole_quotation_after_someones_reported_words_is_theirs() -> None:
+    speakers = attribute([
+        "Ferry operator Lena Vasquez said she would keep the night crossing.",
+        "“Nobody else will run it. We carried 9,000 people last winter.”",
+        "The port closes at midnight.",
+    ])
+    assert speakers == ["Lena Vasquez", "Lena Vasquez", None]
+    # Not when a new quotation with its own speaker follows at once.
+    assert attribute(["Ferry operator Lena Vasquez said she would keep the night crossing.",
+                      "“Nobody else will run it.”",
+                      "“It loses money,” said harbour master Tom Reilly."])[1] is None
+
+
+def test_he_is_a_titled_official_named_with_their_city() -> None:
+    speakers = attribute(["Springfield City Mayor Alma Quist indicated on Monday that fares might rise.",
+                          "“We have no other way to pay for the trams,” he said."])
+    assert speakers == ["Springfield City Mayor Alma Quist"] * 2
+
+
+def test_an_order_is_not_a_claim_when_someone_else_reports_on_it() -> None:
+    sentence = ("On Friday, the port authority warned fishermen to stay ashore — a ban that Coastal Rights Trust said "
+                "breaks maritime law.")
+    assert attribute([sentence]) == ["Coastal Rights Trust"]
+    # A warning that states something stays the warner's claim.
+    assert attribute(["Transport Minister Ola Brandt warned that 300 bridges need repair."]) == [
+        "Transport Minister Ola Brandt"]
+
+
+def test_a_quotation_after_a_colon_is_the_person_the_sentence_opens_on() -> None:
+    speakers = attribute(["Nurse Tamsin Oduya has worked at the clinic for 20 years.",
+                          "Oduya knows the waiting list is long, but she is blunt: “Nobody here is turned away.”"])
+    assert speakers[1] == "Oduya"
+    # A place or a thing opening the sentence introduces no one.
+    assert attribute(["Paris has a new rule: “no cars on Sundays”."]) == [None]
+
+
+def test_the_passive_names_its_speaker_after_by() -> None:
+    assert attribute(["The jury was told by Detective Inspector Rhys Moran that the van was stolen."]) == [
+        "Detective Inspector Rhys Moran"]
+    assert attribute(["The closure was confirmed by Harvell Motors on Friday."]) == ["Harvell Motors"]
+    assert attribute(["It was learned that the mine will close."]) == [None]
+
+
+def test_a_place_after_in_is_where_the_speaker_is_not_who_speaks() -> None:
+    assert attribute(["The old pub in Ballymore say they will close on Sunday."]) == [None]
+    assert attribute(["The Anchor Inn says it will close on Sunday."]) == ["The Anchor Inn"]
+
+
+def test_a_byline_naming_a_column_is_nobody_writing_in_the_first_person() -> None:
+    sentence = "I believe the recount is worth every cent."
+    assert attribute([sentence], "Letters To The Editor") == [None]
+    assert attribute([sentence], "Nadia van Dijk") == ["Nadia van Dijk"]
+
+
+def test_a_reporting_verb_in_a_clause_saying_when_names_no_speaker() -> None:
+    sentence = "Shares in Harvell Motors fell 8% on Monday after Finance Minister Pia Lund announced a new levy."
+    assert attribute([sentence]) == [None]
+    assert attribute(["Finance Minister Pia Lund announced a new levy on Monday."]) == ["Finance Minister Pia Lund"]
+
+
+def test_people_speaking_about_someone_and_a_bare_article_are_no_speaker() -> None:
+    assert attribute(["But critics of Senator Amy Holt say the bill is rushed."]) == [None]
+    assert attribute(["A new poll shows Senator Amy Holt leading by 5 points."]) == [None]

@@ -11,12 +11,20 @@ The structure read, in order of trust:
 * "according to X" (X's review, a report in X, a new X poll -> X);
 * the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
   "Berrien County Health Department officials said" (-> the named body), "the US military said";
-* the inverted form: '"...," said X' and ", said X, the ...".
+* the inverted form: '"...," said X' and ", said X, the ...";
+* the passive's agent ("was told by X") and a publisher ("X published an editorial");
+* "According to a post for X, Y predicts": Y, who makes the claim X only carries.
+
+Shapes that look like a speaker but are not one are skipped: a reporting verb in a clause saying when
+("after X announced"), an order reported by someone else ("X warned people to leave, a step Y said ..."),
+a place after "in" ("the pub in Douglas say"), people speaking about a name ("critics of X").
 
 What the sentence names is then resolved against the sentences before it: a pronoun ("he", "she",
 "they", "it") is the speaker or subject of the sentence before; "the report", "the statement" or
 "the study" is the outlet, person or body named with it, in this sentence or the one before; a
-quotation standing alone takes the speaker introduced just before (': "...') or just after; and
+quotation standing alone takes the speaker introduced just before (': "...'), just after, or the person
+whose words the sentence before reports; a run of quoted paragraphs, each opening again without the last
+closing, keeps the speaker who opened it; and
 first-person testimony ("I did not ...") is the person the article says testified.
 
 No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
@@ -36,7 +44,7 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
         r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
         r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
-        r"reiterates|cited|cites|indicated|declared")
+        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
@@ -79,6 +87,8 @@ _PEOPLE = frozenset("""officials official authorities police investigators prose
     spokesperson spokespeople spokesman spokeswoman representatives executives leaders lawmakers legislators
     advocates activists agents firefighters deputies troopers officers detectives staff aides observers
     regulators inspectors epidemiologists physicians health""".split())
+# People who speak about someone, not for them: "critics of X", "supporters of X".
+_AROUND = frozenset("critics advocates activists observers witnesses".split())
 # Bodies named by a modifier ("the US military", "Chicago police"): the modifier and the noun together.
 _BODIES = frozenset("""military army navy government ministry department administration police agency court council
     commission committee office company firm bank board service services authority party campaign team club
@@ -114,6 +124,8 @@ _AUTHOR_VOICE = re.compile(r"\b(?:I|we|We|our|Our|my|My|us)\b")
 # Words opening a clause before its subject: "but", "while", "as", "under questioning".
 # How many sentences back "the bank" or "the report" is looked up.
 REFERENCE_WINDOW = 6
+# How many unquoted sentences in a row a quotation left open carries its speaker over.
+QUOTE_RUN = 6
 # Places, which a run of capitalised words names as often as it names people.
 _PLACE_WORDS = frozenset("""island islands street st avenue road bridge river lake mountain mount park square county
     city
@@ -132,6 +144,22 @@ _OPENERS = frozenset("""but and so yet while as when although though because sin
     under questioning now then meanwhile still however also even""".split())
 # A scholarly citation closing the sentence: "... by 0.1°C (Copernicus Climate Change Service, 2023)."
 _CITATION = re.compile(r"\((?P<who>[A-Z][^()]{1,80}?),\s*(?:19|20)\d\d[a-z]?\)[.!]?$")
+
+
+# A body or person issuing a document: "X published a misleading editorial", "X issued a statement".
+_ISSUED = re.compile(r"^(?P<who>[^,;:\"“”]{2,120}?)\s+(?:has\s+|have\s+)?(?:published|issued|released|publishes|issues|"
+                     r"releases)\s+(?:a|an|its|their|his|her)\s+(?:[\w-]+\s+){0,3}?(?:"
+                     + "|".join(sorted(_DOCUMENTS | {"editorial", "column", "op-ed", "advisory", "warning"}))
+                     + r")\b")
+
+
+# The passive with its agent: "was told by X", "were assured by X", "was confirmed by X".
+_PASSIVE_AGENT = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?(?:told|informed|assured|warned|said|"
+                            r"reported|stated|claimed|announced|confirmed|alleged)\s+by\s+(?P<np>[^\"“”]{2,160})")
+
+
+# A reporting verb inside a clause that says when ("after X announced", "hours before X said").
+_TIME_CLAUSE = re.compile(r"\b(?:[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce|[Ww]hen)\s+(?:[\w.'’-]+\s+){1,6}$")
 
 
 @dataclass(frozen=True)
@@ -175,7 +203,7 @@ def is_name(text: str) -> bool:
     words = [_bare(w) for w in text.split() if _bare(w)]
     if not words or len(words) > 10 or len(text) > 90:
         return False
-    if _stop(words[0]) or (words[0].casefold() == "the" and len(words) == 1):
+    if _stop(words[0]) or (words[0].casefold() in ("the", "a", "an") and len(words) == 1):
         return False
     content = [w for w in words if w.casefold() not in _CONNECTORS]
     if not content or not all(_capitalised(w) or w.casefold() in _BODIES | _PEOPLE | _TITLES for w in content):
@@ -250,6 +278,9 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     # Gaza": the body, not the place.
     start = 1 if lowered[0] in ("the", "a", "an") else 0
     person = _leading_name(words[start:])
+    if (not subject and person and start + len(person) + 1 < len(words) and lowered[start + len(person)] == "and"
+            and words[start + len(person) + 1].islower() and is_name(_join(person))):
+        return Mention("name", _join(person))  # "according to Levy and authorities from ...": the one named
     if (person and start + len(person) < len(words) and lowered[start + len(person)] in ("from", "of", "at", "with",
                                                                                           "in")
             and (_is_person(_join(person)) or (is_organization(_join(person)) and is_name(_join(person))))):
@@ -260,6 +291,10 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     # "The Verge's Stadia review", "CNN's report": the owner of a possessive.
     for index, word in enumerate(words):
         if word.endswith(("'s", "’s")):
+            # "Brazil's National Institute for Space Research", "CNN's Jake Tapper": the name after it speaks.
+            after = words[index + 1:]
+            if len(after) > 1 and _leading_name(after) == after and is_name(_join(after)):
+                return Mention("name", _join(after))
             owner = _trailing_name(words[: index + 1])
             if owner and is_name(_join(owner)):
                 return Mention("name", _join(owner))
@@ -268,6 +303,8 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     for index, word in enumerate(lowered):
         if word in _DOCUMENTS | _PEOPLE and index + 1 < len(words) and lowered[index + 1] in (
                 "in", "by", "from", "of", "at", "with", "for", "published", "released", "issued"):
+            if word in _AROUND and lowered[index + 1] in ("of", "for", "with"):
+                return None  # "critics of Senator Amy Holt": people around the name speak, not the name
             rest = words[index + 1:]
             while rest and _bare(rest[0]).casefold() in {"in", "by", "from", "of", "at", "with", "for", "published",
                                                          "released", "issued", "the", "a", "an"}:
@@ -307,6 +344,9 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     named = _trailing_name(words)
     if not named:
         return None
+    if subject and len(named) < len(words) and lowered[-len(named) - 1] in ("in", "at", "near") and (
+            len(named) < len(words) - 1):
+        return None  # "The Briar in Douglas say": Douglas is where the speaker is, not who speaks
     # "Department of Correction spokesman Jason Kersten", "White House press secretary Sarah Sanders".
     start = len(words) - len(named)
     titles = start
@@ -335,6 +375,11 @@ def _subject_before(prefix: str) -> str | None:
         after_quote = re.search(r"[”\"]\s*,?\s*([^,\"“”]{2,80}),[^\"“”]*,$", prefix)
         if after_quote and _leading_name(after_quote.group(1).split()) == after_quote.group(1).split():
             return after_quote.group(1)
+    # "..., a lawyer in attendance, Jane Roe, tweeted": the name after an unnamed description of someone.
+    described = re.search(r"(?:^|,)\s*(?:a|an|the)\s[^,\"“”]{1,60},\s*([^,\"“”]{2,60}),$", prefix)
+    if described and _leading_name(described.group(1).split()) == described.group(1).split() and _is_person(
+            described.group(1)):
+        return described.group(1)
     # "X, the deputy secretary, said": drop the appositive ("X, who ..., said", "X, the entity that ..., said").
     appositive = re.match(r"^(.*?\w)\s*,\s*((?:the|a|an|who|which|whose)\b[^\"“”]{2,300}),$", prefix) or re.match(
         r"^(.*\S)\s*,\s*([^,\"“”]{2,120}),$", prefix)
@@ -395,6 +440,12 @@ def mention_in(sentence: str) -> Mention | None:
         named = _leading_name(text[match.end():].lstrip(" ,").split()) if text[match.end():].startswith(",") else []
         if (found is None or found.kind != "name") and named and is_name(_join(named)):
             return Mention("name", _join(named))
+        rest = text[match.end():]
+        if found and match.start() == 0 and rest.startswith(","):
+            # "According to a post for X, Y predicts that ...": Y makes the claim, X only carries it.
+            inner = mention_in(rest.lstrip(" ,"))
+            if inner and inner.kind == "name":
+                return inner
         if found:
             return found
     quoted = _quoted_spans(text)
@@ -404,7 +455,15 @@ def mention_in(sentence: str) -> Mention | None:
         if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
                                                   and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
             continue  # "as Trump's rise continued": not '"...," she continued.'
+        if (verb.group(0) in ("warned", "warns", "urged", "urges")
+                and re.match(r"\s+(?:[\w’'-]+\s+){1,6}?to\s+[a-z]", text[verb.end():])
+                and not re.match(r"\s+(?:[\w’'-]+\s+){0,6}?that\b", text[verb.end():])
+                and any(later.start() > verb.end() and not any(a <= later.start() < b for a, b in quoted)
+                        for later in _SAY_VERB.finditer(text))):
+            continue  # "X warned people to leave — a step Y said was unlawful": an order, not X's claim
         before = text[: verb.start()]
+        if _TIME_CLAUSE.search(before):
+            continue  # "... soared after Trump announced tariffs": when it happened, not who claims it
         inverts = verb.group(0) not in ("told", "tells", "showed", "shows", "found", "finds")
         if inverts and re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
             found = _inverted(text[verb.end():])  # '..., said Justice Secretary Humza Yousaf.'
@@ -419,6 +478,12 @@ def mention_in(sentence: str) -> Mention | None:
             found = _inverted(text[verb.end():])
             if found:
                 return found
+    agent = _PASSIVE_AGENT.search(text)
+    if agent and not any(start <= agent.start() < end for start, end in quoted):
+        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:.!?](?:\s|$)", agent.group("np"))[0]
+        found = _phrase(np)
+        if found and found.kind in ("name", "group"):
+            return found  # "The jury was told by Detective Jo Ames that ...": the one telling
     participle = next((m for m in _PARTICIPLE.finditer(text)
                        if not any(start <= m.start() < end for start, end in quoted)), None)
     if participle:
@@ -430,6 +495,11 @@ def mention_in(sentence: str) -> Mention | None:
             return Mention("name", _join(acting.group(1).split()))
         if re.match(r"\s*(?:He|She)\b", clause):
             return Mention("pronoun", clause.split()[0])
+    issued = _ISSUED.search(text)
+    if issued:
+        found = _phrase(_subject_before(issued.group("who")) or "", subject=True)
+        if found and found.kind == "name":
+            return found  # "The Tribune published an editorial saying ...": the publisher's claim
     citation = _CITATION.search(text)
     if citation and is_name(citation.group("who")):
         return Mention("name", _join(citation.group("who").split()))
@@ -542,11 +612,40 @@ def _recent_person(speakers: list[str | None], before: str, surnames: set[str], 
         return people[-1]
     for speaker in reversed(speakers[-3:]):
         if speaker and _person_like(speaker, surnames):
-            return speaker
+            # Not an earlier speaker when the sentence just before brings in someone else by name.
+            return None if _names_another_person(before, speaker) else speaker
     return None
 
 
+def _leaves_quote_open(sentence: str, open_before: bool) -> bool:
+    """Whether a quotation is still open after `sentence`: a quoted paragraph runs on, unclosed, into the
+    sentences after it (each new quoted paragraph opens again without the last one closing)."""
+    opens, closes = sentence.count("“") + sentence.count("«"), sentence.count("”") + sentence.count("»")
+    straight = sentence.count('"')
+    if opens or closes:
+        return opens > closes or (opens == closes and open_before and not re.match(r"\s*[“«]", sentence))
+    if straight:
+        return (straight % 2 == 1) != (open_before and not re.match(r'\s*"', sentence))
+    return open_before
+
+
+def _names_another_person(sentence: str, speaker: str | None) -> bool:
+    """The sentence names someone (a first name and surname, titles allowed) other than `speaker`."""
+    words = sentence.split()
+    for index in range(len(words)):
+        named = _leading_name(words[index:])
+        if len(named) >= 2 and _is_person(_join(named)) and (
+                not speaker or _bare(named[-1]) != _bare(speaker.split()[-1])):
+            return True
+    return False
+
+
 def _person_like(name: str, surnames: set[str]) -> bool:
+    """A person's name, alone or after their body and title ("New York City Mayor Jo Ruiz")."""
+    words = name.split()
+    titled = [i for i, w in enumerate(words) if _bare(w).casefold() in _TITLES]
+    if titled and 0 < titled[-1] < len(words) - 2 and _is_person(" ".join(words[titled[-1] + 1:])):
+        return True
     return _is_person(name) or (" " not in name and name in surnames)
 
 
@@ -598,7 +697,10 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     `author` is the article's byline: the first person outside quotation marks ("In our research, we found")
     is the author writing, when the byline is one person's name.
     """
-    writer = author if author and _is_person(author) and "," not in author else None
+    # A byline that is a column's or a desk's name ("Letters To The Editor") is nobody writing.
+    writer = author if author and _is_person(author) and "," not in author and not any(
+        _bare(w).casefold() in _TITLES | {"to", "the", "of", "for", "and", "&", "letters", "editors", "staff", "desk"}
+        for w in author.split()[1:-1] + author.split()[:1]) else None
     mentions = [mention_in(s) for s in sentences]
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
     surnames = {run.split()[-1] for s in sentences
@@ -611,6 +713,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     speakers: list[str | None] = []
     testifier: str | None = None
     focus: str | None = None
+    quote_open = False      # a quotation still open after the sentence before
+    quote_speaker: str | None = None
+    quote_run = 0
     for index, mention in enumerate(mentions):
         sentence = sentences[index]
         previous = speakers[index - 1] if index else None
@@ -622,6 +727,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         elif mention.kind in ("pronoun", "title"):
             if mention.text.casefold() in ("i", "we"):
                 speaker = None
+            elif (mention.text.casefold() in ("he", "she") and index and previous and is_organization(previous)
+                  and re.search(r"\bspokes(?:man|woman|person)\s+(?:for|at|of)\b", sentences[index - 1])):
+                speaker = previous  # "A spokesperson for X said ... . '...,' he said": he speaks for X
             elif mention.text.casefold() in ("he", "she") or mention.kind == "title":
                 # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
                 earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
@@ -650,10 +758,28 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                     speaker = following.text
                 elif following.kind == "pronoun" and previous:
                     speaker = previous
+            elif (index and previous and mentions[index - 1] is not None and _person_like(previous, surnames)
+                  and re.search(r"[\"”]\s*$", sentence) and not re.search(r"[\"“”]", sentences[index - 1])
+                  and not (index + 1 < len(mentions) and mentions[index + 1] is not None
+                           and re.match(r"^\s*[\"“]", sentences[index + 1]))):
+                # A whole quotation after someone's reported words ("He said he was not deterred. "..."."):
+                # the same person goes on in their own words.
+                speaker = previous
+        if speaker is None and mention is None and re.search(r":\s*[“\"]", sentence):
+            # "Okafor admits the risk, but he is firm: “...”": the person the sentence opens on introduces it.
+            words = sentence.split()
+            head = _leading_name(words)
+            name = _join(head)
+            if (head and len(head) < len(words) and words[len(head)][:1].islower()
+                    and not head[-1].endswith(("'s", "’s", ",")) and _person_like(name, surnames)):
+                speaker = name
+        if speaker is None and mention is None and quote_open and quote_speaker and quote_run < QUOTE_RUN:
+            # Inside a quotation opened sentences before ('X said: "A. B. "C.'): the one who opened it.
+            speaker = quote_speaker
         if speaker is None and testifier and _FIRST_PERSON.search(sentence) and not mention:
             # First-person testimony the article quotes at length: the person it says testified.
             speaker = testifier
-        if (speaker is None and writer and (mention is None or mention.kind == "pronoun")
+        if (speaker is None and writer and not quote_open and (mention is None or mention.kind == "pronoun")
                 and not re.search(r"[\"“”«»]", sentence) and _AUTHOR_VOICE.search(sentence)):
             speaker = writer
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
@@ -662,4 +788,10 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
             speaker = None  # a common word written with a capital at the start of a sentence ("Tests found")
         speakers.append(speaker)
         focus = _focus_after(sentence, speaker, focus, surnames)
+        still_open = _leaves_quote_open(sentence, quote_open)
+        if still_open and not (quote_open and mention is None):
+            quote_speaker, quote_run = speaker, 0
+        # Each quoted paragraph opening again renews the run; unquoted sentences use it up.
+        quote_run = 0 if re.match(r"\s*[\"“«]", sentence) else quote_run + 1
+        quote_open = still_open
     return speakers
