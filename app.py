@@ -188,19 +188,19 @@ def cmd_weekly_summary(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_llm_usage(settings: Settings, args: argparse.Namespace) -> int:
     """Language-model spend as recorded per article: one ISO week, and the month so far against the budget."""
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
-    from bot.config.schedule import Schedule
-    from bot.desk.weekly_report import week_bounds
+    from bot.desk.weekly_report import iso_week, week_bounds
     from bot.publishing.llm_spend import month_bounds, spend_between
     from bot.runtime.composition import open_database
 
-    schedule = Schedule.parse(settings.summary_schedule, settings.summary_tz)
+    zone = ZoneInfo(settings.summary_tz)
     now = datetime.now(UTC)
-    week = args.week or now.astimezone(schedule.tz).strftime("%G-W%V")
+    week = args.week or iso_week(now.astimezone(zone).date())
     try:
-        start, end = week_bounds(week, schedule.tz)
+        start, end = week_bounds(week, zone)
     except ValueError as error:
-        raise ConfigError(f"--week: {error}") from None
+        raise UsageError(f"--week: {error}") from None
     month_start, month_end, month = month_bounds(now)
     db = open_database(settings)
     with db.session() as session:
@@ -306,6 +306,11 @@ def _worker_processes(settings: Settings) -> WorkerProcesses | None:
     return WorkerProcesses(settings.worker_processes, [sys.executable, str(app_path), "worker"], cwd=app_path.parent)
 
 
+def _port_taken(port: int, error: OSError) -> ConfigError:
+    return ConfigError(f"PORT: cannot listen on port {port} ({error.strerror or error}); "
+                       "stop what uses it or set another PORT")
+
+
 def _port_free(port: int) -> None:
     """ConfigError (one line) when $PORT is taken, checked before the database is touched."""
     import socket
@@ -315,8 +320,7 @@ def _port_free(port: int) -> None:
         try:
             probe.bind(("0.0.0.0", port))
         except OSError as error:
-            raise ConfigError(f"PORT: cannot listen on port {port} ({error.strerror or error}); "
-                              "stop what uses it or set another PORT") from None
+            raise _port_taken(port, error) from None
 
 
 def _listen(application: Any, port: int, threads: int) -> Any:
@@ -326,8 +330,7 @@ def _listen(application: Any, port: int, threads: int) -> Any:
     try:
         return create_server(application, host="0.0.0.0", port=port, threads=threads, connection_limit=1000)
     except OSError as error:
-        raise ConfigError(f"PORT: cannot listen on port {port} ({error.strerror or error}); "
-                          "stop what uses it or set another PORT") from None
+        raise _port_taken(port, error) from None
 
 
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
