@@ -109,15 +109,23 @@ class Services:
             self.worker.wake()
         return refused is None
 
+    def _checked_vote(self, check: Callable[[Session], str | None],
+                      record: Callable[[Session], VoteResult | None]) -> VoteResult | None:
+        """A vote by button: checked and recorded in one transaction (before the ack), then the workers
+        answer a refusal privately or update the claim message."""
+        with self.db.session() as session:
+            refused = check(session)
+            result = None if refused else record(session)
+        if refused or (result is not None and result.recorded):
+            self.worker.wake()
+        return result
+
     def record_button(self, *, claim_id: int, user: str, verdict_key: str, action_ts: str | None,
                       click: Click) -> VoteResult | None:
-        with self.db.session() as session:
-            refused = access.claim_click(session, claim_id, click)
-            result = None if refused else self.recorder.record_button(
-                session, claim_id=claim_id, user=user, verdict_key=verdict_key, action_ts=action_ts)
-        if refused or (result is not None and result.recorded):
-            self.worker.wake()  # the refusal's private answer, or the claim message's update
-        return result
+        return self._checked_vote(
+            lambda session: access.claim_click(session, claim_id, click),
+            lambda session: self.recorder.record_button(session, claim_id=claim_id, user=user,
+                                                        verdict_key=verdict_key, action_ts=action_ts))
 
     def request_more_claims(self, *, link_post_id: int, user: str, click: Click) -> None:
         """"Show more" on a card: queue posting the candidates it kept back, and wake the workers."""
@@ -127,13 +135,10 @@ class Services:
 
     def record_same_claim(self, *, claim_id: int, user: str, action_ts: str | None,
                           click: Click) -> VoteResult | None:
-        with self.db.session() as session:
-            refused = access.same_claim_click(session, claim_id, click)
-            result = None if refused else self.recorder.record_same_claim(
-                session, claim_id=claim_id, user=user, action_ts=action_ts)
-        if refused or (result is not None and result.recorded):
-            self.worker.wake()
-        return result
+        return self._checked_vote(
+            lambda session: access.same_claim_click(session, claim_id, click),
+            lambda session: self.recorder.record_same_claim(session, claim_id=claim_id, user=user,
+                                                            action_ts=action_ts))
 
     def casework_button(self, *, claim_id: int, user: str, taking: bool, action_ts: str | None,
                         click: Click) -> bool:
