@@ -77,6 +77,7 @@ class Inbox:
             table.create(self.db.engine, checkfirst=True)
         self._insert = (postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
                          .returning(table.c.id))
+        self._autocommit = self.db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sqlite: sqlite3.Connection | None = None
         if path:
             self._sqlite = sqlite3.connect(path, timeout=db.timeout, isolation_level=None, check_same_thread=False)
@@ -99,7 +100,7 @@ class Inbox:
                 rows = self._sqlite.execute(_SQLITE_INSERT, (event_id, kind, text, now.strftime(_SQLITE_TIME)))
                 return bool(rows.fetchall())  # read to the end: the statement (and its commit) is then done
         values = {"event_id": event_id, "kind": kind, "payload": text, "attempts": 0, "received_at": now}
-        with self.db.engine.begin() as connection:
+        with self._autocommit.connect() as connection:  # one round trip: no BEGIN, no COMMIT
             return connection.execute(self._insert, values).first() is not None
 
     def waiting(self, limit: int = 200) -> list[InboxItem]:
