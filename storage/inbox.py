@@ -25,6 +25,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -80,7 +81,7 @@ class Inbox:
         self._autocommit = self.db.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sqlite: sqlite3.Connection | None = None
         if path:
-            self._sqlite = sqlite3.connect(path, timeout=db.timeout, isolation_level=None, check_same_thread=False)
+            self._sqlite = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
             self._sqlite.execute("PRAGMA journal_mode=WAL")
             self._sqlite.execute("PRAGMA synchronous=NORMAL")
         # SQLite has one writer: this process's acknowledgements queue here rather than in SQLite's busy
@@ -97,11 +98,24 @@ class Inbox:
         now = utcnow()
         if self._sqlite is not None:
             with self._writer:
-                rows = self._sqlite.execute(_SQLITE_INSERT, (event_id, kind, text, now.strftime(_SQLITE_TIME)))
-                return bool(rows.fetchall())  # read to the end: the statement (and its commit) is then done
+                return self._sqlite_insert((event_id, kind, text, now.strftime(_SQLITE_TIME)))
         values = {"event_id": event_id, "kind": kind, "payload": text, "attempts": 0, "received_at": now}
         with self._autocommit.connect() as connection:  # one round trip: no BEGIN, no COMMIT
             return connection.execute(self._insert, values).first() is not None
+
+    def _sqlite_insert(self, row: tuple[str | None, str, str, str]) -> bool:
+        """Insert, trying again every 0.2-2 ms while a worker's delete holds the file's lock: SQLite's own
+        busy handler sleeps 1, 2, 5, 10 ... ms, which a lock held for microseconds does not deserve."""
+        assert self._sqlite is not None
+        deadline, pause = time.monotonic() + self.db.timeout, 0.0002
+        while True:
+            try:
+                return bool(self._sqlite.execute(_SQLITE_INSERT, row).fetchall())  # read to the end: committed
+            except sqlite3.OperationalError as error:
+                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
 
     def waiting(self, limit: int = 200) -> list[InboxItem]:
         """The oldest rows, in the order Slack's events were acknowledged."""
