@@ -248,7 +248,8 @@ def require_every_kind_bound(registered: frozenset[str], declared: tuple[kinds.J
 def build_services(settings: Settings, *, resolver: Resolver = system_resolver, migrate: bool = True) -> Services:
     settings.require("slack_bot_token")
     db = open_database(settings, migrate=migrate)
-    gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
+    gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout,
+                           settings.slack_call_deadline)
     extractor = build_extractor(settings)
     scale = settings.verdict_scale
     signal = job_signal(db)
