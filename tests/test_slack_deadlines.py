@@ -11,6 +11,7 @@ import logging
 import time
 
 import pytest
+
 from bot.slack.gateway import SlackGateway, SlackRefused
 from bot.slack.messages import Message
 from bot.slack.transport import SlackAnswerTooLarge, SlackDeadlineExceeded
