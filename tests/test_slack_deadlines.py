@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from bot.slack.gateway import SlackGateway, SlackRefused
+from bot.slack.gateway import PostError, SlackGateway, SlackRefused
 from bot.slack.messages import Message
 from bot.slack.transport import SlackAnswerTooLarge, SlackDeadlineExceeded
 from tests.conftest import BOT_TOKEN, NEWS_CHANNEL
@@ -83,3 +83,20 @@ def test_a_post_whose_answer_trickles_is_found_not_posted_twice(slack: SlackStan
     assert [m["ts"] for m in posted] == [ts]
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert "checking whether it was posted" in caplog.text
+
+
+def test_a_post_ends_within_twice_the_deadline_when_slack_trickles_everything(slack: SlackStandIn) -> None:
+    """Slack posts but trickles every answer, the looks for the post included: the post gives up within
+    twice the call deadline (the job is retried and its resumed attempt looks first), having posted once."""
+    slack.trickle_next("*", seconds=0.05, times=100)
+    message = Message("Claim 2", [{"type": "section", "text": {"type": "mrkdwn", "text": "Claim 2"}}],
+                      {"event_type": "fc_claim", "event_payload": {"claim_id": 2}})
+    started = time.monotonic()
+    with pytest.raises(PostError) as failed:
+        gateway(slack).post(NEWS_CHANNEL, message)
+    assert failed.value.code == "no_response"
+    assert time.monotonic() - started < 2 * DEADLINE + SLACK
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    slack.clear_faults()
+    resumed = gateway(slack).post(NEWS_CHANNEL, message, resume=True)
+    assert [m["ts"] for m in slack.messages(NEWS_CHANNEL) if m.get("bot_id")] == [resumed]

@@ -36,7 +36,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.slack.blocks import fit_message_text
 from bot.slack.messages import Message, same_metadata
-from bot.slack.transport import MAX_ANSWER_BYTES, BoundedWebClient, DeadlineRetry
+from bot.slack.transport import MAX_ANSWER_BYTES, BoundedWebClient, DeadlineRetry, calls_within
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ class SlackGateway:
         self.web_client = _posting_client(token, base_url, timeout, deadline, max_answer_bytes)
         self._idempotent = _idempotent_client(token, base_url, timeout, deadline, max_answer_bytes)
         self._timeout = timeout
+        self._deadline = deadline
         self._identity: dict[str, str] | None = None
         # Pauses between looks for a post whose answer was lost, before posting again (about 7 s in all).
         self.lost_answer_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 3.5)
@@ -186,7 +187,15 @@ class SlackGateway:
             log.warning("could not mark %s/%s as seen (%s); going on", channel, ts, type(exc).__name__)
 
     def post(self, channel: str, message: Message, *, thread_ts: str | None = None, resume: bool = False) -> str:
-        """Post once and return the ts; with resume=True first look for an earlier copy of this post."""
+        """Post once and return the ts; with resume=True first look for an earlier copy of this post.
+
+        The post and the looks for it after a lost answer end within twice the call deadline in all; then
+        `PostError("no_response")`, and the job's next attempt (resumed) looks for the post first.
+        """
+        with calls_within(2 * self._deadline) as until:
+            return self._post(channel, message, thread_ts, resume, until)
+
+    def _post(self, channel: str, message: Message, thread_ts: str | None, resume: bool, until: float) -> str:
         if resume and message.metadata:
             existing = self.find_posted(channel, message.metadata, thread_ts)
             if existing:
@@ -199,6 +208,10 @@ class SlackGateway:
         if message.metadata:
             arguments["metadata"] = message.metadata
         for _attempt in range(3):
+            if time.monotonic() >= until:
+                log.warning("chat.postMessage to %s: no answer within %.0f s; giving up for now",
+                            channel, 2 * self._deadline)
+                break
             try:
                 return str(self.web_client.chat_postMessage(**arguments)["ts"])
             except SlackApiError as exc:
@@ -210,21 +223,31 @@ class SlackGateway:
             except (SlackClientError, OSError) as exc:
                 log.warning("chat.postMessage to %s: no answer (%s); checking whether it was posted",
                             channel, type(exc).__name__)
-            existing = self._await_posted(channel, message, thread_ts)
+            existing = self._await_posted(channel, message, thread_ts, until)
             if existing:
                 return existing
         raise PostError("no_response", channel)
 
-    def _await_posted(self, channel: str, message: Message, thread_ts: str | None) -> str | None:
+    def _await_posted(self, channel: str, message: Message, thread_ts: str | None, until: float) -> str | None:
         """After a lost answer, look for the post a few times (Slack may still be processing it)."""
         if not message.metadata:
-            time.sleep(1.0)
+            time.sleep(max(0.0, min(1.0, until - time.monotonic())))
             return None
+        unsure = False
         for wait in self.lost_answer_waits:
+            if time.monotonic() + wait >= until:
+                break
             time.sleep(wait)
-            existing = self.find_posted(channel, message.metadata, thread_ts)
+            try:
+                existing = self.find_posted(channel, message.metadata, thread_ts)
+            except (SlackClientError, OSError) as exc:
+                log.warning("could not look for the post in %s (%s)", channel, type(exc).__name__)
+                unsure = True
+                continue
             if existing:
                 return existing
+        if unsure:  # it may be there: posting again could post twice; the job's resumed attempt looks first
+            raise PostError("no_response", channel)
         return None
 
     def find_posted(self, channel: str, metadata: dict[str, Any], thread_ts: str | None) -> str | None:

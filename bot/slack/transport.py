@@ -31,6 +31,8 @@ import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, cast
 from urllib.error import HTTPError
@@ -67,6 +69,20 @@ class SlackAnswerTooLarge(SlackClientError):
 
 def _call_deadline() -> float | None:
     return cast("float | None", getattr(_call, "deadline", None))
+
+
+@contextmanager
+def calls_within(seconds: float) -> Iterator[float]:
+    """Every Web API call made on this thread inside the block ends by `seconds` from now (or by its own
+    deadline, whichever comes first): for an operation made of several calls, such as a post and the
+    looks for it after a lost answer. Yields the deadline (time.monotonic())."""
+    outer = _call_deadline()
+    mine = time.monotonic() + seconds
+    _call.deadline = mine if outer is None else min(outer, mine)
+    try:
+        yield _call.deadline
+    finally:
+        _call.deadline = outer
 
 
 class DeadlineRetry(RetryHandler):
@@ -216,12 +232,8 @@ class BoundedWebClient(WebClient):
     def api_call(self, api_method: str, **kwargs: Any) -> Any:
         if in_session():
             log.warning("Slack %s called inside a database session", api_method)
-        outer = _call_deadline()
-        _call.deadline = time.monotonic() + self.deadline if outer is None else outer
-        try:
+        with calls_within(self.deadline):
             return super().api_call(api_method, **kwargs)
-        finally:
-            _call.deadline = outer
 
     def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
         """One attempt, as slack_sdk makes it, but bounded by the call's deadline and the size cap."""
