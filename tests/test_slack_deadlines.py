@@ -7,8 +7,10 @@ an oversized answer. Deadlines here are a second or two so the suite never waits
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from bot.slack.messages import Message
 from bot.slack.transport import SlackAnswerTooLarge, SlackDeadlineExceeded
 from tests.conftest import BOT_TOKEN, NEWS_CHANNEL
 from tests.harness.slack_api import SlackStandIn
+from tests.harness.waiting import wait_for_card
 
 DEADLINE = 1.0
 # Thread start-up, the last chunk, a loaded 2-core machine.
@@ -100,3 +103,20 @@ def test_a_post_ends_within_twice_the_deadline_when_slack_trickles_everything(sl
     slack.clear_faults()
     resumed = gateway(slack).post(NEWS_CHANNEL, message, resume=True)
     assert [m["ts"] for m in slack.messages(NEWS_CHANNEL) if m.get("bot_id")] == [resumed]
+
+
+def test_a_card_still_arrives_once_when_slack_trickles_a_post(bot_factory: Any) -> None:
+    """The whole bot, SLACK_CALL_DEADLINE=1.5: Slack posts the first message of a link's work and trickles
+    its answer for ~20 s. The call ends at the deadline, the post is found, and the card and every claim
+    message are in the channel exactly once, well before the trickle would have ended."""
+    bot = bot_factory(slack_call_deadline=1.5)
+    bot.services.gateway.lost_answer_waits = (0.2, 0.4, 0.8)
+    bot.slack.trickle_next("chat.postMessage", seconds=0.05)
+    started = time.monotonic()
+    ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
+    card = wait_for_card(bot, NEWS_CHANNEL, ts, timeout=15)
+    assert "claims to check" in json.dumps(card["blocks"])
+    assert time.monotonic() - started < 12
+    posts = [m for m in bot.slack.messages(NEWS_CHANNEL) if m.get("bot_id")]
+    keys = [json.dumps(m.get("metadata"), sort_keys=True) for m in posts]
+    assert len(posts) >= 2 and len(set(keys)) == len(keys)  # nothing posted twice
