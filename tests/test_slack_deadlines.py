@@ -120,3 +120,13 @@ def test_a_card_still_arrives_once_when_slack_trickles_a_post(bot_factory: Any) 
     posts = [m for m in bot.slack.messages(NEWS_CHANNEL) if m.get("bot_id")]
     keys = [json.dumps(m.get("metadata"), sort_keys=True) for m in posts]
     assert len(posts) >= 2 and len(set(keys)) == len(keys)  # nothing posted twice
+
+
+def test_an_answer_through_response_url_waits_at_most_the_deadline(slack: SlackStandIn,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    slack.delay_next("response_url", 5.0)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="bot.slack.gateway"):
+        gateway(slack).respond(slack.response_url(), "Done")
+    assert time.monotonic() - started < DEADLINE + SLACK
+    assert "no answer within" in caplog.text

@@ -373,8 +373,21 @@ class SlackGateway:
         """An ephemeral answer to a slash command through its response_url (best effort, logged)."""
         if not response_url:
             return
-        try:
-            WebhookClient(response_url, timeout=int(max(1, self._timeout))).send(
-                text=text, response_type="ephemeral", replace_original=False)
-        except (SlackClientError, OSError) as exc:
-            log.warning("could not answer through response_url: %s", type(exc).__name__)
+        failed: list[str] = []
+
+        def send() -> None:
+            try:
+                WebhookClient(response_url, timeout=int(max(1, self._timeout))).send(
+                    text=text, response_type="ephemeral", replace_original=False)
+            except (SlackClientError, OSError) as exc:
+                failed.append(type(exc).__name__)
+
+        # WebhookClient has no total deadline of its own: the caller waits at most SLACK_CALL_DEADLINE and
+        # goes on; the answer is a few bytes from Slack's own host (bot.desk.access checks the URL).
+        sender = threading.Thread(target=send, name="respond", daemon=True)
+        sender.start()
+        sender.join(self._deadline)
+        if sender.is_alive():
+            log.warning("could not answer through response_url: no answer within %.0f s", self._deadline)
+        elif failed:
+            log.warning("could not answer through response_url: %s", failed[0])

@@ -145,6 +145,9 @@ class _SlackHandler(QuietHandler):
         owner: SlackStandIn = self.owner
         path = urlsplit(self.path).path
         if path.startswith("/response/"):
+            fault = owner._take_fault("response_url")  # delay_next("response_url", seconds)
+            if fault is not None and fault.kind == "delay":
+                time.sleep(fault.seconds)
             owner._record_response(path, body, self.recorded_headers())
             self.reply(200, b"ok", "text/plain")
             return
