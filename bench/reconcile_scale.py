@@ -152,8 +152,8 @@ def scenario(label: str, db_url: str, db: Database, slack: Any, articles: Any, t
     finally:
         bot.stop()
         sender.client.close()
-    return {"label": label, "first": first, "cards": cards, "window": window, "calls": calls, "batches": batches, "queued": queued,
-            "after_restart": after_restart, "sweeps": sweeps}
+    return {"label": label, "first": first, "cards": cards, "window": window, "calls": calls, "batches": batches,
+            "queued": queued, "after_restart": after_restart, "sweeps": sweeps}
 
 
 def batch_job_seconds(db: Database, repeat: int = 5) -> list[float]:
