@@ -237,6 +237,7 @@ class Services:
         with self.db.session() as session:
             channels = claim_channels(session)
         self.directory.refresh_at_start(channels, utcnow().isoformat())
+        self.seen.matcher.refit_in_background()  # the first card matches without waiting for it
         self.worker.start()
         if periodic:
             self.periodic.every(self.settings.reconcile_interval_minutes, kinds.RECONCILE_SWEEP)
@@ -258,13 +259,16 @@ class Services:
         self.db.dispose()
 
 
-def build_matcher(settings: Settings) -> ClaimMatcher:
-    """The claim matcher: offline on the database, plus embeddings when a model and key are configured."""
+def build_matcher(settings: Settings, db: Database | None = None) -> ClaimMatcher:
+    """The claim matcher: offline on the database, plus embeddings when a model and key are configured.
+
+    With `db`, its word statistics are fitted in the background, so no card waits for them."""
     embedder = None
     if settings.embeddings_model and settings.openai_api_key:
         embedder = Embedder(settings.secret("openai_api_key"), model=settings.embeddings_model,
                             base_url=settings.openai_base_url, timeout=settings.openai_timeout)
-    return ClaimMatcher(threshold=settings.match_threshold, embedder=embedder)
+    return ClaimMatcher(threshold=settings.match_threshold, embedder=embedder,
+                        read_session=db.read_session if db is not None else None)
 
 
 def build_published_lookup(settings: Settings) -> FactCheckTools | None:
@@ -302,13 +306,14 @@ def require_every_kind_bound(registered: frozenset[str], declared: tuple[kinds.J
 def build_services(settings: Settings, *, resolver: Resolver = system_resolver, migrate: bool = True) -> Services:
     settings.require("slack_bot_token")
     db = open_database(settings, migrate=migrate)
-    gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
+    gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout,
+                           settings.slack_call_deadline)
     extractor = build_extractor(settings)
     scale = settings.verdict_scale
     signal = job_signal(db)
     worker = Worker(db, threads=settings.worker_threads, signal=signal)
     directory = ChannelDirectory(db, gateway)
-    seen = SeenBefore(db, gateway, build_matcher(settings), directory, published=build_published_lookup(settings))
+    seen = SeenBefore(db, gateway, build_matcher(settings, db), directory, published=build_published_lookup(settings))
     link_job = LinkJob(
         db, gateway, extractor, FetchPolicy.from_settings(settings), scale,
         LinkJobOptions(factcheck_channel=settings.factcheck_channel, max_claims=settings.max_claims_per_article,
