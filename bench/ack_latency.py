@@ -549,6 +549,7 @@ def main() -> int:
     parser.add_argument("--links-per-round", type=int, default=4, help="link messages per bot round (default 4)")
     parser.add_argument("--article-delay", type=float, default=5.0, help="seconds the article server takes per page")
     parser.add_argument("--worker-threads", type=int, default=4, help="the bot's WORKER_THREADS (default 4)")
+    parser.add_argument("--worker-nice", type=int, help="the bot's WORKER_NICE (default: the bot's own default)")
     parser.add_argument("--http-threads", type=int, default=16, help="HTTP_THREADS for both servers (default 16)")
     parser.add_argument("--timeout", type=float, default=10.0, help="client timeout per request, s")
     parser.add_argument("--max-connections", type=int, default=64,
@@ -612,6 +613,8 @@ def main() -> int:
                             HTTP_THREADS=str(args.http_threads), BOT_VARIANT=variant)
             if args.worker_processes is not None:
                 env["WORKER_PROCESSES"] = str(args.worker_processes)
+            if args.worker_nice is not None:
+                env["WORKER_NICE"] = str(args.worker_nice)
             process = Process([sys.executable, str(script)], env, int(env["PORT"]), Path(tmp) / f"{name}.log")
             targets.append(Target(name, stack.enter_context(process), channel, BotState(db_url), Ledger()))
         bare_port = free_port()
