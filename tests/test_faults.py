@@ -98,7 +98,7 @@ def test_killed_while_fetching_finishes_after_restart_once(process_env, slack, a
     articles.add("/slow-story", SAMPLE, delay=2.0)
     bot = bot_process(process_env, tmp_path / "bot.log").start()
     ts = send_link(process_env, slack, f"http://127.0.0.1:{articles.port}/slow-story")
-    wait_until(lambda: articles.hits("/slow-story") >= 1, 10, "the fetch to start")
+    wait_until(lambda: articles.hits("/slow-story") >= 1, 30, "the fetch to start")
     bot.kill()  # SIGKILL in the middle of the fetch: the event was acknowledged, the work not done
     assert not bot_replies(slack, NEWS_CHANNEL, ts)
 
