@@ -292,9 +292,19 @@ def test_people_speaking_about_someone_and_a_bare_article_are_no_speaker() -> No
     ("Officials at the Environmental Protection Agency said the water was safe.", "Environmental Protection Agency"),
     # The base form of a reporting verb after a plural subject.
     ("Democrats argue that the bill would cost $4 billion.", "Democrats"),
+    # "as reported by X": the passive's agent without "was".
+    ("Sales fell by a third, as reported by the Financial Times.", "Financial Times"),
+    # An age and a home town between the name and the verb.
+    ("Jane Doe, 54, of Dover, said the plant employs 300 people.", "Jane Doe"),
+    # "show" reports only after a document: data, figures, records, polls.
+    ("Crime fell 5% last year, FBI data show.", "FBI"),
 ])
 def test_attribution_shapes_common_in_news_copy(sentence: str, speaker: str) -> None:
     assert attribute([sentence]) == [speaker]
+
+
+def test_a_tv_show_is_not_someone_showing() -> None:
+    assert attribute(["The mayor appeared on the TV show on Monday to talk about the 2% tax rise."]) == [None]
 
 
 def test_he_is_the_only_person_the_sentences_before_name() -> None:

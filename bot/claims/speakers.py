@@ -12,9 +12,10 @@ The structure read, in order of trust:
 * the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
   "Berrien County Health Department officials said" and "officials at X said" (-> the named body), "the US
   military said", "In a statement, the Ministry of Health said", the base form after a plural subject
-  ("Prosecutors allege", "Democrats argue");
+  ("Prosecutors allege", "Democrats argue", "FBI data show"), past an age and a home town ("Jane Doe, 54, of
+  Dover, said");
 * the inverted form: '"...," said X' and ", said X, the ...";
-* the passive's agent ("was told by X") and a publisher ("X published an editorial");
+* the passive's agent ("was told by X", "as reported by X") and a publisher ("X published an editorial");
 * "According to a post for X, Y predicts": Y, who makes the claim X only carries.
 
 Shapes that look like a speaker but are not one are skipped: a reporting verb in a clause saying when
@@ -51,7 +52,10 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts|"
         # The base form after a plural subject ("Prosecutors allege", "Critics argue"); not "claim", "report",
         # "estimate" or "state", which are as often nouns.
-        r"allege|warn|argue|insist|predict|deny|admit|acknowledge|contend|concede|concedes|conceded|assert")
+        r"allege|warn|argue|insist|predict|deny|admit|acknowledge|contend|concede|concedes|conceded|assert|"
+        # "show" only after a document ("FBI data show"): "the TV show" is no one's claim.
+        r"(?<=data )show|(?<=figures )show|(?<=records )show|(?<=statistics )show|(?<=numbers )show|"
+        r"(?<=polls )show|(?<=surveys )show|(?<=studies )show|(?<=documents )show")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
@@ -168,8 +172,9 @@ _ISSUED = re.compile(r"^(?P<who>[^,;:\"“”]{2,120}?)\s+(?:has\s+|have\s+)?(?:
 
 
 # The passive with its agent: "was told by X", "were assured by X", "was confirmed by X".
-_PASSIVE_AGENT = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?(?:told|informed|assured|warned|said|"
-                            r"reported|stated|claimed|announced|confirmed|alleged)\s+by\s+(?P<np>[^\"“”]{2,160})")
+_PASSIVE_AGENT = re.compile(r"(?:\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?(?:told|informed|assured|warned|said|"
+                            r"reported|stated|claimed|announced|confirmed|alleged)|\b[Aa]s\s+(?:first\s+)?(?:reported|"
+                            r"stated|announced|confirmed|noted))\s+by\s+(?P<np>[^\"“”]{2,160})")
 
 
 # A reporting verb inside a clause that says when ("after X announced", "hours before X said").
@@ -384,6 +389,9 @@ def _subject_before(prefix: str) -> str | None:
         return None
     # "X (D-Mass.) said", "Montoya-Lewis herself said".
     prefix = re.sub(r"\s*\([^()]{1,60}\)$|\s+(?:himself|herself|themselves|itself)$", "", prefix)
+    # "Jane Doe, 54, of Dover, said": an age and a home town between the name and the verb.
+    prefix = re.sub(r"(\w),\s*\d{1,3},(?:\s*(?:of|from)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},)?$", r"\1",
+                    prefix)
     # "the Asheville Tea PAC, a local organization which said": the name the relative clause hangs on.
     relative = re.match(r"^(.*\w)\s*,\s*(?:a|an|the)\s[^,\"“”]{1,80}\s(?:which|who|that)$", prefix)
     if relative:
