@@ -259,7 +259,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     if settings.slack_bot_token and not args.include_private:
         from bot.slack.gateway import SlackGateway
 
-        gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
+        gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout,
+                               settings.slack_call_deadline)
     directory = ChannelDirectory(db, gateway)  # recorded privacy; Slack only for channels never recorded
     with db.session() as session:
         all_channels = claim_channels(session)

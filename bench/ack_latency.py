@@ -39,6 +39,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import create_engine, text
+
 from bench.common import (
     NEWS_CHANNEL,
     REPORTER,
@@ -369,20 +371,22 @@ class SlowRoutes(dict):
 
 class BotState:
     def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine
 
         from storage.db import normalise_url
 
         self.engine = create_engine(normalise_url(url))
+        # What acknowledgements record before a worker applies it (storage.inbox): a file of its own on SQLite.
+        self.inbox = create_engine(normalise_url(f"{url}-inbox")) if url.startswith("sqlite") else self.engine
 
     def scalar(self, sql: str, **params: Any) -> int:
-        from sqlalchemy import text
-
         with self.engine.connect() as connection:
             return int(connection.execute(text(sql), params).scalar() or 0)
 
     def pending_jobs(self) -> int:
-        return self.scalar("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
+        """Jobs not finished, and acknowledged events not yet applied (which become jobs)."""
+        with self.inbox.connect() as connection:
+            waiting = int(connection.execute(text("SELECT count(*) FROM inbox")).scalar() or 0)
+        return waiting + self.scalar("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running')")
 
     def link_posts(self) -> int:
         return self.scalar("SELECT count(*) FROM link_posts")
@@ -505,14 +509,15 @@ def commands_handled(bot: Process) -> bool:
 
 
 def check_after_round(target: Target, slack: Any, label: str, args: argparse.Namespace, acked: list[str]) -> float:
-    """Links are recorded before the ack (checked at once); after the drain every link has one :mag: and card."""
+    """Links are recorded in the inbox before the ack and applied by a worker: after the drain every
+    acknowledged link message has its link post, one :mag: and one card."""
     assert target.state is not None and target.ledger is not None
-    recorded = target.state.recorded_links(acked)
-    if recorded != len(acked):
-        target.problems.append(f"{label}: {recorded} link posts recorded for {len(acked)} acknowledged link messages")
     drained = wait_for_drain(target, slack, timeout=60 + 2 * args.article_delay + 2 * len(acked))
     if drained != drained:
         target.problems.append(f"{label}: job queue not drained in time")
+    recorded = target.state.recorded_links(acked)
+    if recorded != len(acked):
+        target.problems.append(f"{label}: {recorded} link posts recorded for {len(acked)} acknowledged link messages")
     return drained
 
 
@@ -544,6 +549,7 @@ def main() -> int:
     parser.add_argument("--links-per-round", type=int, default=4, help="link messages per bot round (default 4)")
     parser.add_argument("--article-delay", type=float, default=5.0, help="seconds the article server takes per page")
     parser.add_argument("--worker-threads", type=int, default=4, help="the bot's WORKER_THREADS (default 4)")
+    parser.add_argument("--worker-nice", type=int, help="the bot's WORKER_NICE (default: the bot's own default)")
     parser.add_argument("--http-threads", type=int, default=16, help="HTTP_THREADS for both servers (default 16)")
     parser.add_argument("--timeout", type=float, default=10.0, help="client timeout per request, s")
     parser.add_argument("--max-connections", type=int, default=64,
@@ -607,6 +613,8 @@ def main() -> int:
                             HTTP_THREADS=str(args.http_threads), BOT_VARIANT=variant)
             if args.worker_processes is not None:
                 env["WORKER_PROCESSES"] = str(args.worker_processes)
+            if args.worker_nice is not None:
+                env["WORKER_NICE"] = str(args.worker_nice)
             process = Process([sys.executable, str(script)], env, int(env["PORT"]), Path(tmp) / f"{name}.log")
             targets.append(Target(name, stack.enter_context(process), channel, BotState(db_url), Ledger()))
         bare_port = free_port()
@@ -739,7 +747,8 @@ def run_closed(args: argparse.Namespace, targets: list[Target], slack: Any, gene
     for name, counts in counted.items():
         ledger = next(t.ledger for t in targets if t.name == name)
         assert ledger is not None
-        print(f"counted ({name}): {len(ledger.link_ts)} link messages, all recorded before the ack; :mag: missing "
+        print(f"counted ({name}): {len(ledger.link_ts)} link messages, each with its link post after the drain; "
+              f":mag: missing "
               f"{counts['mag_missing']} / twice {counts['mag_twice']}; cards missing {counts['card_missing']} / "
               f"twice {counts['card_twice']}; {counts['claims_posted']} claim messages posted, twice "
               f"{counts['claim_posted_twice']}; {ledger.reactions} reaction events -> {counts['votes']} votes; "
@@ -779,7 +788,7 @@ def report(table: list[dict[str, Any]], names: list[str], counted: dict[str, dic
         f"{row['rate']:g}: {max(r.lag_p99 for n in names for r in row[n]) * 1000:.1f} ms" for row in table))
     for name, counts in counted.items():
         ledger = ledgers[name]
-        print(f"counted ({name}): {len(ledger.link_ts)} link messages sent, all recorded before the ack; "
+        print(f"counted ({name}): {len(ledger.link_ts)} link messages sent, each with its link post after the drain; "
               f":mag: missing {counts['mag_missing']} / twice {counts['mag_twice']}; cards missing "
               f"{counts['card_missing']} / twice {counts['card_twice']}; {counts['claims_posted']} claim messages "
               f"posted, twice {counts['claim_posted_twice']}; {ledger.reactions} reaction events -> "

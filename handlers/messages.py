@@ -14,8 +14,8 @@ from bot.runtime.composition import Services
 def register(app: App, services: Services) -> None:
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-        # Events are acknowledged by Bolt when this returns (process_before_response): the links are
-        # recorded durably first, and the slow work happens in the workers.
+        # Events are acknowledged by Bolt when this returns (process_before_response): links and thread
+        # replies are recorded in the inbox first (one row), and the workers apply them.
         if event.get("subtype") in CONVERTED or event.get("subtype") in ARCHIVED:
             services.channel_event(event, event_id=body.get("event_id"), bot_user_id=context.bot_user_id)
             return
@@ -30,4 +30,5 @@ def register(app: App, services: Services) -> None:
             return
         reply = thread_reply_from_event(event, bot_user_id=context.bot_user_id)
         if reply is not None:
-            services.casework.thread_activity(*reply)
+            channel, thread_ts, ts = reply
+            services.thread_reply(channel=channel, thread_ts=thread_ts, ts=ts, event_id=body.get("event_id"))

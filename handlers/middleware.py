@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.intake.events import ID_LIMIT, ids_too_long
 from bot.runtime.composition import Services
@@ -46,6 +46,13 @@ def _has_nul(value: object) -> bool:
     return False
 
 
+def _may_carry_nul(raw: str) -> bool:
+    """A cheap look at the raw body first: a NUL can only arrive escaped in JSON (\\u0000) or encoded
+    in a form (%00, or %5Cu0000 for JSON inside a form field). Only a body that has one of those is
+    walked, so the walk's cost is not paid on every acknowledgement."""
+    return "\\u0000" in raw or "%00" in raw or "%5cu0000" in raw.lower()
+
+
 def _refusal(body: dict[str, Any], text: str) -> BoltResponse:
     """The clearest answer each kind of request can carry: a private message for a slash command, a
     modal saying so for a modal submission, a plain acknowledgement (Slack shows nothing) otherwise."""
@@ -62,7 +69,8 @@ def _refusal(body: dict[str, Any], text: str) -> BoltResponse:
 
 def register(app: App, services: Services) -> None:
     @app.middleware
-    def only_our_workspace(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+    def only_our_workspace(req: BoltRequest, body: dict[str, Any],
+                           next: Callable[[], BoltResponse]) -> BoltResponse | None:
         """Requests from another workspace (a shared channel's other side, an install elsewhere), and
         requests the bot could not store (ids longer than Slack's, NUL characters), are answered and
         go no further: events and clicks quietly, slash commands and modals with a clear sentence.
@@ -78,7 +86,7 @@ def register(app: App, services: Services) -> None:
         if ours and theirs and theirs != ours:
             log.info("refused a %s request from another workspace", body.get("type") or "command")
             return _refusal(body, OTHER_WORKSPACE)
-        if _has_nul(body) or (body.get("command") and any(
+        if (_may_carry_nul(req.raw_body) and _has_nul(body)) or (body.get("command") and any(
                 len(str(body.get(name) or "")) > ID_LIMIT for name in _COMMAND_IDS)):
             log.warning("refused a %s request carrying a NUL or an over-long id", body.get("type") or "command")
             return _refusal(body, UNREADABLE)

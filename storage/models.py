@@ -198,6 +198,24 @@ class SlackEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class InboxEvent(Base):
+    """An event Slack has been acknowledged for and a worker has not applied yet (storage.inbox).
+
+    The acknowledgement's only write: one row, keyed by Slack's event id so a retried delivery is one
+    row. Deleted once applied; applying records the event id in `slack_events`, so a delivery that comes
+    after its row was applied and deleted is recognised there.
+    """
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Job(Base):
     """Durable background work: recorded before Slack is acknowledged, claimed by lease, resumable."""
 

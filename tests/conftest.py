@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,14 @@ class RunningBot:
         response = self.sender.event(payload)
         assert response.status_code == 200, response.text
         return ts
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the workers have applied every acknowledged event (storage.inbox): what a test
+        checks in the database right after an event would otherwise race the worker applying it."""
+        deadline = time.monotonic() + timeout
+        while self.services.inbox.count():
+            assert time.monotonic() < deadline, "the workers never applied the acknowledged events"
+            time.sleep(0.01)
 
 
 class BotServer:

@@ -63,7 +63,21 @@ def test_business_logic_does_not_import_bolt_and_only_the_gateway_builds_clients
         for module, names in _imports(path):
             if module.startswith("slack_bolt"):
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+            # transport.py defines the bounded WebClient the gateway builds; it builds none itself.
             if module.startswith("slack_sdk") and {"WebClient", "WebhookClient"} & set(names) \
-                    and path != ROOT / "bot" / "slack" / "gateway.py":
+                    and path not in (ROOT / "bot" / "slack" / "gateway.py", ROOT / "bot" / "slack" / "transport.py"):
                 offenders.append(f"{path.relative_to(ROOT)} builds a Slack client")
+    assert offenders == []
+
+
+def test_listeners_call_slack_only_through_the_gateway() -> None:
+    """Bolt hands each listener a fresh plain WebClient (`client`, `say`) built from the gateway's settings
+    but without its total deadline and size cap (bot.slack.transport); listeners must not use it."""
+    offenders = []
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = {a.arg for a in node.args.args + node.args.kwonlyargs}
+                offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {node.name}({n})"
+                              for n in sorted(names & {"client", "say"})]
     assert offenders == []

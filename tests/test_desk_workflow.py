@@ -169,6 +169,7 @@ def react(bot: RunningBot, ts: str, user: str, name: str, added: bool = True) ->
     event = bot.sender.reaction_event(kind="reaction_added" if added else "reaction_removed", user=user,
                                       reaction=name, channel=NEWS_CHANNEL, ts=ts)
     assert bot.sender.event(event).status_code == 200
+    bot.settle()
 
 
 def open_modal(bot: RunningBot, user: str, claim_ts: str, claim_id: int, note_ts: str) -> dict[str, Any]:

@@ -202,3 +202,55 @@ def test_claim_search_migration_downgrades_and_upgrades(db: Database) -> None:
     db.migrate()
     assert fts_ids(db, "changed") == {ids[0]}  # existing claims are indexed by the upgrade
     assert fts_ids(db, "masts") == {ids[1]}
+
+
+def test_a_search_never_waits_for_the_word_statistics(db: Database) -> None:
+    """Fitting the statistics takes 4-20 s at 100k claims on PostgreSQL; the first card after a start must
+    not wait for it. The fit is held here until the search has returned: before the first fit the search
+    matches nothing (no card is held), after it the claim is found, and stale statistics are used while
+    they are re-fitted, again without waiting."""
+    import threading
+    import time
+
+    from bot.matching.rerank import IdfModel
+
+    ids = store(db, STORED)
+    release = threading.Event()
+    fits: list[float] = []
+
+    def held_fit(texts: object) -> IdfModel:
+        release.wait(30)
+        fits.append(time.monotonic())
+        return IdfModel.fit(texts)  # type: ignore[arg-type]
+
+    matcher = ClaimMatcher(read_session=db.read_session, fit_inline_below=0, fit=held_fit)
+    query = "Bill Gates wants to put microchips in people through COVID vaccines"
+
+    def timed_find() -> tuple[float, list[tuple[int, float]]]:
+        outcome: list[list[tuple[int, float]]] = []
+        started = time.monotonic()
+        searcher = threading.Thread(target=lambda: outcome.append(find(db, matcher, query)), daemon=True)
+        searcher.start()
+        searcher.join(5)
+        assert outcome, "the search waited for the word statistics to be fitted"
+        return time.monotonic() - started, outcome[0]
+
+    elapsed, found = timed_find()
+    assert found == [] and not matcher.has_statistics and not fits
+    assert elapsed < 2.0
+    release.set()
+    deadline = time.monotonic() + 10
+    while not matcher.has_statistics and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [claim_id for claim_id, _ in timed_find()[1]][:1] == [ids[0]]
+
+    # Stale (the store grew): the old statistics answer while new ones are fitted in the background.
+    release.clear()
+    store(db, ["A brand new claim about tidal power stations in Wales."], url="https://example.org/b")
+    elapsed, found = timed_find()
+    assert [claim_id for claim_id, _ in found][:1] == [ids[0]] and elapsed < 2.0
+    assert len(fits) == 1
+    release.set()
+    while len(fits) < 2 and time.monotonic() < deadline + 10:
+        time.sleep(0.02)
+    assert len(fits) == 2

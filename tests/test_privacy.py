@@ -408,6 +408,7 @@ def react_on(bot: RunningBot, channel: str, ts: str, user: str, name: str, *, ad
     event = bot.sender.reaction_event(kind="reaction_added" if added else "reaction_removed", user=user,
                                       reaction=name, channel=channel, ts=ts)
     assert bot.sender.event(event, event_id=event_id).status_code == 200
+    bot.settle()
 
 
 def test_weekly_votes_leave_out_private_claims_the_summary_channel_may_not_see(

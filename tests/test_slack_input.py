@@ -76,6 +76,7 @@ def test_malformed_bodies_do_not_crash(bot: RunningBot, body: bytes) -> None:
 def test_messages_that_are_not_a_person_sharing_a_link_are_ignored(bot: RunningBot, overrides: dict) -> None:
     response = bot.sender.event(link_event(bot, **overrides))
     assert response.status_code == 200
+    bot.settle()
     assert row_count(bot, LinkPost) == 0
     settle(bot)
 
@@ -83,6 +84,7 @@ def test_messages_that_are_not_a_person_sharing_a_link_are_ignored(bot: RunningB
 def test_events_from_another_workspace_are_ignored(bot: RunningBot) -> None:
     response = bot.sender.event(link_event(bot), team_id="T0OTHER")
     assert response.status_code == 200
+    bot.settle()
     assert row_count(bot, LinkPost) == 0
     settle(bot)
 
@@ -96,6 +98,7 @@ def test_ids_longer_than_slacks_are_ignored_not_a_server_error(bot: RunningBot, 
     else:
         response = bot.sender.event(link_event(bot, **{field: long_id}))
     assert response.status_code == 200
+    bot.settle()
     assert row_count(bot, LinkPost) == 0 and row_count(bot, SlackEvent) == 0
     reaction = bot.sender.reaction_event(kind="reaction_added", user=REPORTER, reaction="x", channel=long_id,
                                          ts="1795600000.000100", item_user="U0BOT")

@@ -49,11 +49,11 @@ def test_building_the_bolt_app_calls_no_slack_method(database_url: str, slack: S
 
 def test_an_unexpected_listener_error_is_logged_with_context_and_not_shown(bot_factory,
                                                                              caplog: pytest.LogCaptureFixture) -> None:
-    """The global error handler: a listener that raises (here: a table lost under it) is logged with what it
-    was handling, and Slack gets a bare 500 (it re-delivers the event later), never a traceback."""
+    """The global error handler: a listener that raises (here: the inbox table lost under it) is logged with
+    what it was handling, and Slack gets a bare 500 (it re-delivers the event later), never a traceback."""
     bot = bot_factory()
-    with bot.services.db.session() as session:
-        session.execute(text("DROP TABLE slack_events"))
+    with bot.services.inbox.db.session() as session:
+        session.execute(text("DROP TABLE inbox"))
     url = bot.article_url("/bagram-bounty")
     payload = bot.sender.message_event(channel=NEWS_CHANNEL, user=REPORTER, text=f"<{url}>", ts="1700000000.000100")
     with caplog.at_level(logging.ERROR, logger="handlers"):

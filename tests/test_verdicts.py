@@ -48,6 +48,7 @@ def react(bot: RunningBot, claim: dict, user: str, name: str, added: bool = True
                                       reaction=name, channel=NEWS_CHANNEL, ts=claim["ts"], item_user="U0BOT")
     response = bot.sender.event(event, **kwargs)
     assert response.status_code == 200
+    bot.settle()
 
 
 def claim_row(bot: RunningBot, ts: str) -> Claim:

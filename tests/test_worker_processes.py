@@ -113,10 +113,13 @@ def test_web_without_workers_records_and_app_worker_turns_the_link_into_a_card(
     web_env = dict(env, WORKER_PROCESSES="0")
     with bot_process(web_env, tmp_path / "web.log") as web:
         ts = send_link(web_env, slack, articles)
-        # Acknowledged and recorded, but this process does no article work: the job waits for a worker.
-        assert query(database_url, "SELECT count(*) FROM link_posts") == [(1,)]
+        # Acknowledged and recorded in the inbox, but this process applies nothing and does no article
+        # work: the event waits for a worker.
+        inbox = f"{database_url}-inbox" if database_url.startswith("sqlite") else database_url
+        assert query(inbox, "SELECT kind FROM inbox") == [("links",)]
         time.sleep(1.5)
-        assert query(database_url, "SELECT status FROM jobs WHERE kind = 'process_link'") == [("pending",)]
+        assert query(database_url, "SELECT count(*) FROM link_posts") == [(0,)]
+        assert query(inbox, "SELECT count(*) FROM inbox") == [(1,)]
         assert articles.hits("/story") == 0 and not bot_replies(slack, NEWS_CHANNEL, ts)
         assert children(web.pid) == []
 

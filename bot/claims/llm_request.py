@@ -13,13 +13,10 @@ timeout, itself no longer than the deadline, ends.
 
 from __future__ import annotations
 
-import email.utils
 import re
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -27,6 +24,7 @@ import httpx
 import openai
 
 from bot.claims.answer import AnswerError, Completion, read_completion, server_message
+from bot.infra.bounded_http import retry_after
 
 # A whole answer larger than this is not an answer for one article (the claim cap keeps real ones far
 # below), and reading more would only cost memory.
@@ -73,32 +71,6 @@ def build_client(api_key: str, base_url: str | None, api_version: str | None) ->
         endpoint = (base_url or "").removesuffix("/openai")
         return openai.AzureOpenAI(api_key=api_key, api_version=version, azure_endpoint=endpoint, max_retries=0)
     return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
-
-
-def retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds the server asked to wait (Retry-After in seconds or as a date, or retry-after-ms)."""
-    if headers is None:
-        return None
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(0.0, float(value) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @dataclass

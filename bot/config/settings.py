@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_timeout: float = Field(default=15.0, gt=0, le=120)
+    # Each Web API call in all (connecting, retries and their waits, reading the answer): a Slack that
+    # trickles its answer or keeps answering 429 holds a worker or a request thread no longer than this.
+    slack_call_deadline: float = Field(default=30.0, gt=0, le=300)
     port: int = Field(default=3000, ge=1, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256)
 

@@ -7,13 +7,19 @@ calling worker for as long as it likes, and an answer is read whole into memory 
 deadline passes (checked after every read, each read bounded by the read timeout, which is never longer
 than the time left) or once more than `max_bytes` arrive. Answers are asked for uncompressed, so the cap
 is on what is held in memory, not on what a compressed body would expand to.
+
+`ReadBudget` is the same bound for clients that read through another library (the Slack gateway reads
+slack_sdk's urllib responses with it), and `retry_after` reads a server's requested wait for all of them.
 """
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
@@ -30,6 +36,53 @@ class DeadlineExceeded(httpx.TimeoutException):
     """The call took longer than its total deadline."""
 
 
+@dataclass
+class ReadBudget:
+    """What one answer may still take: a deadline (time.monotonic()) and a byte cap, counted per chunk."""
+
+    deadline: float
+    max_bytes: int
+    received: int = 0
+
+    def exceeded(self, size: int) -> str | None:
+        """Count `size` more bytes; "size" or "time" when the answer went over its cap or its deadline."""
+        self.received += size
+        if self.received > self.max_bytes:
+            return "size"
+        if time.monotonic() > self.deadline:
+            return "time"
+        return None
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds the server asked to wait (Retry-After in seconds or as a date, or retry-after-ms).
+
+    `headers` is looked up with lower-case names (httpx's headers are case-insensitive; pass others
+    lower-cased)."""
+    if headers is None:
+        return None
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 class _BoundedStream(httpx.SyncByteStream):
     def __init__(self, stream: httpx.SyncByteStream, deadline: float, max_bytes: int, request: httpx.Request) -> None:
         self._stream = stream
@@ -38,12 +91,12 @@ class _BoundedStream(httpx.SyncByteStream):
         self._request = request
 
     def __iter__(self) -> Iterator[bytes]:
-        received = 0
+        budget = ReadBudget(self._deadline, self._max_bytes)
         for chunk in self._stream:
-            received += len(chunk)
-            if received > self._max_bytes:
+            over = budget.exceeded(len(chunk))
+            if over == "size":
                 raise TooLarge(f"answer larger than {self._max_bytes} bytes", request=self._request)
-            if time.monotonic() > self._deadline:
+            if over == "time":
                 raise DeadlineExceeded("the answer took longer than its total deadline", request=self._request)
             yield chunk
 

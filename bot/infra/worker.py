@@ -79,6 +79,10 @@ class Worker:
         self._stopping = threading.Event()
         self._pool: list[threading.Thread] = []
         self.worker_prefix = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # What acknowledgements recorded and nobody has applied yet (storage.inbox): taken by whichever
+        # thread is free before it looks for a job, one thread at a time, since applying it makes jobs.
+        self.intake: Callable[[], int] | None = None
+        self._intake_lock = threading.Lock()
 
     def reclaim_from_dead_local_workers(self) -> int:
         """Hand back jobs held by worker processes on this host that no longer exist (killed, crashed).
@@ -203,8 +207,21 @@ class Worker:
                 self._stopping.wait(wait)
                 wait = min(wait * 2, BOOKKEEPING_MAX_WAIT)
 
+    def take_intake(self) -> int:
+        """Apply what acknowledgements recorded; 0 when there is none or another thread is at it."""
+        if self.intake is None or not self._intake_lock.acquire(blocking=False):
+            return 0
+        try:
+            return self.intake()
+        finally:
+            self._intake_lock.release()
+
     def _loop(self, worker_id: str, max_lane: int | None = None) -> None:
         while not self._stopping.is_set():
+            try:
+                self.take_intake()
+            except Exception:
+                log.exception("worker %s could not read the inbox; retrying", worker_id)
             try:
                 if self.run_once(worker_id, max_lane):
                     continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from bot.casework.stale import SWEEP_MINUTES, StaleClaims
 from bot.claims import ClaimExtractor, build_extractor
 from bot.config.schedule import Schedule
 from bot.config.settings import Settings, StartupError
-from bot.config.verdict_scale import VerdictScale
+from bot.config.verdict_scale import VerdictScale, base_emoji
 from bot.desk import access
 from bot.desk.access import Click
 from bot.desk.channels import ChannelDirectory
@@ -45,12 +45,15 @@ from bot.slack.gateway import SlackGateway
 from bot.verdicts.eligibility import Eligibility
 from bot.verdicts.recorder import VerdictRecorder, VoteResult
 from storage.db import Database
+from storage.inbox import Inbox, InboxItem
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
 SUMMARY_TICK_MINUTES = 10
 PRUNE_MINUTES = 60
+# What an acknowledgement records in the inbox (storage.inbox); applied by Services.drain_inbox.
+LINKS, REACTION, REPLY = "links", "reaction", "reply"
 
 
 @dataclass
@@ -73,33 +76,83 @@ class Services:
     casework: Casework
     stale: StaleClaims
     directory: ChannelDirectory
+    inbox: Inbox
     signal: JobSignal | None = None
     _stopped: bool = False
 
-    def accept_links(self, message: LinkMessage, event_id: str | None) -> list[int]:
-        """Record the links durably (before Slack is acknowledged) and wake the workers."""
-        created = accept_links(self.db, message, event_id)
-        if created or message.thread_ts:  # a thread's links may have become a claim's sources
+    def accept_links(self, message: LinkMessage, event_id: str | None) -> None:
+        """A message with links: recorded in the inbox before Slack is acknowledged; a worker applies it."""
+        if self.inbox.put(LINKS, event_id, asdict(message)):
             self.worker.wake()
-        return created
 
     def record_reaction(self, *, channel: str, ts: str, user: str, reaction: str, added: bool,
-                        event_ts: str | None, event_id: str | None) -> VoteResult | None:
-        """A reaction event: recorded (once) as a vote when it is one, then the workers update Slack."""
+                        event_ts: str | None, event_id: str | None) -> None:
+        """A reaction on a message: recorded in the inbox before the ack; a worker decides whether it is a
+        vote or an assignment and applies it. Reactions with other emoji (most of a workspace's) are neither
+        and are not recorded at all."""
+        if self.scale.for_emoji(reaction) is None and base_emoji(reaction) != self.settings.assign_emoji:
+            return
+        payload = {"channel": channel, "ts": ts, "user": user, "reaction": reaction, "added": added,
+                   "event_ts": event_ts}
+        if self.inbox.put(REACTION, event_id, payload):
+            self.worker.wake()
+
+    def thread_reply(self, *, channel: str, thread_ts: str, ts: str, event_id: str | None) -> None:
+        """Someone wrote in a thread: recorded in the inbox; a worker marks the claim (if it is one) active."""
+        if self.inbox.put(REPLY, event_id, {"channel": channel, "thread_ts": thread_ts, "ts": ts}):
+            self.worker.wake()
+
+    # -- applying the inbox (in the workers) ------------------------------------------------------
+
+    def drain_inbox(self, limit: int = 200) -> int:
+        """Apply what acknowledgements recorded, oldest first; returns how many rows were applied.
+
+        Each row is applied in its own transaction, which records its event id (a second application is a
+        no-op), then deleted. A row that fails is left for the next drain, and dropped with an error in
+        the log after storage.inbox.MAX_ATTEMPTS failures, so one bad row cannot stop the others.
+        """
+        applied: list[int] = []
+        woke = False
+        for item in self.inbox.waiting(limit):
+            try:
+                woke = self._apply(item) or woke
+            except Exception:
+                dropped = self.inbox.failed(item)
+                log.exception("could not apply a %s event from the inbox (%s)%s", item.kind, item.event_id,
+                              "; dropped it after repeated failures" if dropped else "; will try again")
+                continue
+            applied.append(item.id)
+        self.inbox.done(applied)
+        if woke:
+            self.worker.wake()
+        return len(applied)
+
+    def _apply(self, item: InboxItem) -> bool:
+        """Apply one inbox row; True when it queued work for the workers."""
+        data = item.payload
+        if item.kind == LINKS:
+            message = LinkMessage(**data)
+            return bool(accept_links(self.db, message, item.event_id)) or bool(message.thread_ts)
+        if item.kind == REPLY:
+            self.casework.thread_activity(data["channel"], data["thread_ts"], data["ts"])
+            return False
+        if item.kind == REACTION:
+            return self._apply_reaction(item.event_id, **data)
+        log.error("unknown kind %r in the inbox; dropped", item.kind)
+        return False
+
+    def _apply_reaction(self, event_id: str | None, *, channel: str, ts: str, user: str, reaction: str,
+                        added: bool, event_ts: str | None) -> bool:
         with self.db.session() as session:
             if seen_event(session, event_id):
-                return None
+                return False
             assigned = self.casework.reaction(session, channel=channel, ts=ts, user=user, reaction=reaction,
                                               added=added, event_ts=event_ts)
             if assigned is not None:
-                if assigned:
-                    self.worker.wake()
-                return None
+                return bool(assigned)
             result = self.recorder.record_reaction(session, channel=channel, ts=ts, user=user, reaction=reaction,
                                                    added=added, event_ts=event_ts)
-        if result is not None and result.recorded:
-            self.worker.wake()
-        return result
+        return result is not None and result.recorded
 
     def _allowed(self, check: Callable[[Session], str | None]) -> bool:
         """Run a click's check (bot.desk.access) in its own transaction; a refusal queues its answer."""
@@ -184,6 +237,7 @@ class Services:
         with self.db.session() as session:
             channels = claim_channels(session)
         self.directory.refresh_at_start(channels, utcnow().isoformat())
+        self.seen.matcher.refit_in_background()  # the first card matches without waiting for it
         self.worker.start()
         if periodic:
             self.periodic.every(self.settings.reconcile_interval_minutes, kinds.RECONCILE_SWEEP)
@@ -201,16 +255,20 @@ class Services:
         self.worker.stop(timeout)
         if self.signal is not None:
             self.signal.close()
+        self.inbox.dispose()
         self.db.dispose()
 
 
-def build_matcher(settings: Settings) -> ClaimMatcher:
-    """The claim matcher: offline on the database, plus embeddings when a model and key are configured."""
+def build_matcher(settings: Settings, db: Database | None = None) -> ClaimMatcher:
+    """The claim matcher: offline on the database, plus embeddings when a model and key are configured.
+
+    With `db`, its word statistics are fitted in the background, so no card waits for them."""
     embedder = None
     if settings.embeddings_model and settings.openai_api_key:
         embedder = Embedder(settings.secret("openai_api_key"), model=settings.embeddings_model,
                             base_url=settings.openai_base_url, timeout=settings.openai_timeout)
-    return ClaimMatcher(threshold=settings.match_threshold, embedder=embedder)
+    return ClaimMatcher(threshold=settings.match_threshold, embedder=embedder,
+                        read_session=db.read_session if db is not None else None)
 
 
 def build_published_lookup(settings: Settings) -> FactCheckTools | None:
@@ -248,13 +306,14 @@ def require_every_kind_bound(registered: frozenset[str], declared: tuple[kinds.J
 def build_services(settings: Settings, *, resolver: Resolver = system_resolver, migrate: bool = True) -> Services:
     settings.require("slack_bot_token")
     db = open_database(settings, migrate=migrate)
-    gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout)
+    gateway = SlackGateway(settings.secret("slack_bot_token"), settings.slack_api_url, settings.slack_timeout,
+                           settings.slack_call_deadline)
     extractor = build_extractor(settings)
     scale = settings.verdict_scale
     signal = job_signal(db)
     worker = Worker(db, threads=settings.worker_threads, signal=signal)
     directory = ChannelDirectory(db, gateway)
-    seen = SeenBefore(db, gateway, build_matcher(settings), directory, published=build_published_lookup(settings))
+    seen = SeenBefore(db, gateway, build_matcher(settings, db), directory, published=build_published_lookup(settings))
     link_job = LinkJob(
         db, gateway, extractor, FetchPolicy.from_settings(settings), scale,
         LinkJobOptions(factcheck_channel=settings.factcheck_channel, max_claims=settings.max_claims_per_article,
@@ -304,8 +363,10 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
     worker.register(kinds.SYNC_CHANNEL, directory.sync_job)
     worker.register(kinds.ANSWER_CLICK, access.ClickAnswers(gateway, settings.slack_api_url).answer_click)
     require_every_kind_bound(worker.registered())
-    return Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
+    services = Services(settings=settings, db=db, gateway=gateway, extractor=extractor, scale=scale, link_job=link_job,
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
                     weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake),
-                    casework=casework, stale=stale, directory=directory, signal=signal)
+                    casework=casework, stale=stale, directory=directory, inbox=Inbox(db), signal=signal)
+    worker.intake = services.drain_inbox
+    return services

@@ -10,6 +10,10 @@ metadata naming what it is (claim id, link post id); after a connection error, a
 post made by a job that is being resumed, the channel is searched for a bot message with the same
 metadata and that one is used instead. The posting client therefore has no 5xx retry handler.
 
+Every call ends by a total deadline and reads at most a size cap (bot.slack.transport): a Slack that
+trickles its answer or keeps answering 429 cannot hold a worker or a request thread past it. Running out
+of time counts as a lost answer (a post is looked for before posting again).
+
 Cosmetic calls (the :mag: reaction) never stop the work: whatever Slack answers is logged and ignored.
 """
 
@@ -32,7 +36,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.slack.blocks import fit_message_text
 from bot.slack.messages import Message, same_metadata
-from storage.db import in_session
+from bot.slack.transport import MAX_ANSWER_BYTES, BoundedWebClient, DeadlineRetry, calls_within
 
 log = logging.getLogger(__name__)
 
@@ -64,20 +68,6 @@ class PostError(SlackRefused):
 
 def _code(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or "unknown_error")
-
-
-class _SessionlessClient(WebClient):
-    """A WebClient that says so when it is called inside a database session.
-
-    A Slack call can take seconds; made inside a session it holds a transaction (on SQLite, the
-    process's write lock, so every ack waits) for as long. Callers read what they need, close the
-    session, then call Slack.
-    """
-
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:
-        if in_session():
-            log.warning("Slack %s called inside a database session", api_method)
-        return super().api_call(api_method, **kwargs)
 
 
 # The probe's failures are reported by its caller in one line; slack_sdk's own error log would repeat them.
@@ -114,34 +104,44 @@ def probe(method: str, token: str, base_url: str, deadline: float) -> dict[str, 
     raise SlackUnreachable(str(outcome.get("unreachable") or f"no answer within {deadline:g} s"))
 
 
-def _posting_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
+def _posting_client(token: str, base_url: str, timeout: float, deadline: float,
+                    max_answer_bytes: int) -> BoundedWebClient:
     """A WebClient for posting: retries 429s only (Slack did nothing), never 5xx or lost connections.
 
     A 5xx may come after the message was posted, so `SlackGateway.post` handles it like a lost answer.
     """
-    return _SessionlessClient(
+    return BoundedWebClient(
         token=token,
         base_url=base_url,
         timeout=math.ceil(timeout),  # whole seconds (slack_sdk's type); never shorter than asked
         retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5)],
+        deadline=deadline,
+        max_answer_bytes=max_answer_bytes,
     )
 
 
-def _idempotent_client(token: str, base_url: str, timeout: float = 15) -> WebClient:
+def _idempotent_client(token: str, base_url: str, timeout: float, deadline: float,
+                       max_answer_bytes: int) -> BoundedWebClient:
     """A WebClient for idempotent calls (reads, reactions, updates): 5xx and connection errors retried."""
-    client = _posting_client(token, base_url, timeout)
-    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=3))
-    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+    client = _posting_client(token, base_url, timeout, deadline, max_answer_bytes)
+    client.retry_handlers.append(DeadlineRetry(ServerErrorRetryHandler(max_retry_count=3)))
+    client.retry_handlers.append(DeadlineRetry(ConnectionErrorRetryHandler(max_retry_count=2)))
     return client
 
 
 class SlackGateway:
-    """Two clients on one token: `web_client` posts (never re-sent blindly), `_idempotent` retries more."""
+    """Two clients on one token: `web_client` posts (never re-sent blindly), `_idempotent` retries more.
 
-    def __init__(self, token: str, base_url: str, timeout: float = 15) -> None:
-        self.web_client = _posting_client(token, base_url, timeout)
-        self._idempotent = _idempotent_client(token, base_url, timeout)
+    `timeout` bounds each socket operation (SLACK_TIMEOUT); `deadline` bounds each call in all: connecting,
+    every retry and its wait, and reading the whole answer (SLACK_CALL_DEADLINE, bot.slack.transport).
+    """
+
+    def __init__(self, token: str, base_url: str, timeout: float = 15, deadline: float = 30,
+                 max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+        self.web_client = _posting_client(token, base_url, timeout, deadline, max_answer_bytes)
+        self._idempotent = _idempotent_client(token, base_url, timeout, deadline, max_answer_bytes)
         self._timeout = timeout
+        self._deadline = deadline
         self._identity: dict[str, str] | None = None
         # Pauses between looks for a post whose answer was lost, before posting again (about 7 s in all).
         self.lost_answer_waits: tuple[float, ...] = (0.5, 1.0, 2.0, 3.5)
@@ -187,7 +187,15 @@ class SlackGateway:
             log.warning("could not mark %s/%s as seen (%s); going on", channel, ts, type(exc).__name__)
 
     def post(self, channel: str, message: Message, *, thread_ts: str | None = None, resume: bool = False) -> str:
-        """Post once and return the ts; with resume=True first look for an earlier copy of this post."""
+        """Post once and return the ts; with resume=True first look for an earlier copy of this post.
+
+        The post and the looks for it after a lost answer end within twice the call deadline in all; then
+        `PostError("no_response")`, and the job's next attempt (resumed) looks for the post first.
+        """
+        with calls_within(2 * self._deadline) as until:
+            return self._post(channel, message, thread_ts, resume, until)
+
+    def _post(self, channel: str, message: Message, thread_ts: str | None, resume: bool, until: float) -> str:
         if resume and message.metadata:
             existing = self.find_posted(channel, message.metadata, thread_ts)
             if existing:
@@ -200,6 +208,10 @@ class SlackGateway:
         if message.metadata:
             arguments["metadata"] = message.metadata
         for _attempt in range(3):
+            if time.monotonic() >= until:
+                log.warning("chat.postMessage to %s: no answer within %.0f s; giving up for now",
+                            channel, 2 * self._deadline)
+                break
             try:
                 return str(self.web_client.chat_postMessage(**arguments)["ts"])
             except SlackApiError as exc:
@@ -211,21 +223,31 @@ class SlackGateway:
             except (SlackClientError, OSError) as exc:
                 log.warning("chat.postMessage to %s: no answer (%s); checking whether it was posted",
                             channel, type(exc).__name__)
-            existing = self._await_posted(channel, message, thread_ts)
+            existing = self._await_posted(channel, message, thread_ts, until)
             if existing:
                 return existing
         raise PostError("no_response", channel)
 
-    def _await_posted(self, channel: str, message: Message, thread_ts: str | None) -> str | None:
+    def _await_posted(self, channel: str, message: Message, thread_ts: str | None, until: float) -> str | None:
         """After a lost answer, look for the post a few times (Slack may still be processing it)."""
         if not message.metadata:
-            time.sleep(1.0)
+            time.sleep(max(0.0, min(1.0, until - time.monotonic())))
             return None
+        unsure = False
         for wait in self.lost_answer_waits:
+            if time.monotonic() + wait >= until:
+                break
             time.sleep(wait)
-            existing = self.find_posted(channel, message.metadata, thread_ts)
+            try:
+                existing = self.find_posted(channel, message.metadata, thread_ts)
+            except (SlackClientError, OSError) as exc:
+                log.warning("could not look for the post in %s (%s)", channel, type(exc).__name__)
+                unsure = True
+                continue
             if existing:
                 return existing
+        if unsure:  # it may be there: posting again could post twice; the job's resumed attempt looks first
+            raise PostError("no_response", channel)
         return None
 
     def find_posted(self, channel: str, metadata: dict[str, Any], thread_ts: str | None) -> str | None:
@@ -351,8 +373,21 @@ class SlackGateway:
         """An ephemeral answer to a slash command through its response_url (best effort, logged)."""
         if not response_url:
             return
-        try:
-            WebhookClient(response_url, timeout=int(max(1, self._timeout))).send(
-                text=text, response_type="ephemeral", replace_original=False)
-        except (SlackClientError, OSError) as exc:
-            log.warning("could not answer through response_url: %s", type(exc).__name__)
+        failed: list[str] = []
+
+        def send() -> None:
+            try:
+                WebhookClient(response_url, timeout=int(max(1, self._timeout))).send(
+                    text=text, response_type="ephemeral", replace_original=False)
+            except (SlackClientError, OSError) as exc:
+                failed.append(type(exc).__name__)
+
+        # WebhookClient has no total deadline of its own: the caller waits at most SLACK_CALL_DEADLINE and
+        # goes on; the answer is a few bytes from Slack's own host (bot.desk.access checks the URL).
+        sender = threading.Thread(target=send, name="respond", daemon=True)
+        sender.start()
+        sender.join(self._deadline)
+        if sender.is_alive():
+            log.warning("could not answer through response_url: no answer within %.0f s", self._deadline)
+        elif failed:
+            log.warning("could not answer through response_url: %s", failed[0])

@@ -63,7 +63,7 @@ class SlackCall:
 class Fault:
     """A scripted misbehaviour for the next `times` calls of a method."""
 
-    kind: str  # status | error | delay | lose
+    kind: str  # status | error | delay | lose | trickle | oversize
     times: int = 1
     status: int = 500
     retry_after: float | None = None
@@ -71,6 +71,8 @@ class Fault:
     seconds: float = 0.0
     act_first: bool = False
     body: dict[str, Any] | None = None
+    size: int = 0  # oversize: bytes of the answer
+    headers_too: bool = False  # trickle: the status line and headers too, not only the body
 
 
 @dataclass
@@ -143,6 +145,9 @@ class _SlackHandler(QuietHandler):
         owner: SlackStandIn = self.owner
         path = urlsplit(self.path).path
         if path.startswith("/response/"):
+            fault = owner._take_fault("response_url")  # delay_next("response_url", seconds)
+            if fault is not None and fault.kind == "delay":
+                time.sleep(fault.seconds)
             owner._record_response(path, body, self.recorded_headers())
             self.reply(200, b"ok", "text/plain")
             return
@@ -189,7 +194,30 @@ class _SlackHandler(QuietHandler):
             # The action happened; the client never hears about it.
             self.drop()
             return
+        if fault is not None and fault.kind == "trickle":
+            self._trickle(answer, fault)
+            return
+        if fault is not None and fault.kind == "oversize":
+            padding = max(0, fault.size - len(json.dumps(answer)) - 20)
+            self._json(200, {**answer, "padding": "x" * padding})
+            return
         self._json(200, answer)
+
+    def _trickle(self, answer: dict[str, Any], fault: Fault) -> None:
+        """The answer one byte every `fault.seconds` (after the action: Slack did it, the answer is slow)."""
+        body = json.dumps(answer).encode()
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            if not fault.headers_too:
+                self.wfile.write(head)
+                self.wfile.flush()
+                head = b""
+            for byte in head + body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(fault.seconds)
 
 
 def _status_error(status: int) -> str:
@@ -363,6 +391,15 @@ class SlackStandIn(LocalServer):
         after the client gave up); with `act_first=True` the action happens at once and only the answer
         is late."""
         self._add_fault(method, Fault("delay", times=times, seconds=seconds, act_first=act_first))
+
+    def trickle_next(self, method: str, seconds: float = 0.1, times: int = 1, *, headers_too: bool = False) -> None:
+        """Act, then send the answer one byte every `seconds` (with `headers_too`, the status line and
+        headers as well): each read gets a byte in time, so only a total deadline ends the call."""
+        self._add_fault(method, Fault("trickle", times=times, seconds=seconds, headers_too=headers_too))
+
+    def oversize_next(self, method: str, size: int, times: int = 1) -> None:
+        """Act, then answer a valid but `size`-byte JSON body (padded with a long field)."""
+        self._add_fault(method, Fault("oversize", times=times, size=size))
 
     def lose_response_next(self, method: str, times: int = 1) -> None:
         """Perform the action, then hang up without an HTTP response (a lost answer, so clients retry)."""

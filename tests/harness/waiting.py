@@ -103,11 +103,12 @@ def busy_jobs(bot: RunningBot) -> list[tuple[str, str]]:
 
 
 def wait_idle(bot: RunningBot, timeout: float = 10.0) -> None:
-    """Wait until the job table is idle: nothing running and nothing due. The bot records a job before it
-    acknowledges Slack, so once this returns, everything the events sent so far cause has happened."""
+    """Wait until the inbox is empty and the job table idle: nothing running and nothing due. The bot
+    records each event in its inbox before it acknowledges Slack, and applying it records its jobs before
+    the row is deleted, so once this returns, everything the events sent so far cause has happened."""
     bot.services.worker.wake()
     deadline = time.monotonic() + timeout
-    while busy := busy_jobs(bot):
+    while busy := [("inbox", str(n)) for n in [bot.services.inbox.count()] if n] or busy_jobs(bot):
         if time.monotonic() >= deadline:
             raise AssertionError(f"jobs still busy after {timeout:g}s: {busy}")
         time.sleep(0.05)

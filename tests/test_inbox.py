@@ -1,0 +1,126 @@
+"""The acknowledgement's one write (storage.inbox), end to end: Slack is answered without waiting for the
+main database, and a worker applies what was recorded, once, in order, whatever fails on the way."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from storage.models import InboxEvent, LinkPost, Vote, utcnow
+from tests.conftest import NEWS_CHANNEL, REPORTER, SAMPLE_HTML, RunningBot
+from tests.harness.posts import claim_posts
+from tests.harness.waiting import wait_for_card, wait_until
+
+EDITOR = "U0EDITOR"
+
+
+@contextmanager
+def stalled_main_database(bot: RunningBot) -> Iterator[None]:
+    """Hold what applying a link or a vote must write: SQLite's write lock on the main file, or on
+    PostgreSQL the event-id table every application writes first."""
+    release = threading.Event()
+    held = threading.Event()
+
+    def hold() -> None:
+        with bot.services.db.engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (storage.db)
+            if bot.services.db.is_postgres:
+                connection.exec_driver_sql("LOCK TABLE slack_events IN ACCESS EXCLUSIVE MODE")
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(5)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def count(bot: RunningBot, model: type[LinkPost] | type[Vote]) -> int:
+    with bot.services.db.read_session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def reaction(bot: RunningBot, ts: str, user: str, name: str, event_id: str, **kwargs: object) -> float:
+    """Deliver a reaction event; returns how long the acknowledgement took."""
+    bot.slack.add_reaction(NEWS_CHANNEL, ts, name, user)
+    event = bot.sender.reaction_event(kind="reaction_added", user=user, reaction=name, channel=NEWS_CHANNEL,
+                                      ts=ts, item_user="U0BOT")
+    started = time.monotonic()
+    assert bot.sender.event(event, event_id=event_id, **kwargs).status_code == 200  # type: ignore[arg-type]
+    return time.monotonic() - started
+
+
+def test_acknowledgements_do_not_wait_for_a_stalled_main_database(bot: RunningBot) -> None:
+    first = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
+    wait_for_card(bot, NEWS_CHANNEL, first)
+    claim = claim_posts(bot.slack, NEWS_CHANNEL)[0]
+    bot.articles.add("/second", SAMPLE_HTML.read_bytes())
+    links_before = count(bot, LinkPost)
+
+    with stalled_main_database(bot):
+        started = time.monotonic()
+        second = bot.post_link(f"<{bot.article_url('/second')}>")
+        link_ack = time.monotonic() - started
+        vote_ack = reaction(bot, claim["ts"], EDITOR, "x", "Ev0STALLVOTE")
+        assert link_ack < 1.0 and vote_ack < 1.0, (link_ack, vote_ack)
+        assert bot.services.inbox.count() >= 1  # recorded, waiting for the main database
+        assert count(bot, LinkPost) == links_before
+
+    wait_for_card(bot, NEWS_CHANNEL, second, timeout=30)
+    bot.settle(timeout=30)
+    assert count(bot, LinkPost) == links_before + 1
+    with bot.services.db.read_session() as session:
+        votes = session.scalars(select(Vote.user_id).where(Vote.origin == "event")).all()
+    assert votes == [EDITOR]
+
+
+def test_a_redelivered_event_is_applied_once_before_and_after_its_row_is_applied(bot: RunningBot) -> None:
+    ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
+    wait_for_card(bot, NEWS_CHANNEL, ts)
+    claim = claim_posts(bot.slack, NEWS_CHANNEL)[0]
+    reaction(bot, claim["ts"], EDITOR, "x", "Ev0TWICE")
+    reaction(bot, claim["ts"], EDITOR, "x", "Ev0TWICE", retry_num=1)  # while its row may still wait
+    bot.settle()
+    reaction(bot, claim["ts"], EDITOR, "x", "Ev0TWICE", retry_num=2)  # after it was applied and deleted
+    bot.settle()
+    with bot.services.db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Vote).where(Vote.origin == "event")) == 1
+
+
+def test_a_row_that_cannot_be_applied_holds_up_nothing_and_is_dropped_in_the_end(
+        bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
+    inbox = bot.services.inbox
+    assert inbox.put("links", "Ev0BROKEN", {"channel_id": NEWS_CHANNEL})  # not a link message: cannot apply
+    ts = bot.post_link(f"<{bot.article_url('/bagram-bounty')}>")
+    wait_for_card(bot, NEWS_CHANNEL, ts)  # the rows after it were applied
+    broken = wait_until(lambda: next((i for i in inbox.waiting() if i.attempts >= 1), None), 10,
+                        "a failed attempt to be counted")
+    assert broken.event_id == "Ev0BROKEN" and inbox.count() == 1  # kept: it may be a passing outage
+
+    with caplog.at_level(logging.ERROR, logger="bot.runtime.composition"):
+        with inbox.db.session() as session:
+            session.execute(update(InboxEvent).values(attempts=10, received_at=utcnow() - timedelta(hours=1)))
+        bot.services.worker.wake()
+        wait_until(lambda: inbox.count() == 0, 10, "the old, failing row to be dropped")
+    assert any("dropped it after repeated failures" in r.getMessage() for r in caplog.records)
+
+
+def test_reactions_that_are_neither_votes_nor_assignments_are_not_recorded(bot: RunningBot) -> None:
+    bot.services.worker.stop(timeout=5)  # nobody drains: what an ack recorded stays to be seen
+    ts = bot.slack.post_human_message(NEWS_CHANNEL, "lunch?", user=REPORTER)
+    for name in ("tada", "x"):
+        bot.slack.add_reaction(NEWS_CHANNEL, ts, name, EDITOR)
+        event = bot.sender.reaction_event(kind="reaction_added", user=EDITOR, reaction=name, channel=NEWS_CHANNEL,
+                                          ts=ts, item_user=REPORTER)
+        assert bot.sender.event(event).status_code == 200
+    assert [(item.kind, item.payload["reaction"]) for item in bot.services.inbox.waiting()] == [("reaction", "x")]
