@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -464,6 +465,24 @@ class Target:
     unacked: int = 0  # requests not answered in time: Slack would retry them (same event id)
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used, from /proc/<pid>/stat; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(CPU seconds of the process, of its current children): the web process and its worker processes."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            children.extend(int(c) for c in task.read_text().split())
+    return _cpu(pid), sum(_cpu(c) for c in children)
+
+
 def wait_for_drain(target: Target, slack: Any, timeout: float) -> float:
     assert target.state is not None and target.ledger is not None
     started = time.monotonic()
@@ -701,8 +720,12 @@ def run_closed(args: argparse.Namespace, targets: list[Target], slack: Any, gene
             traffic = target.maker.make_mix(args.requests, args.link_share, args.vote_share, target.ledger)
             cards_before = len(slack.calls_to("chat.postMessage"))
             mags_before = len(slack.calls_to("reactions.add"))
+            cpu_before = cpu_split(target.process.pid)
             generator.send(("closed", target.process.port, traffic.bodies, args.clients, args.timeout))
             raw, elapsed = generator.recv()
+            cpu_after = cpu_split(target.process.pid)
+            cpu_note = (f"  CPU during the round: web {cpu_after[0] - cpu_before[0]:.2f} s, "
+                        f"workers {cpu_after[1] - cpu_before[1]:.2f} s")
             result = summarise(raw, traffic.kinds, 1.0)
             result.sustained = result.ok / max(elapsed, 1e-9)
             rows[target.name].append(result)
@@ -724,7 +747,7 @@ def run_closed(args: argparse.Namespace, targets: list[Target], slack: Any, gene
                 note = f"  ({busy[target.name][-1]})"
             print(f"  round {round_no + 1} {target.name:<12}: {result.sustained:6.0f} req/s  p50 "
                   f"{result.p50 * 1000:6.1f} ms  p99 {result.p99 * 1000:7.1f} ms  {result.ok}/{result.sent} ok{note}"
-                  + (f"  failed: {result.failures}" if result.failures else ""))
+                  + (f"  failed: {result.failures}" if result.failures else "") + cpu_note)
         for name in ratios:
             ratios[name].append(this_round[name].sustained / max(this_round["bare"].sustained, 1e-9))
     counted = {t.name: {**final_checks(t, slack), "unacked": t.unacked} for t in targets if t.state is not None}

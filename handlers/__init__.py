@@ -39,6 +39,10 @@ def create_app(services: Services) -> App:
     `authorize` answers from what the gateway already knows, so neither building the app nor any
     request calls auth.test (Bolt's default calls it at construction, unbounded, and would raise a long
     traceback on a bad token); start-up checks the token once, with a deadline (bot.runtime.startup).
+
+    Bolt's own signature check is off: the HTTP front (handlers/http.wsgi_app, the only way the app is
+    served over HTTP) verifies every request before Bolt sees it and answers 401 otherwise, and Socket
+    Mode requests carry no signature. Checking twice cost every acknowledgement a second HMAC.
     """
     settings = services.settings
     settings.require("slack_signing_secret")
@@ -55,6 +59,7 @@ def create_app(services: Services) -> App:
         client=gateway.web_client,
         signing_secret=settings.secret("slack_signing_secret"),
         authorize=authorize,
+        request_verification_enabled=False,
         process_before_response=True,
         raise_error_for_unhandled_request=False,
         logger=_bolt_log,
