@@ -76,6 +76,9 @@ def test_a_news_page_is_not_a_page_with_nothing_to_check() -> None:
     ({"prices_per_100": 4.0, "promo_per_100": 3.0, "attribution": 0.5}, "article"),  # news about prices
     ({"checkworthy_share": 0.02, "numeric_lines": 0.5}, "results"),
     ({"checkworthy_share": 0.02, "imperative": 0.3, "second_person": 0.4}, "tips"),
+    # A police blotter: every paragraph an entry, full of check-worthy-looking sentences and attribution.
+    ({"entries": 10.0, "entry_paragraphs": 1.0, "attribution": 0.35, "checkworthy_share": 0.65}, "records"),
+    ({"entries": 1.0, "entry_paragraphs": 0.1}, "article"),  # a news story opening on a dateline
 ])
 def test_page_rules(features: dict[str, float], expected: str) -> None:
     base = {"words": 500.0, "prose_sentences": 20.0, "prices_per_100": 0.0, "promo_per_100": 0.0,
@@ -179,3 +182,47 @@ def test_a_dense_report_shows_more_than_a_short_wire_story() -> None:
     wire = EXTRACTOR.extract(read("wire-jsonld"), 5)
     assert len(wire.claims) < len(dense.claims) <= 5
     assert len(EXTRACTOR.extract(read("dense-report"), 2).claims) == 2
+
+
+BLOTTER = """<html><head><title>County police blotter</title></head><body><article>
+<h1>County police blotter</h1>
+<p>SPRINGVILLE — The following are arrest and accident reports as recorded by the Springville Police Department.</p>
+<p>March 3: ACCIDENT – A vehicle driven by Dana Price, 41, was northbound on Route 9 when a deer entered the roadway.
+The car sustained $4,000 in damage, police said.</p>
+<p>March 3: ARRESTS – Lee Grant, 22, Springville, was arrested for retail theft. Sam Oduya, 35, Marion, was arrested
+for driving with a suspended licence.</p>
+<p>March 4: ACCIDENT – A truck driven by Ken Wall, 58, struck a parked car on Main Street at 10:20 a.m., according
+to the report. No one was injured.</p>
+<p>March 5: ARRESTS – Ana Ruiz, 30, Dover, was arrested by state police for domestic battery. She was released on
+$1,500 bond.</p>
+<p>March 6: ACCIDENT – A vehicle driven by Tom Hale, 67, slid off Route 4 into a ditch in heavy rain, the sheriff's
+office said. The driver was cited for speeding.</p>
+</article></body></html>"""
+
+
+def test_a_police_blotter_is_a_records_listing_with_nothing_to_check() -> None:
+    """Every paragraph opens on an entry head ("March 3: ACCIDENT –"): routine records, however many names,
+    figures and "police said" they hold."""
+    article = parse_article(BLOTTER.encode(), "https://news.example/blotter")
+    kind = describe_page(article)
+    assert kind.kind == "records", kind.features
+    assert kind.note == "This looks like a listing of records (a blotter or a log): nothing to check."
+    assert EXTRACTOR.extract(article, 5).claims == []
+
+
+SHORT_NEWS = """<html><head><title>Council approves $12 million bridge repair</title></head><body><article>
+<h1>Council approves $12 million bridge repair</h1>
+<p>SPRINGVILLE — The city council voted 6-1 on Tuesday to spend $12 million repairing the Main Street bridge,
+which inspectors rated structurally deficient in 2022. Work will begin in May and take 14 months, the city's public
+works director, Ana Ruiz, said. The bridge carries about 18,000 vehicles a day.</p>
+<p>Council member Tom Hale, who cast the only vote against, said the state should pay half of the cost. The state
+transportation department said it had offered $3 million in 2023. Mayor Dana Price said the city could not wait
+any longer.</p>
+</article></body></html>"""
+
+
+def test_a_dateline_alone_does_not_make_a_short_news_story_a_records_listing() -> None:
+    """Half of this story's two paragraphs open on an entry head (its dateline): one entry is no listing."""
+    kind = describe_page(parse_article(SHORT_NEWS.encode(), "https://news.example/bridge"))
+    assert kind.features["entries"] == 1 and kind.features["entry_paragraphs"] == 0.5
+    assert kind.kind == "article", kind.features

@@ -283,3 +283,41 @@ def test_a_reporting_verb_in_a_clause_saying_when_names_no_speaker() -> None:
 def test_people_speaking_about_someone_and_a_bare_article_are_no_speaker() -> None:
     assert attribute(["But critics of Senator Amy Holt say the bill is rushed."]) == [None]
     assert attribute(["A new poll shows Senator Amy Holt leading by 5 points."]) == [None]
+
+
+@pytest.mark.parametrize(("sentence", "speaker"), [
+    # An opening phrase before the subject, and a capitalised head that closes a body's name.
+    ("In a statement, the Ministry of Health said 300 new cases had been recorded.", "Ministry of Health"),
+    # "Officials at X": the body speaks through its officials, who are not a name.
+    ("Officials at the Environmental Protection Agency said the water was safe.", "Environmental Protection Agency"),
+    # The base form of a reporting verb after a plural subject.
+    ("Democrats argue that the bill would cost $4 billion.", "Democrats"),
+    # "as reported by X": the passive's agent without "was".
+    ("Sales fell by a third, as reported by the Financial Times.", "Financial Times"),
+    # An age and a home town between the name and the verb.
+    ("Jane Doe, 54, of Dover, said the plant employs 300 people.", "Jane Doe"),
+    # "show" reports only after a document: data, figures, records, polls.
+    ("Crime fell 5% last year, FBI data show.", "FBI"),
+])
+def test_attribution_shapes_common_in_news_copy(sentence: str, speaker: str) -> None:
+    assert attribute([sentence]) == [speaker]
+
+
+def test_a_tv_show_is_not_someone_showing() -> None:
+    assert attribute(["The mayor appeared on the TV show on Monday to talk about the 2% tax rise."]) == [None]
+
+
+def test_he_is_the_only_person_the_sentences_before_name() -> None:
+    sentences = ["Union leader John Smith addressed the crowd outside the plant on Friday.",
+                 "Smith has led the union since 2015.",
+                 "The union wants a 10% raise.",
+                 "\"The strike will go on until we are paid fairly,\" he said."]
+    assert attribute(sentences)[-1] == "John Smith"
+
+
+def test_he_is_nobody_when_someone_unnamed_could_be_meant() -> None:
+    sentences = ["Union leader John Smith addressed the crowd outside the plant on Friday.",
+                 "Smith has led the union since 2015.",
+                 "A man in a red jacket shouted from the back of the crowd.",
+                 "\"The strike will go on until we are paid fairly,\" he said."]
+    assert attribute(sentences)[-1] is None

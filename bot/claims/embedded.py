@@ -10,8 +10,8 @@ context. What a fact-checker gets, and why:
   card shows the sentences it is sure of (its shipped threshold), never more than the cap, and the other
   candidates stay in `Extraction.more` so "show more" needs no second read of the page.
 * **nothing on pages with nothing to check**: a shopping page, a results table, a product list, tips,
-  navigation or an open thread (bot/claims/page_kind.py) shows no claim (its candidates are kept back),
-  and the extraction carries a note saying what the page looks like.
+  navigation, an open thread or a records listing (bot/claims/page_kind.py) shows no claim (its
+  candidates are kept back), and the extraction carries a note saying what the page looks like.
 * **claims that stand alone**: the speaker or source of reported speech goes in `speaker` ("..., said
   Hogan Gidley", "According to CNN, ...", "X told reporters", a quote whose speaker is named in the
   sentence beside it), and a sentence that leans on the one before it ("He", "They", "However,",

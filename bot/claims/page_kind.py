@@ -9,7 +9,12 @@ nothing on them. What gives them away is the page's shape, not any one sentence:
 * **product list / tips**: a page of numbered or short heading lines, or sentences that tell the reader
   what to do ("Try...", "Add...", "You'll want...") rather than report what happened;
 * **navigation or footer**: almost no prose at all, or contact details (phone, tax number, copyright);
-* **open thread**: a post inviting comments.
+* **open thread**: a post inviting comments;
+* **records listing** (a police blotter, a log): paragraph after paragraph opening on the same kind of
+  entry head, a date, a time or a capitalised label followed by a colon or a dash ("October 20: ACCIDENT
+  – A vehicle driven by ..."). Each entry is a routine record, not a story making claims, however many
+  names, figures and "police said" it holds (docs/claim-guideline.md lists police blotters and records
+  listings as pages with nothing to check).
 
 Reported speech (said, according to) and dated events point the other way: a news story about a sale is
 still news. What decides is how few of the page's sentences the check-worthiness model scores high
@@ -64,6 +69,14 @@ _DATED = re.compile(
     r"(?:january|february|march|april|june|july|august|september|october|november|december)\s+\d{1,2}|"
     r"(?:19|20)\d\d)\b", re.IGNORECASE)
 
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+# An entry head: "October 20:", "10/20 -", "10:42 p.m. –", "Tuesday —", "ARRESTS –".
+_ENTRY_HEAD = re.compile(
+    rf"^\s*(?:(?:{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}[/.]\d{{1,2}}(?:[/.]\d{{2,4}})?|"
+    r"\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)\s*[:–—-]|"
+    r"[A-Z][A-Z]{2,}(?:[ /&][A-Z]{2,})*\s*[:–—-])\s")
+
 DEFAULT_PAGE_MODEL_PATH = Path(__file__).resolve().parent / "data" / "page_kind.json"
 # Fewer prose sentences than this is navigation, a footer or a gallery whatever the model says.
 MIN_PROSE_SENTENCES = 3
@@ -75,6 +88,7 @@ KINDS = {
     "navigation": "navigation or a footer",
     "thread": "an open thread",
     "listing": "a page of listings",
+    "records": "a listing of records (a blotter or a log)",
 }
 
 
@@ -116,6 +130,7 @@ def page_features(article: ParsedArticle) -> dict[str, float]:
         return bool(_LIST_ITEM.match(line)) or (word_count(line) <= 8 and not line.rstrip().endswith((".", "?", "!")))
 
     n_lines = max(len(lines), 1)
+    entries = sum(bool(_ENTRY_HEAD.match(p)) for p in article.body_paragraphs)
     return {
         "words": float(words),
         "prose_sentences": float(len(sentences)),
@@ -129,6 +144,8 @@ def page_features(article: ParsedArticle) -> dict[str, float]:
         "contact_per_100": _per_100(len(_CONTACT.findall(text)), words),
         "thread": float(bool(_THREAD.search(text))),
         "dated": sum(bool(_DATED.search(s)) for s in sentences) / n_sent,
+        "entries": float(entries),
+        "entry_paragraphs": entries / max(len(article.body_paragraphs), 1),
     }
 
 
@@ -138,15 +155,26 @@ CHECKWORTHY_SCORE = 0.5
 # Prices per 100 words that make a page a shop whatever its layout. Not learnable from the tuning half (its
 # densest shopping page has 1.7, its densest news page 1.1): set by hand at about twice the former.
 PRICES_ALONE = 3.0
+# A records listing: at least this many paragraphs, and at least this share of them, open on an entry head.
+# Set by hand, like PRICES_ALONE: the tuning half has one such page (a police blotter, every paragraph an
+# entry) and no news, opinion or other page with a single paragraph opening that way beyond a dateline
+# ("TAYLORVILLE — ..."), which the minimum count keeps out.
+RECORDS_MIN_ENTRIES = 4
+RECORDS_SHARE = 0.5
+
+
+def records_listing(features: dict[str, float]) -> bool:
+    return (features.get("entries", 0.0) >= RECORDS_MIN_ENTRIES
+            and features.get("entry_paragraphs", 0.0) >= RECORDS_SHARE)
 
 
 @dataclass(frozen=True)
 class PageRules:
     """The learned thresholds (bot/claims/data/page_kind.json, from training/train_ranker.py).
 
-    A page has nothing to check when it has almost no prose, when few of its sentences are check-worthy
-    (`checkworthy_share` below `min_checkworthy_share`), or when it sells: prices and list lines above
-    their thresholds (or prices above PRICES_ALONE) with little reported speech.
+    A page has nothing to check when it has almost no prose, when it is a records listing, when few of its
+    sentences are check-worthy (`checkworthy_share` below `min_checkworthy_share`), or when it sells: prices and
+    list lines above their thresholds (or prices above PRICES_ALONE) with little reported speech.
     """
 
     min_checkworthy_share: float
@@ -161,7 +189,7 @@ class PageRules:
 
     def nothing_to_check(self, features: dict[str, float]) -> bool:
         f = features
-        if f["prose_sentences"] < MIN_PROSE_SENTENCES:
+        if f["prose_sentences"] < MIN_PROSE_SENTENCES or records_listing(f):
             return True
         if f.get("checkworthy_share", 1.0) < self.min_checkworthy_share:
             return True
@@ -175,6 +203,8 @@ def shape(features: dict[str, float]) -> str:
     f = features
     if f["prose_sentences"] < MIN_PROSE_SENTENCES or f["contact_per_100"] >= 3.0:
         return "navigation"
+    if records_listing(f):
+        return "records"
     if f["prices_per_100"] >= 0.8 and f["promo_per_100"] >= 1.0:
         return "shopping"
     if f["numeric_lines"] >= 0.3:

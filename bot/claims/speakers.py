@@ -10,9 +10,12 @@ The structure read, in order of trust:
 
 * "according to X" (X's review, a report in X, a new X poll -> X);
 * the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
-  "Berrien County Health Department officials said" (-> the named body), "the US military said";
+  "Berrien County Health Department officials said" and "officials at X said" (-> the named body), "the US
+  military said", "In a statement, the Ministry of Health said", the base form after a plural subject
+  ("Prosecutors allege", "Democrats argue", "FBI data show"), past an age and a home town ("Jane Doe, 54, of
+  Dover, said");
 * the inverted form: '"...," said X' and ", said X, the ...";
-* the passive's agent ("was told by X") and a publisher ("X published an editorial");
+* the passive's agent ("was told by X", "as reported by X") and a publisher ("X published an editorial");
 * "According to a post for X, Y predicts": Y, who makes the claim X only carries.
 
 Shapes that look like a speaker but are not one are skipped: a reporting verb in a clause saying when
@@ -20,7 +23,9 @@ Shapes that look like a speaker but are not one are skipped: a reporting verb in
 a place after "in" ("the pub in Douglas say"), people speaking about a name ("critics of X").
 
 What the sentence names is then resolved against the sentences before it: a pronoun ("he", "she",
-"they", "it") is the speaker or subject of the sentence before; "the report", "the statement" or
+"they", "it") is the speaker or subject of the sentence before, and "he" or "she" is otherwise the one
+person the four sentences before name, if they name exactly one and mention no unnamed person ("the man in
+red shorts") it could as well stand for; "the report", "the statement" or
 "the study" is the outlet, person or body named with it, in this sentence or the one before; a
 quotation standing alone takes the speaker introduced just before (': "...'), just after, or the person
 whose words the sentence before reports; a run of quoted paragraphs, each opening again without the last
@@ -44,7 +49,13 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
         r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
         r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
-        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts")
+        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts|"
+        # The base form after a plural subject ("Prosecutors allege", "Critics argue"); not "claim", "report",
+        # "estimate" or "state", which are as often nouns.
+        r"allege|warn|argue|insist|predict|deny|admit|acknowledge|contend|concede|concedes|conceded|assert|"
+        # "show" only after a document ("FBI data show"): "the TV show" is no one's claim.
+        r"(?<=data )show|(?<=figures )show|(?<=records )show|(?<=statistics )show|(?<=numbers )show|"
+        r"(?<=polls )show|(?<=surveys )show|(?<=studies )show|(?<=documents )show")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
@@ -124,6 +135,13 @@ _AUTHOR_VOICE = re.compile(r"\b(?:I|we|We|our|Our|my|My|us)\b")
 # Words opening a clause before its subject: "but", "while", "as", "under questioning".
 # How many sentences back "the bank" or "the report" is looked up.
 REFERENCE_WINDOW = 6
+# A person the text does not name, who could be what "he" or "she" stands for.
+_UNNAMED_PERSON = re.compile(
+    r"\b(?:the|a|an|this|that|one)\s+(?:[\w-]+\s+){0,2}?(?:man|woman|boy|girl|person|suspect|victim|driver|child|"
+    r"teen|teenager|customer|patient|student|father|mother|son|daughter|husband|wife|friend|owner|worker|employee|"
+    r"resident|witness|officer|neighbou?r|passenger|defendant|plaintiff|caller|gunman|attacker)\b", re.IGNORECASE)
+# How many sentences back "he" or "she" may find its person, when those sentences name only one.
+PRONOUN_WINDOW = 4
 # How many unquoted sentences in a row a quotation left open carries its speaker over.
 QUOTE_RUN = 6
 # Places, which a run of capitalised words names as often as it names people.
@@ -154,8 +172,9 @@ _ISSUED = re.compile(r"^(?P<who>[^,;:\"“”]{2,120}?)\s+(?:has\s+|have\s+)?(?:
 
 
 # The passive with its agent: "was told by X", "were assured by X", "was confirmed by X".
-_PASSIVE_AGENT = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?(?:told|informed|assured|warned|said|"
-                            r"reported|stated|claimed|announced|confirmed|alleged)\s+by\s+(?P<np>[^\"“”]{2,160})")
+_PASSIVE_AGENT = re.compile(r"(?:\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)?(?:told|informed|assured|warned|said|"
+                            r"reported|stated|claimed|announced|confirmed|alleged)|\b[Aa]s\s+(?:first\s+)?(?:reported|"
+                            r"stated|announced|confirmed|noted))\s+by\s+(?P<np>[^\"“”]{2,160})")
 
 
 # A reporting verb inside a clause that says when ("after X announced", "hours before X said").
@@ -283,6 +302,7 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
         return Mention("name", _join(person))  # "according to Levy and authorities from ...": the one named
     if (person and start + len(person) < len(words) and lowered[start + len(person)] in ("from", "of", "at", "with",
                                                                                           "in")
+            and not all(_bare(w).casefold() in _PEOPLE for w in person)  # "Officials at X": X speaks
             and (_is_person(_join(person)) or (is_organization(_join(person)) and is_name(_join(person))))):
         return Mention("name", _join(person))
     # "the Conservative MP said", "The CMO told": a title standing for the person named before.
@@ -316,7 +336,10 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
                 return Mention("group", _group(words))
             break
     head = lowered[-1]
-    if head in _DOCUMENTS | _PEOPLE | _BODIES:
+    # A capitalised head closing a multi-word name ("the Ministry of Health", "the Health Department") is part
+    # of that name, read below; only a common noun ("officials", "the report", "the US military") is a head.
+    proper_head = _capitalised(words[-1]) and len(_trailing_name(words[start:])) >= 2
+    if head in _DOCUMENTS | _PEOPLE | _BODIES and not proper_head:
         # "Berrien County Health Department officials" -> the body; "the Associated Press news agency" -> the
         # name; "the US military" -> both words.
         descriptors = 1
@@ -366,6 +389,9 @@ def _subject_before(prefix: str) -> str | None:
         return None
     # "X (D-Mass.) said", "Montoya-Lewis herself said".
     prefix = re.sub(r"\s*\([^()]{1,60}\)$|\s+(?:himself|herself|themselves|itself)$", "", prefix)
+    # "Jane Doe, 54, of Dover, said": an age and a home town between the name and the verb.
+    prefix = re.sub(r"(\w),\s*\d{1,3},(?:\s*(?:of|from)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},)?$", r"\1",
+                    prefix)
     # "the Asheville Tea PAC, a local organization which said": the name the relative clause hangs on.
     relative = re.match(r"^(.*\w)\s*,\s*(?:a|an|the)\s[^,\"“”]{1,80}\s(?:which|who|that)$", prefix)
     if relative:
@@ -594,10 +620,21 @@ def _people_in(sentence: str, surnames: set[str]) -> list[str]:
     return people
 
 
-def _recent_person(speakers: list[str | None], before: str, surnames: set[str], focus: str | None) -> str | None:
+def _only_person(window: list[str], surnames: set[str]) -> str | None:
+    """The one person the sentences in `window` name, in their fullest form; None when they name two or more
+    (or none): "he" then has a single possible antecedent, whatever lies between."""
+    people = [p for sentence in window for p in _people_in(sentence, surnames)]
+    if len({_bare(p.split()[-1]) for p in people}) != 1 or any(_UNNAMED_PERSON.search(s) for s in window):
+        return None  # two people, or someone unnamed ("the man in red shorts") "he" may as well be
+    return max(people, key=lambda p: len(p.split()))
+
+
+def _recent_person(speakers: list[str | None], before: str, surnames: set[str], focus: str | None,
+                   window: list[str] | None = None) -> str | None:
     """Who "he" or "she" is: the speaker of the sentence before, else the person the text is about (the
     subject carried from sentence to sentence: "Warren ... She compares him to Trump. ..., she said"),
-    else the last person the sentence before names, else a recent speaker."""
+    else the last person the sentence before names, else a recent speaker, else the only person the few
+    sentences before name."""
     if speakers and speakers[-1] and _person_like(speakers[-1], surnames):
         return speakers[-1]
     if focus:
@@ -614,7 +651,7 @@ def _recent_person(speakers: list[str | None], before: str, surnames: set[str], 
         if speaker and _person_like(speaker, surnames):
             # Not an earlier speaker when the sentence just before brings in someone else by name.
             return None if _names_another_person(before, speaker) else speaker
-    return None
+    return _only_person(window or [], surnames)
 
 
 def _leaves_quote_open(sentence: str, open_before: bool) -> bool:
@@ -735,7 +772,8 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
                                      surnames)
                 speaker = earlier[-1] if earlier else _recent_person(
-                    speakers, sentences[index - 1] if index else "", surnames, focus)
+                    speakers, sentences[index - 1] if index else "", surnames, focus,
+                    sentences[max(0, index - PRONOUN_WINDOW): index])
             else:
                 before = sentences[index - 1] if index else ""
                 speaker = previous or (_sentence_subject(before) if before else None)
