@@ -32,6 +32,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateTable
 
 from storage.db import Database
 from storage.models import InboxEvent, utcnow
@@ -75,7 +76,10 @@ class Inbox:
         self.db = Database(f"sqlite:///{path}", db.timeout) if path else db
         table = cast(Table, InboxEvent.__table__)
         if path:  # the main database's schema is Alembic's; this file holds only the one table
-            table.create(self.db.engine, checkfirst=True)
+            # The web process and its worker processes open it together: IF NOT EXISTS in one statement,
+            # so none of them can fail at start for having created it second.
+            with self.db.engine.begin() as connection:
+                connection.execute(CreateTable(table, if_not_exists=True))
         self._insert = (postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
                          .returning(table.c.id))
         self._autocommit = self.db.engine.execution_options(isolation_level="AUTOCOMMIT")

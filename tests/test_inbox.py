@@ -9,10 +9,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
+from storage.db import Database
+from storage.inbox import Inbox
 from storage.models import InboxEvent, LinkPost, Vote, utcnow
 from tests.conftest import NEWS_CHANNEL, REPORTER, SAMPLE_HTML, RunningBot
 from tests.harness.posts import claim_posts
@@ -124,3 +127,30 @@ def test_reactions_that_are_neither_votes_nor_assignments_are_not_recorded(bot: 
                                           ts=ts, item_user=REPORTER)
         assert bot.sender.event(event).status_code == 200
     assert [(item.kind, item.payload["reaction"]) for item in bot.services.inbox.waiting()] == [("reaction", "x")]
+
+
+def test_processes_starting_together_share_one_inbox_file(tmp_path: Path) -> None:
+    """The web process and its workers open the inbox at once; none fails creating its table."""
+    db = Database(f"sqlite:///{tmp_path}/desk.db")
+    errors: list[BaseException] = []
+    opened: list[Inbox] = []
+    start = threading.Barrier(8)
+
+    def open_inbox() -> None:
+        start.wait()
+        try:
+            opened.append(Inbox(db))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_inbox) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == [] and len(opened) == 8
+    assert opened[0].put("links", "Ev0ONE", {"x": 1}) and not opened[1].put("links", "Ev0ONE", {"x": 1})
+    assert [item.event_id for item in opened[2].waiting()] == ["Ev0ONE"]
+    for inbox in opened:
+        inbox.dispose()
+    db.dispose()
