@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.intake.events import ID_LIMIT, ids_too_long
 from bot.runtime.composition import Services
@@ -67,27 +68,39 @@ def _refusal(body: dict[str, Any], text: str) -> BoltResponse:
     return BoltResponse(status=200, body="")
 
 
-def register(app: App, services: Services) -> None:
-    @app.middleware
-    def only_our_workspace(req: BoltRequest, body: dict[str, Any],
-                           next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        """Requests from another workspace (a shared channel's other side, an install elsewhere), and
-        requests the bot could not store (ids longer than Slack's, NUL characters), are answered and
-        go no further: events and clicks quietly, slash commands and modals with a clear sentence.
+class RequestScreen(Middleware):
+    """Requests from another workspace (a shared channel's other side, an install elsewhere), and
+    requests the bot could not store (ids longer than Slack's, NUL characters), are answered and go no
+    further: events and clicks quietly, slash commands and modals with a clear sentence.
 
-        The bot's workspace is learned at start (auth.test), so this never calls Slack on the
-        acknowledgement path; until it is known, nothing is filtered by workspace.
-        """
+    The bot's workspace is learned at start (auth.test), so this never calls Slack on the
+    acknowledgement path; until it is known, nothing is filtered by workspace. A `Middleware` subclass,
+    not a decorated function: Bolt calls it directly instead of inspecting and injecting arguments on
+    every request, which cost about a fifth of an acknowledgement's time in Bolt.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._gateway = services.gateway
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
+                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        body = req.body
         if body.get("type") == "event_callback" and ids_too_long(body):
             log.warning("ignored an event whose ids are longer than Slack's (%s)", str(body.get("event_id"))[:20])
             return BoltResponse(status=200, body="")
-        ours = (services.gateway.known_identity() or {}).get("team_id")
+        ours = (self._gateway.known_identity() or {}).get("team_id")
         theirs = _team(body)
         if ours and theirs and theirs != ours:
             log.info("refused a %s request from another workspace", body.get("type") or "command")
             return _refusal(body, OTHER_WORKSPACE)
-        if (_may_carry_nul(req.raw_body) and _has_nul(body)) or (body.get("command") and any(
+        # Socket Mode requests carry no raw body: those are always walked.
+        may_carry_nul = not req.raw_body or _may_carry_nul(req.raw_body)
+        if (may_carry_nul and _has_nul(body)) or (body.get("command") and any(
                 len(str(body.get(name) or "")) > ID_LIMIT for name in _COMMAND_IDS)):
             log.warning("refused a %s request carrying a NUL or an over-long id", body.get("type") or "command")
             return _refusal(body, UNREADABLE)
         return next()
+
+
+def register(app: App, services: Services) -> None:
+    app.use(RequestScreen(services))

@@ -7,7 +7,9 @@ import json
 import time
 
 import pytest
+from slack_bolt import BoltRequest
 
+from handlers import create_app
 from storage.models import ClaimSource, LinkPost, SlackEvent
 from tests.conftest import NEWS_CHANNEL, REPORTER, RunningBot
 from tests.harness.posts import claim_posts, row_count
@@ -144,3 +146,18 @@ def test_a_link_posted_in_an_ordinary_thread_is_answered_in_that_thread(bot: Run
     bot.slack.wait_for(lambda: [m for m in bot.slack.thread(NEWS_CHANNEL, parent) if m.get("bot_id")])
     answer = next(m for m in bot.slack.thread(NEWS_CHANNEL, parent) if m.get("bot_id"))
     assert answer["thread_ts"] == parent and reply != parent
+
+
+def test_socket_mode_requests_with_a_nul_are_refused_too(bot: RunningBot) -> None:
+    """Socket Mode hands Bolt a parsed body and no raw text: the NUL screen walks it instead of
+    looking at the raw body first (where an HTTP request's NUL shows, escaped)."""
+    bot.services.worker.stop(timeout=5)  # nothing drains: what the listener recorded stays to be seen
+    app = create_app(bot.services)
+    event = link_event(bot, text=f"<{bot.article_url('/bagram-bounty')}> \x00")
+    body = bot.sender.envelope(event, event_id="Ev0SOCKETNUL")
+    response = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    assert response.status == 200
+    assert bot.services.inbox.count() == 0
+    clean = bot.sender.envelope(link_event(bot), event_id="Ev0SOCKETOK")
+    assert app.dispatch(BoltRequest(body=clean, mode="socket_mode")).status == 200
+    assert bot.services.inbox.count() == 1  # the same path records a clean event
