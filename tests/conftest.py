@@ -25,6 +25,7 @@ from handlers.http import wsgi_app
 from tests.harness.article_server import ArticleServer
 from tests.harness.databases import Statements, database, migrated_postgres_statements, migrated_sqlite_template
 from tests.harness.openai_server import OpenAIStandIn
+from tests.harness.processes import kill_leftovers
 from tests.harness.signing import SlackEventSender
 from tests.harness.slack_api import SlackStandIn
 
@@ -194,6 +195,14 @@ class BotServer:
         else:
             wasyncore.close_all(self.map)
         self.services.stop(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    """A test that fails between starting `python app.py` and stopping it would leave the bot (and its
+    worker processes) running for the rest of the run, taking CPU from every later test and benchmark."""
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture

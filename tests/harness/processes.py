@@ -48,7 +48,9 @@ def bot_env(*, bot_token: str, signing_secret: str, slack_api_url: str, database
 
 class Process:
     """A Python child process serving HTTP on a port; its output goes to log_path (appended, so a
-    restarted process writes after the one before). Use as a context manager or start()/stop()."""
+    restarted process writes after the one before). Use as a context manager or start()/stop(). Every
+    started process is also registered, so that a test that fails before stopping its processes does
+    not leave them running (conftest kills the leftovers after each test: `kill_leftovers`)."""
 
     def __init__(self, argv: list[str], env: dict[str, str], port: int, log_path: Path,
                  health: str = "/healthz") -> None:
@@ -71,6 +73,7 @@ class Process:
             # Its own process group, so that kill() can take its worker processes down with it.
             self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                           start_new_session=True)
+        _started.append(self)
         wait_http(f"http://127.0.0.1:{self.port}{self.health}", timeout, self.popen, self.log_path)
         return self
 
@@ -105,8 +108,23 @@ class Process:
     def __enter__(self) -> Process:
         return self.start()
 
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+_started: list[Process] = []
+
+
+def kill_leftovers() -> int:
+    """SIGKILL every process (and its worker processes) a test started and left running; how many."""
+    left = [process for process in _started if process.running()]
+    for process in left:
+        process.kill()
+    _started.clear()
+    return len(left)
 
 
 def bot_process(env: dict[str, str], log_path: Path) -> Process:
