@@ -172,6 +172,23 @@ class ClaimMatcher:
             self._fitted_total = total
             self._fitted_max_id = int(max_id)
 
+    def _extend_statistics(self, session: Session, max_id: int) -> None:
+        """Add the claims indexed since the last fit to the word statistics, instead of re-fitting all.
+
+        The count is read too: a claim whose id is below the last one seen but that was committed after
+        it (concurrent writers on PostgreSQL) leaves the model a document short, so it is not taken as
+        exact (`query_terms_for`) until the next full fit, at the TTL."""
+        reranker = self._reranker
+        assert reranker is not None
+        documents = session.execute(select(ClaimSearchDocument.document)
+                                    .where(ClaimSearchDocument.claim_id > self._fitted_max_id)).scalars().all()
+        total = int(session.execute(select(func.count()).select_from(ClaimSearchDocument)).scalar() or 0)
+        model = reranker.model.extended(normalise(d) for d in documents)
+        with self._lock:
+            self._reranker = Reranker(model, self.weights)
+            self._fitted_total = total
+            self._fitted_max_id = max_id
+
     @property
     def has_statistics(self) -> bool:
         return self._reranker is not None
@@ -218,7 +235,10 @@ class ClaimMatcher:
         if fresh and (grown <= 0 or (self._fitted_total >= 1000 and grown <= 0.1 * self._fitted_total)):
             return reranker, grown > 0
         if self.read_session is None or max_id <= self.fit_inline_below:
-            self.refresh_statistics(session)
+            if fresh and self._fitted_total <= self.sample_size:
+                self._extend_statistics(session, max_id)  # the model holds every claim: add the new ones
+            else:
+                self.refresh_statistics(session)
             assert self._reranker is not None
             return self._reranker, False
         if time.monotonic() - self._refit_failed_at > FAILED_FIT_PAUSE:

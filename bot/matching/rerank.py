@@ -34,16 +34,24 @@ class IdfModel:
 
     @classmethod
     def fit(cls, normalised_texts: Iterable[str]) -> IdfModel:
-        model = cls()
+        return cls()._counted(normalised_texts)
+
+    def extended(self, normalised_texts: Iterable[str]) -> IdfModel:
+        """A new model: these documents' counts added to this one's. The same as fitting every document
+        again, for the cost of the new ones (a card adds a few claims; re-fitting 1,300 took 0.4 s)."""
+        model = IdfModel(documents=self.documents, word_df=Counter(self.word_df), gram_df=Counter(self.gram_df))
+        return model._counted(normalised_texts)
+
+    def _counted(self, normalised_texts: Iterable[str]) -> IdfModel:
         for text in normalised_texts:
-            model.documents += 1
-            model.word_df.update(set(words(text)))
-            model.gram_df.update(char_ngrams(text).keys())
-        base = model.documents + 1
-        model.unseen = math.log(base) + 1.0
-        model.word_table = {w: math.log(base / (df + 1)) + 1.0 for w, df in model.word_df.items()}
-        model.gram_table = {g: math.log(base / (df + 1)) + 1.0 for g, df in model.gram_df.items()}
-        return model
+            self.documents += 1
+            self.word_df.update(set(words(text)))
+            self.gram_df.update(char_ngrams(text).keys())
+        base = self.documents + 1
+        self.unseen = math.log(base) + 1.0
+        self.word_table = {w: math.log(base / (df + 1)) + 1.0 for w, df in self.word_df.items()}
+        self.gram_table = {g: math.log(base / (df + 1)) + 1.0 for g, df in self.gram_df.items()}
+        return self
 
     def word_idf(self, word: str) -> float:
         return self.word_table.get(word, self.unseen)
