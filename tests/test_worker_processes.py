@@ -130,7 +130,8 @@ def test_web_without_workers_records_and_app_worker_turns_the_link_into_a_card(
         assert worker.poll() is None
         with pytest.raises(OSError), socket.create_connection(("127.0.0.1", int(worker_env["PORT"])), timeout=1):
             pass  # the worker serves no HTTP
-        assert worker_pids(database_url) == {worker.pid}
+        # The job is marked done just after its card is posted.
+        wait_until(lambda: worker_pids(database_url) == {worker.pid}, 10, "the job recorded as done by the worker")
 
         # A second link, while the worker is already idle: the web process's signal wakes it at once.
         articles.add("/second", SAMPLE_HTML.read_bytes())
@@ -151,8 +152,8 @@ def test_default_start_spawns_worker_processes_that_do_the_work(env, slack, arti
         spawned = set(children(bot.pid))
         ts = send_link(env, slack, articles)
         wait_until(lambda: bot_replies(slack, NEWS_CHANNEL, ts), 60, "the card")
-        ran = worker_pids(database_url)
-        assert ran and ran <= spawned  # the work ran in the children, none of it in the web process
+        ran = wait_until(lambda: worker_pids(database_url), 10, "the job recorded as done")
+        assert ran <= spawned  # the work ran in the children, none of it in the web process
         response = SlackEventSender(bot.url, SIGNING_SECRET).client.get(f"http://127.0.0.1:{bot.port}/healthz")
         assert response.status_code == 200
         assert bot.terminate() == 0
