@@ -24,10 +24,10 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -164,25 +164,40 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
         if connection.get_execution_options().get(READ_ONLY, False):
             connection.exec_driver_sql("BEGIN")
             return
-        # Another process (a worker process) may hold the write lock. SQLite's own busy handler sleeps 1, 2,
-        # 5, 10 ... 50, 100 ms between tries, so a lock freed after a millisecond can cost a waiting
-        # acknowledgement tens of milliseconds; trying again every 0.2-2 ms takes it as soon as it is free.
+        # Another process (a worker process) may hold the write lock: taken as soon as it is free.
         raw = connection.connection.driver_connection
         raw.execute("PRAGMA busy_timeout=0")
         try:
-            deadline, pause = time.monotonic() + timeout, 0.0002
-            while time.monotonic() < deadline:
-                try:
-                    raw.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) and "busy" not in str(error):
-                        raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+            retry_while_locked(lambda: raw.execute("BEGIN IMMEDIATE"), timeout)
+        except sqlite3.OperationalError as error:
+            if not _locked(error):
+                raise
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # still locked: fails now, as SQLAlchemy's error
         finally:
             raw.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+
+T = TypeVar("T")
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def retry_while_locked(attempt: Callable[[], T], timeout: float) -> T:
+    """Run `attempt`, again every 0.2-2 ms while SQLite answers that the database is locked, for up to
+    `timeout` seconds (then that error is raised). SQLite's own busy handler sleeps 1, 2, 5, 10 ... 50,
+    100 ms between tries, so a lock freed after a millisecond could cost a waiting acknowledgement tens
+    of milliseconds; this takes it as soon as it is free. Give the connection `busy_timeout=0`."""
+    deadline, pause = time.monotonic() + timeout, 0.0002
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as error:
+            if not _locked(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
 
 
 class Database:

@@ -25,7 +25,6 @@ import json
 import logging
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -34,7 +33,7 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
-from storage.db import Database
+from storage.db import Database, retry_while_locked
 from storage.models import InboxEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,6 @@ def side_file(db: Database) -> str | None:
 class Inbox:
     def __init__(self, db: Database) -> None:
         path = side_file(db)
-        self._own = path is not None
         self.db = Database(f"sqlite:///{path}", db.timeout) if path else db
         table = cast(Table, InboxEvent.__table__)
         if path:  # the main database's schema is Alembic's; this file holds only the one table
@@ -108,18 +106,12 @@ class Inbox:
             return connection.execute(self._insert, values).first() is not None
 
     def _sqlite_insert(self, row: tuple[str | None, str, str, str]) -> bool:
-        """Insert, trying again every 0.2-2 ms while a worker's delete holds the file's lock: SQLite's own
-        busy handler sleeps 1, 2, 5, 10 ... ms, which a lock held for microseconds does not deserve."""
-        assert self._sqlite is not None
-        deadline, pause = time.monotonic() + self.db.timeout, 0.0002
-        while True:
-            try:
-                return bool(self._sqlite.execute(_SQLITE_INSERT, row).fetchall())  # read to the end: committed
-            except sqlite3.OperationalError as error:
-                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.002)
+        """Insert, taking the file's lock as soon as a worker's delete frees it (storage.db.retry_while_locked)."""
+        sqlite_connection = self._sqlite
+        assert sqlite_connection is not None
+        # Read to the end: the statement, and with it its commit, is then done.
+        return retry_while_locked(lambda: bool(sqlite_connection.execute(_SQLITE_INSERT, row).fetchall()),
+                                  self.db.timeout)
 
     def waiting(self, limit: int = 200) -> list[InboxItem]:
         """The oldest rows, in the order Slack's events were acknowledged."""
@@ -149,8 +141,8 @@ class Inbox:
             return int(session.scalar(select(func.count()).select_from(InboxEvent)) or 0)
 
     def dispose(self) -> None:
+        """Close the inbox's own file (on SQLite); the main database is its owner's to dispose."""
         if self._sqlite is not None:
             with self._writer:
                 self._sqlite.close()
-        if self._own:
             self.db.dispose()

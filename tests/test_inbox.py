@@ -154,3 +154,23 @@ def test_processes_starting_together_share_one_inbox_file(tmp_path: Path) -> Non
     for inbox in opened:
         inbox.dispose()
     db.dispose()
+
+
+def test_an_acknowledgement_waits_out_a_short_lock_on_the_inbox_file(tmp_path: Path) -> None:
+    """A worker deleting applied rows holds the inbox file's lock for a moment: the acknowledgement's
+    insert takes it as soon as it is free (its connection has SQLite's busy timeout off), not an error."""
+    import sqlite3
+
+    db = Database(f"sqlite:///{tmp_path}/desk.db")
+    inbox = Inbox(db)
+    holder = sqlite3.connect(f"{tmp_path}/desk.db-inbox", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    releaser.start()
+    started = time.monotonic()
+    assert inbox.put("links", "Ev0LOCKED", {"x": 1})
+    assert 0.25 < time.monotonic() - started < 2.0
+    releaser.join()
+    holder.close()
+    inbox.dispose()
+    db.dispose()
