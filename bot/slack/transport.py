@@ -158,6 +158,8 @@ class _Watch:
 
 
 class _WatchedHTTP(http.client.HTTPConnection):
+    """A connection whose socket, once connected, is registered with the attempt's watch."""
+
     def __init__(self, watch: _Watch, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._watch = watch
@@ -167,14 +169,8 @@ class _WatchedHTTP(http.client.HTTPConnection):
         self._watch.add(self.sock)
 
 
-class _WatchedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, watch: _Watch, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._watch = watch
-
-    def connect(self) -> None:
-        super().connect()
-        self._watch.add(self.sock)
+class _WatchedHTTPS(_WatchedHTTP, http.client.HTTPSConnection):
+    """The same over TLS: `super().connect()` is HTTPSConnection's, so the TLS socket is the one watched."""
 
 
 class _WatchedHTTPHandler(urllib.request.HTTPHandler):
