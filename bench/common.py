@@ -15,8 +15,10 @@ import os
 import platform
 import random
 import statistics
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tests.harness.processes import bot_env
 
@@ -81,6 +83,17 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def send_link(sender: Any, slack: Any, url: str) -> tuple[str, float]:
+    """Post a link as the reporter in the stand-in and deliver its signed event; (its ts, when it was sent)."""
+    ts = slack.post_human_message(NEWS_CHANNEL, f"<{url}>", user=REPORTER)
+    event = sender.message_event(channel=NEWS_CHANNEL, user=REPORTER, text=f"<{url}>", ts=ts)
+    started = time.time()
+    response = sender.event(event)
+    if response.status_code != 200:
+        raise RuntimeError(f"event refused: {response.status_code} {response.text}")
+    return ts, started
 
 
 def bench_env(**values: str | int) -> dict[str, str]:

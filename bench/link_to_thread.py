@@ -42,6 +42,7 @@ from bench.common import (
     machine,
     median,
     ms,
+    send_link,
     spread,
     synthetic_article,
 )
@@ -73,16 +74,6 @@ def quoting_responder(request: dict[str, Any]) -> str:
 def claim_calls(slack: Any, since: float) -> list[Any]:
     return [c for c in slack.calls_to("chat.postMessage") if c.time >= since
             and (c.params.get("metadata") or {}).get("event_type") == "factcheck_claim"]
-
-
-def send_link(sender: Any, slack: Any, url: str) -> tuple[str, float]:
-    ts = slack.post_human_message(NEWS_CHANNEL, f"<{url}>", user=REPORTER)
-    event = sender.message_event(channel=NEWS_CHANNEL, user=REPORTER, text=f"<{url}>", ts=ts)
-    started = time.time()
-    response = sender.event(event)
-    if response.status_code != 200:
-        raise RuntimeError(f"event refused: {response.status_code} {response.text}")
-    return ts, started
 
 
 def card_time(slack: Any, ts: str) -> float | None:

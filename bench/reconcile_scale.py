@@ -50,6 +50,7 @@ from bench.common import (
     bench_env,
     machine,
     median,
+    send_link,
     spread,
 )
 from storage.db import Database
@@ -103,12 +104,7 @@ def count(db: Database, kind: str, *statuses: str) -> int:
 
 
 def card_seconds(slack: Any, sender: Any, url: str, timeout: float = 60.0) -> float:
-    ts = slack.post_human_message(NEWS_CHANNEL, f"<{url}>", user=REPORTER)
-    event = sender.message_event(channel=NEWS_CHANNEL, user=REPORTER, text=f"<{url}>", ts=ts)
-    started = time.time()
-    response = sender.event(event)
-    if response.status_code != 200:
-        raise RuntimeError(f"event refused: {response.status_code}")
+    ts, started = send_link(sender, slack, url)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         cards = [c.time for c in slack.calls_to("chat.postMessage") if c.params.get("thread_ts") == ts]
