@@ -164,8 +164,9 @@ def step_breakdown(slack: Any, articles: Any, llm: Any, db_urls: dict[str, str],
                 started = time.perf_counter()
                 services[mode].accept_links(LinkMessage("T0TEST", NEWS_CHANNEL, ts, None, REPORTER, [url]),
                                             f"EvS{counter}")
-                intake = time.perf_counter() - started
+                intake = time.perf_counter() - started  # the acknowledgement's part: one inbox row
                 job_started = time.perf_counter()
+                services[mode].drain_inbox()  # what a worker does first: the link post and its job
                 while services[mode].worker.run_once():
                     pass
                 total = time.perf_counter() - job_started
