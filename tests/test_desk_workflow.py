@@ -38,7 +38,7 @@ from storage.models import Article, Claim, ClaimAssignee, ClaimExplanation, Clai
 from tests.conftest import NEWS_CHANNEL, QUOTES, REPORTER, RunningBot, llm_settings
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.posts import claim_posts, row_count
-from tests.harness.waiting import wait_for_card
+from tests.harness.waiting import wait_for_card, wait_idle
 from tests.test_cli import run
 
 EDITOR = "U0EDITOR"
@@ -334,6 +334,7 @@ def assign(bot: RunningBot, claim_id: int, user: str) -> None:
 
 
 def test_stale_claims_get_one_nudge_per_period_naming_the_assignee(bot: RunningBot) -> None:
+    wait_idle(bot)  # the bot's own start-up sweep ends before the stale claims exist: the sweeps below are ours
     old = datetime.now(UTC) - timedelta(days=5)
     taken = seed(bot, "Taken but quiet", created=old)
     assign(bot, taken, EDITOR)
