@@ -420,8 +420,16 @@ def _subject_before(prefix: str) -> str | None:
         prefix = appositive.group(1)
     elif prefix.endswith(","):
         return None
-    chunk = re.split(r"[,;:\"“”—–(!?]|\s[-‘’']\s", prefix)[-1].strip()
+    parts = re.split(r"[,;:\"“”—–(!?]|\s[-‘’']\s", prefix)
+    chunk = parts[-1].strip()
     words = chunk.split()
+    if len(parts) > 1 and words and words[0].islower() and _bare(words[0]).casefold() not in _OPENERS | {
+            "the", "a", "an", "who", "which", "whose", "its", "his", "her", "their"}:
+        # "Dr Ronald Walcott, managing director of Precision Ltd, a security firm, said": a role without an
+        # article after a person's name describes that person, and the person speaks.
+        named = parts[-2].split()
+        if named and _leading_name(named) == named and _is_person(_join(named)):
+            return _join(named)
     # "What she said" is no subject; "While the company said", "but Acting U.S. Attorney ... Joshua Levy said"
     # and "As AnandTech reports" carry one after their opening word.
     if not words or _bare(words[0]).casefold() in {"what", "how", "why", "whether", "if", "whatever"}:
@@ -506,7 +514,9 @@ def mention_in(sentence: str) -> Mention | None:
                 return found
     agent = _PASSIVE_AGENT.search(text)
     if agent and not any(start <= agent.start() < end for start, end in quoted):
-        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:.!?](?:\s|$)", agent.group("np"))[0]
+        # Not at an abbreviation's dot: "as confirmed by U.S. Secretary of State Antony Blinken".
+        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:!?](?:\s|$)|(?<![A-Z])(?<!\b[DM]r)(?<!\bMs)\.(?:\s|$)",
+                      agent.group("np"))[0]
         found = _phrase(np)
         if found and found.kind in ("name", "group"):
             return found  # "The jury was told by Detective Jo Ames that ...": the one telling
@@ -600,6 +610,61 @@ def _sentence_subject(sentence: str) -> str | None:
     return found.text if found and found.kind == "name" else None
 
 
+def _unquoted(text: str) -> str:
+    """`text` with its quotations blanked: a name inside someone's quoted words is not who "she" is."""
+    for start, end in _quoted_spans(text):
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+_MALE = frozenset("he him his himself".split())
+_FEMALE = frozenset("she her hers herself".split())
+# Honorifics and titles that say whether the name after them is a man's or a woman's.
+_GENDERED_TITLE = re.compile(r"\b(?:(?P<m>Mr|Sir|Lord|Prince|King|Duke|Father|Brother)|(?P<f>Mrs|Ms|Miss|Dame|Lady|"
+                             r"Princess|Queen|Duchess|Sister))\.?\s+(?:[A-Z][\w'’-]+\s+){0,2}(?P<name>[A-Z][\w'’-]+)")
+# How many words after a name its pronoun is looked for ("Meghan said she ...", "Massy said it ...").
+GENDER_REACH = 12
+
+
+def _genders(sentences: list[str], mentions: list[Mention | None]) -> dict[str, str]:
+    """What the article itself calls each speaker: "m" ("Harry said he ...", "Mr. Cole") or "f" ("Meghan said
+    she ...", "Ms. Price"), keyed by the name's last word, when at least two thirds of the evidence agree.
+    "He" and "she" are then never resolved to a name the article calls otherwise: agreement, read from the
+    page, not a list of first names. ("It" is no evidence: "Peters said it was possible".)"""
+    votes: dict[str, list[str]] = {}
+    for sentence, mention in zip(sentences, mentions, strict=True):
+        for match in _GENDERED_TITLE.finditer(sentence):
+            votes.setdefault(_bare(match.group("name")), []).append("m" if match.group("m") else "f")
+        if mention is None or mention.kind != "name" or " " in mention.text and not _is_person(mention.text):
+            continue
+        text = _unquoted(sentence)
+        at = text.find(mention.text)
+        if at < 0:
+            continue
+        for word in re.findall(r"[\w'’-]+", text[at + len(mention.text):])[:GENDER_REACH]:
+            low = word.casefold()
+            if word[:1].isupper() and low not in _MALE | _FEMALE:
+                break  # someone else named first: the pronoun may be theirs
+            if low in _MALE | _FEMALE:
+                votes.setdefault(_bare(mention.text.split()[-1]), []).append("m" if low in _MALE else "f")
+                break
+    genders: dict[str, str] = {}
+    for name, found in votes.items():
+        male = found.count("m")
+        if male * 3 >= len(found) * 2 or (len(found) - male) * 3 >= len(found) * 2:
+            genders[name] = "m" if male * 3 >= len(found) * 2 else "f"
+    return genders
+
+
+def _agrees(pronoun: str, speaker: str | None, genders: dict[str, str]) -> bool:
+    """Whether "he" or "she" can stand for `speaker`, given what the article calls that name."""
+    if not speaker:
+        return True
+    known = genders.get(_bare(speaker.split()[-1]))
+    wanted = "m" if pronoun.casefold() == "he" else "f" if pronoun.casefold() == "she" else None
+    return known is None or wanted is None or known == wanted
+
+
 def _people_in(sentence: str, surnames: set[str]) -> list[str]:
     """People named in a sentence, in order: a full name whose surname the article also uses alone, a titled
     name ("Ms. Price"), or such a surname."""
@@ -629,20 +694,39 @@ def _only_person(window: list[str], surnames: set[str]) -> str | None:
     return max(people, key=lambda p: len(p.split()))
 
 
+# A sentence whose subject is a person the text does not name there ("The duchess has hinted ...", "A former
+# aide said ..."): "she" in the sentence after is most likely that person, not whoever else it names.
+_DESCRIBED_SUBJECT = re.compile(
+    r"\s*(?:[\"“‘(]\s*)?(?:The|A|An)\s+(?:[a-z][\w-]*\s+){0,2}?(?:" + "|".join(sorted(_TITLES | {
+        "duchess", "duke", "prince", "princess", "king", "queen", "couple", "pair", "man", "woman", "boy", "girl",
+        "person", "suspect", "victim", "driver", "teen", "teenager", "customer", "patient", "student", "father",
+        "mother", "son", "daughter", "husband", "wife", "friend", "worker", "employee", "resident", "witness",
+        "neighbor", "neighbour", "passenger", "defendant", "plaintiff", "aide", "actor", "actress", "singer",
+        "player", "star", "author", "writer", "doctor", "nurse", "teacher", "judge", "lawmaker", "politician"}))
+    + r")\b")
+
+
 def _recent_person(speakers: list[str | None], before: str, surnames: set[str], focus: str | None,
-                   window: list[str] | None = None) -> str | None:
+                   window: list[str] | None = None, genders: dict[str, str] | None = None) -> str | None:
     """Who "he" or "she" is: the speaker of the sentence before, else the person the text is about (the
     subject carried from sentence to sentence: "Warren ... She compares him to Trump. ..., she said"),
     else the last person the sentence before names, else a recent speaker, else the only person the few
     sentences before name."""
-    if speakers and speakers[-1] and _person_like(speakers[-1], surnames):
-        return speakers[-1]
+    if speakers and speakers[-1] and (_person_like(speakers[-1], surnames) or (
+            genders and genders.get(_bare(speakers[-1])) and not is_organization(speakers[-1]))):
+        return speakers[-1]  # ... or one the article calls "he" or "she" ("Meghan added. ..., she said")
     if focus:
         return focus
+    if re.match(r"\s*(?:[\"“‘(]\s*)?(?:He|She)\b", before):
+        return None  # "She revealed ...": a "she" before that found no one, so this one finds no one either
+    if _DESCRIBED_SUBJECT.match(before):
+        return None  # "The duchess has hinted ... with Winfrey. She revealed ...": she is the duchess
+    before = _unquoted(before)
     people = _people_in(before, surnames)
     # The person doing something in the sentence before ("..., Schwartz disavowed the book"), not one
-    # merely named in it ("Trump's rise").
-    acting = [p for p in people if re.search(rf"(?<![\w'’]){re.escape(p)}(?:,[^,]{{1,80}},)?\s+[a-z]", before)]
+    # merely named in it ("Trump's rise") or next to another subject ("with Winfrey she spoke").
+    acting = [p for p in people if re.search(rf"(?<![\w'’]){re.escape(p)}(?:,[^,]{{1,80}},)?\s+(?!(?:he|she|they|"
+                                             rf"it|we|i|and|or|but|that|who|which|to)\b)[a-z]", before)]
     if acting:
         return acting[0]
     if people:
@@ -728,6 +812,43 @@ def _is_person(name: str) -> bool:
         _bare(w).casefold() in _TIME_WORDS for w in words)
 
 
+# A word ending the way English verb forms and adverbs do ("Taking", "Responding", "Finally"): as a name's
+# first word it is a clause's opening, unless the article never writes it in lower case ("Ewing", "King").
+_VERB_FORM = re.compile(r"[A-Z][a-z]+(?:ing|ed|ly)")
+# A fragment of an abbreviation cut at its dots ("U.S" from "U.S. Secretary of State ...").
+_CUT_ABBREVIATION = re.compile(r"(?:[A-Z]\.)*[A-Z]")
+
+
+def plausible_speaker(speaker: str, lower_words: frozenset[str] | set[str] = frozenset(),
+                      inner_capitals: frozenset[str] | set[str] | None = None) -> bool:
+    """The last check before a speaker is shown: is it a name (a person, a body, an outlet)?
+
+    Whatever rule found it, a wrong speaker misleads more than a missing one, so anything that is not a
+    name is dropped here: an opening or function word ("As of October", "What", "While", "In the
+    statement"), a date or time, an unresolved document ("the report"), an unnamed group or individual
+    ("officials", "An official"), a clause's verb form ("Taking Archie"), a cut abbreviation ("U.S"), and
+    a common word the article also writes in lower case ("Tests"). `lower_words` are the words the article
+    writes in lower case, `inner_capitals` the capitalised words it writes inside a sentence, as names are
+    written ("Boeing" is one, "Responding" at a sentence's start is not).
+    """
+    words = speaker.split()
+    bare = [_bare(w) for w in words]
+    if not words or not all(bare) or not is_name(speaker):
+        return False
+    first = bare[0]
+    if first.casefold() in {"a", "an", "according"} or first.casefold() in _TIME_WORDS or _stop(words[0]):
+        return False  # "An official", "According to ...", "October", "What"
+    if _CUT_ABBREVIATION.fullmatch(speaker.strip()) and "." in speaker:
+        return False
+    if _VERB_FORM.fullmatch(first) and (first.casefold() in lower_words or (
+            inner_capitals is not None and first not in inner_capitals)):
+        return False  # "Taking Archie", "Responding officers"
+    if len(words) == 1 and first.casefold() in set(lower_words) - _PEOPLE - _BODIES:
+        return False  # a common word written with a capital at the start of a sentence ("Tests found")
+    # A title or a group standing alone ("Spokesman", "Police", "Officials") names nobody.
+    return len(words) > 1 or first.casefold() not in _TITLES | _PEOPLE | _DESCRIPTORS or first.isupper()
+
+
 def attribute(sentences: list[str], author: str | None = None) -> list[str | None]:
     """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined.
 
@@ -739,7 +860,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         _bare(w).casefold() in _TITLES | {"to", "the", "of", "for", "and", "&", "letters", "editors", "staff", "desk"}
         for w in author.split()[1:-1] + author.split()[:1]) else None
     mentions = [mention_in(s) for s in sentences]
+    genders = _genders(sentences, mentions)
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
+    inner_capitals = {word for s in sentences for word in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]+", s)}
     surnames = {run.split()[-1] for s in sentences
                 for run in re.findall(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w'’-]+)+", s)
                 if _is_person(" ".join(run.split()[-2:]))}
@@ -769,11 +892,13 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 speaker = previous  # "A spokesperson for X said ... . '...,' he said": he speaks for X
             elif mention.text.casefold() in ("he", "she") or mention.kind == "title":
                 # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
-                earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
-                                     surnames)
+                earlier = _people_in(re.split(rf"\b{mention.text}\b", _unquoted(sentence), maxsplit=1,
+                                              flags=re.IGNORECASE)[0], surnames)
                 speaker = earlier[-1] if earlier else _recent_person(
                     speakers, sentences[index - 1] if index else "", surnames, focus,
-                    sentences[max(0, index - PRONOUN_WINDOW): index])
+                    sentences[max(0, index - PRONOUN_WINDOW): index], genders)
+                if not _agrees(mention.text, speaker, genders):
+                    speaker = None  # "she" is never the man the article calls "he"
             else:
                 before = sentences[index - 1] if index else ""
                 speaker = previous or (_sentence_subject(before) if before else None)
@@ -822,8 +947,8 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
             speaker = writer
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
             testifier = speaker
-        if speaker and " " not in speaker and speaker.casefold() in lower_words - _PEOPLE - _BODIES:
-            speaker = None  # a common word written with a capital at the start of a sentence ("Tests found")
+        if speaker and not plausible_speaker(speaker, lower_words, inner_capitals):
+            speaker = None
         speakers.append(speaker)
         focus = _focus_after(sentence, speaker, focus, surnames)
         still_open = _leaves_quote_open(sentence, quote_open)
