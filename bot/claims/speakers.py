@@ -142,6 +142,8 @@ _UNNAMED_PERSON = re.compile(
     r"resident|witness|officer|neighbou?r|passenger|defendant|plaintiff|caller|gunman|attacker)\b", re.IGNORECASE)
 # How many sentences back "he" or "she" may find its person, when those sentences name only one.
 PRONOUN_WINDOW = 4
+# How many sentences after someone else speaks the first person is not taken for the byline's author.
+WRITER_GAP = 3
 # How many unquoted sentences in a row a quotation left open carries its speaker over.
 QUOTE_RUN = 6
 # Places, which a run of capitalised words names as often as it names people.
@@ -691,7 +693,9 @@ def _only_person(window: list[str], surnames: set[str]) -> str | None:
     people = [p for sentence in window for p in _people_in(sentence, surnames)]
     if len({_bare(p.split()[-1]) for p in people}) != 1 or any(_UNNAMED_PERSON.search(s) for s in window):
         return None  # two people, or someone unnamed ("the man in red shorts") "he" may as well be
-    return max(people, key=lambda p: len(p.split()))
+    fullest = max(people, key=lambda p: len(p.split()))
+    # Only a person the text names in full ("John Smith"): a lone capitalised word may be a thing's name.
+    return fullest if _is_person(fullest) else None
 
 
 # A sentence whose subject is a person the text does not name there ("The duchess has hinted ...", "A former
@@ -707,7 +711,8 @@ _DESCRIBED_SUBJECT = re.compile(
 
 
 def _recent_person(speakers: list[str | None], before: str, surnames: set[str], focus: str | None,
-                   window: list[str] | None = None, genders: dict[str, str] | None = None) -> str | None:
+                   window: list[str] | None = None, genders: dict[str, str] | None = None,
+                   pronoun: str = "") -> str | None:
     """Who "he" or "she" is: the speaker of the sentence before, else the person the text is about (the
     subject carried from sentence to sentence: "Warren ... She compares him to Trump. ..., she said"),
     else the last person the sentence before names, else a recent speaker, else the only person the few
@@ -717,12 +722,15 @@ def _recent_person(speakers: list[str | None], before: str, surnames: set[str], 
         return speakers[-1]  # ... or one the article calls "he" or "she" ("Meghan added. ..., she said")
     if focus:
         return focus
-    if re.match(r"\s*(?:[\"“‘(]\s*)?(?:He|She)\b", before):
-        return None  # "She revealed ...": a "she" before that found no one, so this one finds no one either
     if _DESCRIBED_SUBJECT.match(before):
         return None  # "The duchess has hinted ... with Winfrey. She revealed ...": she is the duchess
     before = _unquoted(before)
     people = _people_in(before, surnames)
+    same = re.search(rf"\b{pronoun}\b", before, re.IGNORECASE) if pronoun else None
+    if same and not any(re.search(rf"(?<![\w'’]){re.escape(p)}", before[: same.start()]) for p in people):
+        # "Although he is making one Frühburgunder, he agrees ...": the sentence before already speaks of "he"
+        # before naming anyone, so what it names is not who "he" is.
+        people = []
     # The person doing something in the sentence before ("..., Schwartz disavowed the book"), not one
     # merely named in it ("Trump's rise") or next to another subject ("with Winfrey she spoke").
     acting = [p for p in people if re.search(rf"(?<![\w'’]){re.escape(p)}(?:,[^,]{{1,80}},)?\s+(?!(?:he|she|they|"
@@ -876,6 +884,7 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     quote_open = False      # a quotation still open after the sentence before
     quote_speaker: str | None = None
     quote_run = 0
+    borrowed = False        # a first-person run that follows someone else's words
     for index, mention in enumerate(mentions):
         sentence = sentences[index]
         previous = speakers[index - 1] if index else None
@@ -896,7 +905,7 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                                               flags=re.IGNORECASE)[0], surnames)
                 speaker = earlier[-1] if earlier else _recent_person(
                     speakers, sentences[index - 1] if index else "", surnames, focus,
-                    sentences[max(0, index - PRONOUN_WINDOW): index], genders)
+                    sentences[max(0, index - PRONOUN_WINDOW): index], genders, mention.text)
                 if not _agrees(mention.text, speaker, genders):
                     speaker = None  # "she" is never the man the article calls "he"
             else:
@@ -942,8 +951,14 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         if speaker is None and testifier and _FIRST_PERSON.search(sentence) and not mention:
             # First-person testimony the article quotes at length: the person it says testified.
             speaker = testifier
-        if (speaker is None and writer and not quote_open and (mention is None or mention.kind == "pronoun")
-                and not re.search(r"[\"“”«»]", sentence) and _AUTHOR_VOICE.search(sentence)):
+        voice = (speaker is None and writer is not None and not quote_open
+                 and (mention is None or mention.kind == "pronoun") and not re.search(r"[\"“”«»]", sentence)
+                 and bool(_AUTHOR_VOICE.search(sentence)))
+        # Not right after someone else's words, nor anywhere after that has happened once: an article that
+        # reproduces someone's statement unquoted after "He said:" (first person, no quotation marks) does
+        # not tell its author's voice from theirs.
+        borrowed = borrowed or (voice and any(s and s != writer for s in speakers[-WRITER_GAP:]))
+        if voice and not borrowed:
             speaker = writer
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
             testifier = speaker
