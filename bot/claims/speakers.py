@@ -183,6 +183,12 @@ _PASSIVE_AGENT = re.compile(r"(?:\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)
 _TIME_CLAUSE = re.compile(r"\b(?:[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce|[Ww]hen)\s+(?:[\w.'’-]+\s+){1,6}$")
 
 
+# "As she concluded the debate, ...", "While he noted the figures, ...": a clause opening on "as" or "while"
+# whose verb takes an object before the comma says when, not who claims; "As AnandTech reports, ..." does not.
+_AS_CLAUSE = re.compile(r"(?:^|[,;]\s*)(?:[Aa]s|[Ww]hile)\s+(?:[\w.'’-]+\s+){1,4}$")
+_OBJECT_THEN_COMMA = re.compile(r"\s+(?:the|a|an|his|her|their|its|this|that)\s+[^,;:\"“”]{1,50},")
+
+
 @dataclass(frozen=True)
 class Mention:
     """What a sentence says about who is speaking.
@@ -498,8 +504,8 @@ def mention_in(sentence: str) -> Mention | None:
                         for later in _SAY_VERB.finditer(text))):
             continue  # "X warned people to leave — a step Y said was unlawful": an order, not X's claim
         before = text[: verb.start()]
-        if _TIME_CLAUSE.search(before):
-            continue  # "... soared after Trump announced tariffs": when it happened, not who claims it
+        if _TIME_CLAUSE.search(before) or (_AS_CLAUSE.search(before) and _OBJECT_THEN_COMMA.match(text[verb.end():])):
+            continue  # "... soared after Trump announced tariffs", "As she concluded the debate, X proposed ..."
         inverts = verb.group(0) not in ("told", "tells", "showed", "shows", "found", "finds")
         if inverts and re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
             found = _inverted(text[verb.end():])  # '..., said Justice Secretary Humza Yousaf.'
@@ -885,9 +891,12 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     quote_speaker: str | None = None
     quote_run = 0
     borrowed = False        # a first-person run that follows someone else's words
+    # Who speaks in each sentence the article reports, the byline's author writing in the first person left
+    # out: "he", "the Vox founder" and a quotation's speaker are found among these, never the reporter.
+    heard: list[str | None] = []
     for index, mention in enumerate(mentions):
         sentence = sentences[index]
-        previous = speakers[index - 1] if index else None
+        previous = heard[index - 1] if index else None
         speaker: str | None = None
         if mention is None:
             pass
@@ -904,7 +913,7 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 earlier = _people_in(re.split(rf"\b{mention.text}\b", _unquoted(sentence), maxsplit=1,
                                               flags=re.IGNORECASE)[0], surnames)
                 speaker = earlier[-1] if earlier else _recent_person(
-                    speakers, sentences[index - 1] if index else "", surnames, focus,
+                    heard, sentences[index - 1] if index else "", surnames, focus,
                     sentences[max(0, index - PRONOUN_WINDOW): index], genders, mention.text)
                 if not _agrees(mention.text, speaker, genders):
                     speaker = None  # "she" is never the man the article calls "he"
@@ -957,7 +966,7 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         # Not right after someone else's words, nor anywhere after that has happened once: an article that
         # reproduces someone's statement unquoted after "He said:" (first person, no quotation marks) does
         # not tell its author's voice from theirs.
-        borrowed = borrowed or (voice and any(s and s != writer for s in speakers[-WRITER_GAP:]))
+        borrowed = borrowed or (voice and any(heard[-WRITER_GAP:]))
         if voice and not borrowed:
             speaker = writer
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
@@ -965,7 +974,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         if speaker and not plausible_speaker(speaker, lower_words, inner_capitals):
             speaker = None
         speakers.append(speaker)
-        focus = _focus_after(sentence, speaker, focus, surnames)
+        own_words = voice and not borrowed
+        heard.append(None if own_words else speaker)
+        focus = _focus_after(sentence, None if own_words else speaker, focus, surnames)
         still_open = _leaves_quote_open(sentence, quote_open)
         if still_open and not (quote_open and mention is None):
             quote_speaker, quote_run = speaker, 0
