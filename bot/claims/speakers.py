@@ -49,7 +49,7 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
         r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
         r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
-        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts|"
+        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts|commented|comments|"
         # The base form after a plural subject ("Prosecutors allege", "Critics argue"); not "claim", "report",
         # "estimate" or "state", which are as often nouns.
         r"allege|warn|argue|insist|predict|deny|admit|acknowledge|contend|concede|concedes|conceded|assert|"
@@ -66,6 +66,9 @@ _ATTRIBUTION_CUE = re.compile(
     re.IGNORECASE,
 )
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:()\"“”]{2,160})")
+# "In Dr. Shadlen's words, ...", "in the words of the UN's envoy, ...": whose words the sentence gives.
+_WORDS_OF = re.compile(r"\b[Ii]n\s+(?:the\s+words\s+of\s+(?P<of>[^,;:()\"“”]{2,80})|(?P<own>(?:[A-Z][\w.'’-]*\s+){0,4}"
+                       r"[A-Z][\w.-]*)['’]s?\s+(?:own\s+)?words)\b")
 # Words before a reporting verb that are not part of its subject ("has said", "also told").
 _AUXILIARY = re.compile(r"(?:\s+(?:has|have|had|also|first|later|previously|earlier|recently|then|further|"
                         r"publicly|once|repeatedly|never|often|again|already|would|will|could|may|might|"
@@ -491,6 +494,11 @@ def mention_in(sentence: str) -> Mention | None:
         if found:
             return found
     quoted = _quoted_spans(text)
+    words_of = _WORDS_OF.search(text)
+    if words_of and not any(start <= words_of.start() < end for start, end in quoted):
+        found = _phrase(words_of.group("of") or words_of.group("own"))
+        if found and found.kind == "name":
+            return found
     for verb in _SAY_VERB.finditer(text):
         if any(start <= verb.start() < end for start, end in quoted):
             continue  # the speaker of a quotation is never inside it
@@ -553,9 +561,10 @@ def mention_in(sentence: str) -> Mention | None:
 # ---------------------------------------------------------------- a run of sentences
 
 
-def _owner_of_document(sentence: str) -> str | None:
-    """The outlet, person or body a sentence names with a report or statement ("a report in X")."""
-    for match in re.finditer(r"\b(?:" + "|".join(sorted(_DOCUMENTS)) + r")\b", sentence):
+def _owner_of_document(sentence: str, nouns: frozenset[str] = _DOCUMENTS) -> str | None:
+    """The outlet, person or body a sentence names with a report or statement ("a report in X"), with one
+    of `nouns` when given ("an affidavit from X")."""
+    for match in re.finditer(r"\b(?:" + "|".join(sorted(nouns)) + r")\b", sentence):
         after = sentence[match.end():].split()
         if after and after[0] in ("in", "by", "from", "of", "published", "released", "issued"):
             rest = after[1:]
@@ -567,6 +576,8 @@ def _owner_of_document(sentence: str) -> str | None:
         before = _trailing_name(sentence[: match.start()].split())
         if before and is_name(_join(before)):
             return _join(before)
+    if nouns != _DOCUMENTS:
+        return None
     # "X released a report", "X said in a statement".
     issued = re.search(r"(?P<who>(?:[A-Z][\w'’.&-]*\s+){0,6}[A-Z][\w'’.&-]*)\s+(?:released|published|issued|"
                        r"put out|said in|wrote in)\s+(?:a|an|its|his|her|their|the)\b", sentence)
@@ -600,6 +611,13 @@ def _resolve_reference(reference: str, window: list[str], previous: str | None) 
         owner = _owner_of_document(sentence)
         if owner:
             return owner
+    if noun in _DOCUMENTS:
+        # "... according to a criminal complaint affidavit from Homeland Security. ... . ..., the affidavit
+        # said": the same document, named with its issuer a few sentences before.
+        for sentence in reversed(window[:-2]):
+            owner = _owner_of_document(sentence, frozenset({noun}))
+            if owner:
+                return owner
     # "According to DigiTimes, ... The report said": the outlet the sentence just before cites.
     cited = len(window) > 1 and re.search(r"\b[Aa]ccording to\b|\b(?:reported|reports)\b", window[-2])
     return previous if cited and previous and not _is_person(previous) else None
