@@ -40,6 +40,7 @@ of sentences a second.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims|announced|announces|wrote|writes|"
@@ -125,7 +126,8 @@ _ORGANIZATION_WORDS = frozenset("""inc ltd llc plc corp co gmbh ag sa news times
     army navy government administration office service bureau board court center centre foundation organization
     organisation coalition alliance league club team senate congress parliament assembly house city county state
     republic kingdom airlines airways motors systems technologies labs laboratories hospital clinic church
-    studio studios records pharmaceuticals partners holdings capital""".split())
+    studio studios records pharmaceuticals partners holdings capital weekly monthly insider digest chronicle
+    examiner courier dispatch bulletin inquirer observer guardian telegraph""".split())
 _DESCRIPTORS = _BODIES | _PEOPLE | _DOCUMENTS | _TITLES | frozenset({"news", "wire", "press", "state", "federal",
                                                                   "local", "public", "health", "media"})
 _TESTIMONY = re.compile(r"\b(?:testified|testifies|testimony|told (?:the |a )?(?:committee|lawmakers|investigators|"
@@ -400,6 +402,8 @@ def _subject_before(prefix: str) -> str | None:
         return None
     # "X (D-Mass.) said", "Montoya-Lewis herself said".
     prefix = re.sub(r"\s*\([^()]{1,60}\)$|\s+(?:himself|herself|themselves|itself)$", "", prefix)
+    # "Christine Laine, MD, MPH, Editor in Chief, reports": degrees after a name are part of it, not a speaker.
+    prefix = _CREDENTIALS.sub("", prefix)
     # "Jane Doe, 54, of Dover, said": an age and a home town between the name and the verb.
     prefix = re.sub(r"(\w),\s*\d{1,3},(?:\s*(?:of|from)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},)?$", r"\1",
                     prefix)
@@ -450,10 +454,20 @@ def _subject_before(prefix: str) -> str | None:
     return " ".join(words[-12:]) or None
 
 
+# Degrees and post-nominal letters written after a name ("Jo Roe, MD, MPH, ...").
+_CREDENTIALS = re.compile(r",\s*(?:MD|M\.D\.|PhD|Ph\.D\.|MPH|MSc|MS|MA|MBA|MHS|MSCE|JD|RN|DO|DDS|DPhil|BSc|BA|FRCP|FRS|OBE|"
+                          r"MBE|CBE|KC|QC|Esq\.?|Jr\.?|Sr\.?)(?=,|\s*$)")
+
+
 def _inverted(after: str) -> Mention | None:
     """The speaker after the verb: ', said Hogan Gidley, the ...', ', said the company's spokesman, John Doe.'"""
     np = re.split(r"[,;!?](?:\s|$)|(?<=[a-z]{3})\.(?:\s|$)|\.$|\s+(?:in|on|at|during|after|before|when|that|"
                   r"last|this|earlier|about)\s", after.strip())[0]
+    words = np.split()
+    owner = next((i for i, w in enumerate(words[:6]) if w.endswith(("'s", "’s"))), None)
+    if owner is not None and owner + 1 < len(words) and words[owner + 1].islower() and _bare(
+            words[owner + 1]).casefold() not in _TITLES | _PEOPLE:
+        return None  # '..., said Velázquez's reversal hurt her': what was said, not who said it
     found = _phrase(np)
     if found and found.kind in ("name", "group"):
         return found
@@ -502,6 +516,9 @@ def mention_in(sentence: str) -> Mention | None:
     for verb in _SAY_VERB.finditer(text):
         if any(start <= verb.start() < end for start, end in quoted):
             continue  # the speaker of a quotation is never inside it
+        if verb.group(0) in ("shows", "showed") and not re.match(
+                r"\s+(?:that|how|what|why|a|an|the|no|some|more|less|little|[\d$£€]|[A-Z])", text[verb.end():]):
+            continue  # "TV shows and movies": a noun; "the poll shows that ..." / "shows Smith leading" report
         if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
                                                   and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
             continue  # "as Trump's rise continued": not '"...," she continued.'
@@ -872,6 +889,9 @@ def plausible_speaker(speaker: str, lower_words: frozenset[str] | set[str] = fro
         return False  # "An official", "According to ...", "October", "What"
     if _CUT_ABBREVIATION.fullmatch(speaker.strip()) and "." in speaker:
         return False
+    if re.fullmatch(r"(?:I|We|You|They|He|She|It)['’](?:ll|d|m|ve|re|s)", first) or _CREDENTIALS.fullmatch(
+            ", " + speaker.strip()):
+        return False  # "I’ll admit ...", a degree cut from its name ("MPH")
     if _VERB_FORM.fullmatch(first) and (first.casefold() in lower_words or (
             inner_capitals is not None and first not in inner_capitals)):
         return False  # "Taking Archie", "Responding officers"
@@ -879,6 +899,14 @@ def plausible_speaker(speaker: str, lower_words: frozenset[str] | set[str] = fro
         return False  # a common word written with a capital at the start of a sentence ("Tests found")
     # A title or a group standing alone ("Spokesman", "Police", "Officials") names nobody.
     return len(words) > 1 or first.casefold() not in _TITLES | _PEOPLE | _DESCRIPTORS or first.isupper()
+
+
+# A sentence opening on a speaker's label, as transcripts and Q&A interviews set them out.
+_LABEL = re.compile(r"\s*((?:[A-Z][\w'’.-]*\s+){0,2}[A-Z][\w'’-]*):\s+\S")
+# Labels that are not people: "Update: ...", "Photo: ...", "Q: ...".
+_LABEL_WORDS = frozenset("""q a note update editor editors source sources photo photos related read watch listen warning
+    caption credit credits correction disclaimer tags tag category posted share email subscribe advertisement
+    step tip tips ingredients method image video audio transcript summary background context""".split())
 
 
 def attribute(sentences: list[str], author: str | None = None) -> list[str | None]:
@@ -890,8 +918,21 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     # A byline that is a column's or a desk's name ("Letters To The Editor") is nobody writing.
     writer = author if author and _is_person(author) and "," not in author and not any(
         _bare(w).casefold() in _TITLES | {"to", "the", "of", "for", "and", "&", "letters", "editors", "staff", "desk"}
-        for w in author.split()[1:-1] + author.split()[:1]) else None
+        for w in author.split()[1:-1] + author.split()[:1]) and not any(_stop(w) for w in author.split()) else None
     mentions = [mention_in(s) for s in sentences]
+    # An interview set out as a transcript ("Rick: I got into tech ...", "Marissa: ..."): each answer is the
+    # person its label names, when the same label opens two sentences or more, and nothing on such a page is
+    # the byline's author writing in the first person.
+    labels = [_LABEL.match(s) for s in sentences]
+    label_counts = Counter(m.group(1) for m in labels if m)
+    labelled = {name for name, count in label_counts.items() if count >= 2 and is_name(name)
+                and not any(_bare(w).casefold() in _LABEL_WORDS for w in name.split())}
+    # ... when the article names them elsewhere too ("Rick's team"): "Fixed:" is no one's label, and a
+    # sentence under a label that is not a name has no speaker rather than whoever its answer mentions.
+    interviewees = {name for name in labelled if any(re.search(rf"(?<=\S\s){re.escape(name)}\b", s)
+                                                     for s in sentences)}
+    if labelled:
+        writer = None
     genders = _genders(sentences, mentions)
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
     inner_capitals = {word for s in sentences for word in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]+", s)}
@@ -987,6 +1028,9 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         borrowed = borrowed or (voice and any(heard[-WRITER_GAP:]))
         if voice and not borrowed:
             speaker = writer
+        label = labels[index]
+        if label and label.group(1) in labelled:
+            speaker = label.group(1) if label.group(1) in interviewees else None
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
             testifier = speaker
         if speaker and not plausible_speaker(speaker, lower_words, inner_capitals):
