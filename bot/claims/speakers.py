@@ -517,7 +517,7 @@ def mention_in(sentence: str) -> Mention | None:
         if any(start <= verb.start() < end for start, end in quoted):
             continue  # the speaker of a quotation is never inside it
         if verb.group(0) in ("shows", "showed") and not re.match(
-                r"\s+(?:that|how|what|why|a|an|the|no|some|more|less|little|[\d$£€]|[A-Z])", text[verb.end():]):
+                r"\s+(?:(?:that|how|what|why|a|an|the|no|some|more|less|little)\b|[\d$£€]|[A-Z])", text[verb.end():]):
             continue  # "TV shows and movies": a noun; "the poll shows that ..." / "shows Smith leading" report
         if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
                                                   and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
