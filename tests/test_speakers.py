@@ -452,3 +452,22 @@ def test_an_interview_transcript_gives_each_answer_to_its_label() -> None:
                           "Mara: We test every page.",
                           "Rick: It was quick."], "Alex Duran")
     assert speakers == [None, "Rick", "Mara", "Mara", "Rick"]
+
+
+@pytest.mark.parametrize(("sentences", "speaker"), [
+    (["The pier will reopen in May, Harbour Master Ines Pell said."], "Harbour Master Ines Pell"),
+    (["Ferry fares will rise 4%, says Transport Minister Ola Brandt."], "Transport Minister Ola Brandt"),
+    (["Finance chief Nadia Rahm told the Ledger that the fund was empty."], "Finance chief Nadia Rahm"),
+    (["The dam leaks 40 litres a second, according to the Rivers Agency."], "Rivers Agency"),
+    (["Two sailors were hurt, the Coast Guard said in a statement."], "Coast Guard"),
+    (["The phone lasts two days, according to Gadget Weekly's Pixel review."], "Gadget Weekly"),
+    (["The lake is unsafe, Marlow County Water Board officials said."], "Marlow County Water Board"),
+    (["“Nobody was told,” Councillor Ben Asare said."], "Councillor Ben Asare"),
+    (["Councillor Ben Asare said the river rose overnight.", "He said 30 homes were flooded."],
+     "Councillor Ben Asare"),
+    (["Councillor Ben Asare chaired the meeting.", "Asare is new to the council.", "He said 30 homes were flooded."],
+     "Asare"),
+    (["Officer Dan Kilby testified before the panel on Tuesday.", "I never saw the warrant."], "Officer Dan Kilby"),
+])
+def test_each_attribution_shape_the_issue_names(sentences: list[str], speaker: str) -> None:
+    assert attribute(sentences)[-1] == speaker
