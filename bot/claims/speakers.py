@@ -455,7 +455,8 @@ def _subject_before(prefix: str) -> str | None:
 
 
 # Degrees and post-nominal letters written after a name ("Jo Roe, MD, MPH, ...").
-_CREDENTIALS = re.compile(r",\s*(?:MD|M\.D\.|PhD|Ph\.D\.|MPH|MSc|MS|MA|MBA|MHS|MSCE|JD|RN|DO|DDS|DPhil|BSc|BA|FRCP|FRS|OBE|"
+_CREDENTIALS = re.compile(r",\s*(?:MD|M\.D\.|PhD|Ph\.D\.|MPH|MSc|MS|MA|MBA|MHS|MSCE|JD|RN|DO|DDS|DPhil|BSc|BA|FRCP|FRS|"
+                          r"OBE|"
                           r"MBE|CBE|KC|QC|Esq\.?|Jr\.?|Sr\.?)(?=,|\s*$)")
 
 
@@ -548,8 +549,8 @@ def mention_in(sentence: str) -> Mention | None:
     agent = _PASSIVE_AGENT.search(text)
     if agent and not any(start <= agent.start() < end for start, end in quoted):
         # Not at an abbreviation's dot: "as confirmed by U.S. Secretary of State Antony Blinken".
-        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:!?](?:\s|$)|(?<![A-Z])(?<!\b[DM]r)(?<!\bMs)\.(?:\s|$)",
-                      agent.group("np"))[0]
+        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:!?](?:\s|$)"
+                      r"|(?<![A-Z])(?<!\b[DM]r)(?<!\bMs)\.(?:\s|$)", agent.group("np"))[0]
         found = _phrase(np)
         if found and found.kind in ("name", "group"):
             return found  # "The jury was told by Detective Jo Ames that ...": the one telling
@@ -678,7 +679,7 @@ def _genders(sentences: list[str], mentions: list[Mention | None]) -> dict[str, 
     for sentence, mention in zip(sentences, mentions, strict=True):
         for match in _GENDERED_TITLE.finditer(sentence):
             votes.setdefault(_bare(match.group("name")), []).append("m" if match.group("m") else "f")
-        if mention is None or mention.kind != "name" or " " in mention.text and not _is_person(mention.text):
+        if mention is None or mention.kind != "name" or (" " in mention.text and not _is_person(mention.text)):
             continue
         text = _unquoted(sentence)
         at = text.find(mention.text)
