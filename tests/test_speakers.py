@@ -471,3 +471,10 @@ def test_an_interview_transcript_gives_each_answer_to_its_label() -> None:
 ])
 def test_each_attribution_shape_the_issue_names(sentences: list[str], speaker: str) -> None:
     assert attribute(sentences)[-1] == speaker
+
+
+def test_he_after_a_person_named_with_their_body_is_that_person() -> None:
+    speakers = attribute(["Manning took office in May.",
+                          "Minister in the Ministry of Finance Brian Manning said the rate would hold.",
+                          "He added that reserves were low."])
+    assert speakers[2] == speakers[1] == "Ministry of Finance Brian Manning"

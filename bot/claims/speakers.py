@@ -812,10 +812,14 @@ def _names_another_person(sentence: str, speaker: str | None) -> bool:
 
 
 def _person_like(name: str, surnames: set[str]) -> bool:
-    """A person's name, alone or after their body and title ("New York City Mayor Jo Ruiz")."""
+    """A person's name, alone or after their body and title ("New York City Mayor Jo Ruiz", "Ministry of
+    Finance Brian Manning" read from "Minister in the Ministry of Finance Brian Manning")."""
     words = name.split()
     titled = [i for i, w in enumerate(words) if _bare(w).casefold() in _TITLES]
     if titled and 0 < titled[-1] < len(words) - 2 and _is_person(" ".join(words[titled[-1] + 1:])):
+        return True
+    if len(words) > 3 and _bare(words[-1]) in surnames and _is_person(" ".join(words[-2:])) and is_organization(
+            " ".join(words[:-2])):
         return True
     return _is_person(name) or (" " not in name and name in surnames)
 
