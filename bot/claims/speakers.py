@@ -2,35 +2,47 @@
 
 A card that names the wrong speaker misleads the desk more than one that names none, so a speaker
 is only ever a name (a person, an outlet, a body: "Hogan Gidley", "CNN", "Berrien County Health
-Department", "US military") or a plain group the article gives no name for ("police", "officials at
-the institution"). Words that merely sit where a subject could ("As of October", "What", "While",
-"in the statement") are never returned.
+Department", "US military"). Words that merely sit where a subject could ("As of October", "What",
+"While", "in the statement"), an unresolved document ("the report") and an unnamed group or person
+("officials", "An official") are never returned: whatever rule found a speaker, `plausible_speaker` checks
+it last and drops what is not a name (missing rather than wrong).
 
 The structure read, in order of trust:
 
-* "according to X" (X's review, a report in X, a new X poll -> X);
+* "according to X" (X's review, a report in X, a new X poll -> X), "In X's words", "in the words of X";
 * the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
   "Berrien County Health Department officials said" and "officials at X said" (-> the named body), "the US
   military said", "In a statement, the Ministry of Health said", the base form after a plural subject
   ("Prosecutors allege", "Democrats argue", "FBI data show"), past an age and a home town ("Jane Doe, 54, of
-  Dover, said");
-* the inverted form: '"...," said X' and ", said X, the ...";
-* the passive's agent ("was told by X", "as reported by X") and a publisher ("X published an editorial");
-* "According to a post for X, Y predicts": Y, who makes the claim X only carries.
+  Dover, said"), degrees ("Jo Roe, MD, MPH, ...") and a role at a body ("Dr Lena Marsh, managing director of
+  X, a security firm, said" -> the person);
+* the inverted form: '"...," said X' and ", said X, the ..." (not ", said X's reversal hurt ...": what was
+  said);
+* the passive's agent ("was told by X", "as reported by X", "as confirmed by U.S. Secretary ...") and a
+  publisher ("X published an editorial");
+* "According to a post for X, Y predicts": Y, who makes the claim X only carries;
+* an interview set out as a transcript ("Rick: ..."), each answer its label's.
 
 Shapes that look like a speaker but are not one are skipped: a reporting verb in a clause saying when
-("after X announced"), an order reported by someone else ("X warned people to leave, a step Y said ..."),
-a place after "in" ("the pub in Douglas say"), people speaking about a name ("critics of X").
+("after X announced", "As she concluded the debate, ..."), an order reported by someone else ("X warned
+people to leave, a step Y said ..."), a place after "in" ("the pub in Douglas say"), people speaking about a
+name ("critics of X"), a noun that looks like a verb ("TV shows").
 
 What the sentence names is then resolved against the sentences before it: a pronoun ("he", "she",
 "they", "it") is the speaker or subject of the sentence before, and "he" or "she" is otherwise the one
-person the four sentences before name, if they name exactly one and mention no unnamed person ("the man in
-red shorts") it could as well stand for; "the report", "the statement" or
-"the study" is the outlet, person or body named with it, in this sentence or the one before; a
-quotation standing alone takes the speaker introduced just before (': "...'), just after, or the person
-whose words the sentence before reports; a run of quoted paragraphs, each opening again without the last
-closing, keeps the speaker who opened it; and
-first-person testimony ("I did not ...") is the person the article says testified.
+person the four sentences before name in full, if they name exactly one and mention no unnamed person
+("the man in red shorts") it could as well stand for. "He" and "she" agree with what the page itself
+calls a name ("Harry said he ...", "Ms. Price"), never find a name inside someone's quotation, and find
+no one when the sentence before is about a person it does not name ("The duchess has hinted ...") or
+already spoke of "he" before naming anyone. "The report", "the statement" or "the study" is the outlet,
+person or body named with it, in this sentence or the one before, and "the affidavit" the one named with
+its issuer a few sentences before. A quotation standing alone takes the speaker introduced just before
+(': "...'), just after, or the person whose words the sentence before reports; a run of quoted
+paragraphs, each opening again without the last closing, keeps the speaker who opened it; first-person
+testimony ("I did not ...") is the person the article says testified; and the byline's author is the
+speaker of their own first person only until the article reproduces anyone else's words after them (a
+statement set out unquoted after "He said:" is not the reporter's), and is never what "he" or a title
+stands for.
 
 No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
 are on the package registry only as third parties' re-uploads; these rules run offline at thousands
