@@ -223,3 +223,30 @@ def test_acknowledgements_arriving_together_are_written_as_one_group(tmp_path: P
     for box in (inbox, short):
         box.dispose()
     db.dispose()
+
+
+def test_an_acknowledgement_survives_the_server_dropping_the_inbox_connections(database_url: str) -> None:
+    """PostgreSQL: the acknowledgements' own connections (storage.inbox) outlive a server restart or an
+    idle-connection reaper: the one that fails is replaced and the row is still written."""
+    db = Database(database_url)
+    if not db.is_postgres:
+        db.dispose()
+        pytest.skip("the inbox has connections of its own only on PostgreSQL (TEST_DATABASE_URL)")
+    from sqlalchemy import text
+
+    inbox = Inbox(db)
+    threads = [threading.Thread(target=inbox.put, args=("reaction", f"Ev0POOL{n}", {"n": n})) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    with db.engine.begin() as connection:  # what a restart does to every idle connection of the inbox
+        killed = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+            "AND datname = current_database() AND query LIKE 'INSERT INTO inbox%'")).scalar()
+    assert killed
+    assert inbox.put("reaction", "Ev0AFTERDROP", {"n": 99})
+    assert not inbox.put("reaction", "Ev0AFTERDROP", {"n": 99})  # the same event again: not new
+    assert inbox.count() == 5
+    inbox.dispose()
+    db.dispose()
