@@ -250,3 +250,39 @@ def test_an_acknowledgement_survives_the_server_dropping_the_inbox_connections(d
     assert inbox.count() == 5
     inbox.dispose()
     db.dispose()
+
+
+def test_a_new_row_wakes_listening_workers_by_itself_on_postgres(database_url: str) -> None:
+    """PostgreSQL: the inbox's insert carries the NOTIFY (pg_notify in the same statement), so the web
+    process sends no second one; a redelivered event (no new row) wakes no one. SQLite leaves waking to
+    the job signal."""
+    from bot.infra.wakeup import CHANNEL, job_signal
+
+    db = Database(database_url)
+    inbox = Inbox(db, notify_channel=CHANNEL)
+    if not db.is_postgres:
+        assert not inbox.notifies
+        inbox.dispose()
+        db.dispose()
+        return
+    assert inbox.notifies
+    listener = job_signal(Database(database_url))
+    assert listener is not None
+    heard = threading.Semaphore(0)
+    try:
+        listener.listen(heard.release)
+        assert heard.acquire(timeout=10)  # once at start
+        time.sleep(0.3)  # LISTEN has taken effect
+        while heard.acquire(blocking=False):
+            pass
+        assert inbox.put("reaction", "Ev0NOTIFIES", {"n": 1})
+        assert heard.acquire(timeout=5)
+        time.sleep(0.3)
+        while heard.acquire(blocking=False):
+            pass
+        assert not inbox.put("reaction", "Ev0NOTIFIES", {"n": 1})
+        assert not heard.acquire(timeout=0.5)
+    finally:
+        listener.close()
+        inbox.dispose()
+        db.dispose()

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from storage.db import Database
 
@@ -120,17 +120,36 @@ class PostgresSignal:
                     self._sender.start()
 
     def _send_loop(self) -> None:
+        """NOTIFY on a connection of the sender's own, in autocommit: one statement, one round trip. Through
+        the engine's pool (checkout, BEGIN, NOTIFY, COMMIT, reset) each one cost the web process about
+        0.3 ms of the interpreter, once per acknowledged vote or link when they come one at a time."""
+        connection: Any = None
         while not self._stopping.is_set():
             if not self._pending.wait(LISTEN_TIMEOUT):
                 continue
             self._pending.clear()  # wake-ups arriving while this NOTIFY is sent make one more
             try:
-                with self._db.engine.connect() as connection:
-                    connection.exec_driver_sql(f"NOTIFY {CHANNEL}")
-                    connection.commit()
+                if connection is None or connection.closed:
+                    connection = self._own_connection()
+                connection.execute(f"NOTIFY {CHANNEL}")
             except Exception as error:  # the workers' poll still finds the job
                 log.warning("could not notify the job workers (%s)", type(error).__name__)
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        connection.close()
+                    connection = None
                 self._stopping.wait(RECONNECT_WAIT)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def _own_connection(self) -> Any:
+        """A connection taken from the engine (its connect arguments and timeouts) and kept out of its pool."""
+        raw = self._db.engine.raw_connection()
+        connection = raw.driver_connection
+        raw.detach()
+        connection.autocommit = True  # type: ignore[union-attr]
+        return connection
 
     def listen(self, on_signal: Callable[[], None]) -> None:
         threading.Thread(target=self._listen_loop, args=(on_signal,), name="job-signal-listen", daemon=True).start()

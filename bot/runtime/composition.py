@@ -32,6 +32,7 @@ from bot.desk.weekly_posts import WeeklyPoster
 from bot.infra import job_kinds as kinds
 from bot.infra.pruning import Pruner
 from bot.infra.scheduler import PeriodicJobs
+from bot.infra.wakeup import CHANNEL as JOBS_CHANNEL
 from bot.infra.wakeup import JobSignal, job_signal
 from bot.infra.worker import Worker
 from bot.intake.accept import LinkMessage, accept_links, seen_event
@@ -83,7 +84,7 @@ class Services:
     def accept_links(self, message: LinkMessage, event_id: str | None) -> None:
         """A message with links: recorded in the inbox before Slack is acknowledged; a worker applies it."""
         if self.inbox.put(LINKS, event_id, asdict(message)):
-            self.worker.wake()
+            self._recorded()
 
     def record_reaction(self, *, channel: str, ts: str, user: str, reaction: str, added: bool,
                         event_ts: str | None, event_id: str | None) -> None:
@@ -95,6 +96,13 @@ class Services:
         payload = {"channel": channel, "ts": ts, "user": user, "reaction": reaction, "added": added,
                    "event_ts": event_ts}
         if self.inbox.put(REACTION, event_id, payload):
+            self._recorded()
+
+    def _recorded(self) -> None:
+        """A new inbox row: wake the workers, unless its insert already told them (PostgreSQL's pg_notify)."""
+        if self.inbox.notifies:
+            self.worker.wake_local()
+        else:
             self.worker.wake()
 
     def wants_reaction(self, reaction: str) -> bool:
@@ -104,7 +112,7 @@ class Services:
     def thread_reply(self, *, channel: str, thread_ts: str, ts: str, event_id: str | None) -> None:
         """Someone wrote in a thread: recorded in the inbox; a worker marks the claim (if it is one) active."""
         if self.inbox.put(REPLY, event_id, {"channel": channel, "thread_ts": thread_ts, "ts": ts}):
-            self.worker.wake()
+            self._recorded()
 
     # -- applying the inbox (in the workers) ------------------------------------------------------
 
@@ -371,6 +379,7 @@ def build_services(settings: Settings, *, resolver: Resolver = system_resolver, 
                     seen=seen,
                     recorder=recorder, claim_messages=claim_messages, reconciler=reconciler, desk=desk,
                     weekly=weekly, home=home, worker=worker, periodic=PeriodicJobs(db, worker.wake),
-                    casework=casework, stale=stale, directory=directory, inbox=Inbox(db), signal=signal)
+                    casework=casework, stale=stale, directory=directory,
+                    inbox=Inbox(db, notify_channel=JOBS_CHANNEL), signal=signal)
     worker.intake = services.drain_inbox
     return services
