@@ -254,35 +254,30 @@ def test_an_acknowledgement_survives_the_server_dropping_the_inbox_connections(d
 
 def test_a_new_row_wakes_listening_workers_by_itself_on_postgres(database_url: str) -> None:
     """PostgreSQL: the inbox's insert carries the NOTIFY (pg_notify in the same statement), so the web
-    process sends no second one; a redelivered event (no new row) wakes no one. SQLite leaves waking to
-    the job signal."""
-    from bot.infra.wakeup import CHANNEL, job_signal
+    process sends no second one; a redelivered event (no new row) notifies no one. SQLite leaves waking
+    to the job signal. (A channel of the test's own: other tests share the database's channels.)"""
+    import uuid
 
     db = Database(database_url)
-    inbox = Inbox(db, notify_channel=CHANNEL)
+    channel = f"inbox_test_{uuid.uuid4().hex[:12]}"
+    inbox = Inbox(db, notify_channel=channel)
     if not db.is_postgres:
         assert not inbox.notifies
         inbox.dispose()
         db.dispose()
         return
     assert inbox.notifies
-    listener = job_signal(Database(database_url))
-    assert listener is not None
-    heard = threading.Semaphore(0)
+    raw = db.engine.raw_connection()
+    listener = raw.driver_connection
+    raw.detach()
+    listener.autocommit = True  # type: ignore[union-attr]
     try:
-        listener.listen(heard.release)
-        assert heard.acquire(timeout=10)  # once at start
-        time.sleep(0.3)  # LISTEN has taken effect
-        while heard.acquire(blocking=False):
-            pass
+        listener.execute(f"LISTEN {channel}")  # type: ignore[union-attr]
         assert inbox.put("reaction", "Ev0NOTIFIES", {"n": 1})
-        assert heard.acquire(timeout=5)
-        time.sleep(0.3)
-        while heard.acquire(blocking=False):
-            pass
+        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [channel]  # type: ignore[union-attr]
         assert not inbox.put("reaction", "Ev0NOTIFIES", {"n": 1})
-        assert not heard.acquire(timeout=0.5)
+        assert list(listener.notifies(timeout=0.5)) == []  # type: ignore[union-attr]
     finally:
-        listener.close()
+        listener.close()  # type: ignore[union-attr]
         inbox.dispose()
         db.dispose()
