@@ -15,8 +15,6 @@ acknowledgements write stay in the inbox.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import io
 import json
 import os
@@ -30,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BOT_TOKEN, NEWS_CHANNEL, SIGNING_SECRET, machine
+from bench.common import BOT_TOKEN, NEWS_CHANNEL, SIGNING_SECRET, machine, slack_signature
 from tests.harness.slack_api import BOT_USER_ID, TEAM_ID
 
 WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -62,7 +60,7 @@ def envelope(kind: str, n: int) -> bytes:
 
 def call(app: WSGI, body: bytes) -> None:
     stamp = str(int(time.time()))
-    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
+    signature = slack_signature(body, stamp)
     environ = {"PATH_INFO": "/slack/events", "REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)),
                "CONTENT_TYPE": "application/json", "wsgi.input": io.BytesIO(body), "QUERY_STRING": "",
                "HTTP_X_SLACK_REQUEST_TIMESTAMP": stamp, "HTTP_X_SLACK_SIGNATURE": signature,

@@ -52,6 +52,7 @@ from bench.common import (
     machine,
     median,
     percentile,
+    slack_signature,
     spread,
 )
 from tests.harness.databases import database
@@ -63,17 +64,10 @@ VOTE_EMOJI = ["white_check_mark", "x", "warning", "question"]
 # -- the load generator (runs in its own process) ---------------------------------------------------------
 
 
-def _sign(body: bytes, stamp: str) -> str:
-    import hashlib
-    import hmac
-
-    return "v0=" + hmac.new(SIGNING_SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-
-
 def _raw_request(port: int, body: bytes, content_type: str, stamp: str) -> bytes:
     head = (f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nX-Slack-Request-Timestamp: {stamp}\r\n"
-            f"X-Slack-Signature: {_sign(body, stamp)}\r\n\r\n")
+            f"X-Slack-Signature: {slack_signature(body, stamp)}\r\n\r\n")
     return head.encode() + body
 
 

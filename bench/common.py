@@ -33,6 +33,14 @@ REPORTER = "U0MARIA"
 # -- machine and statistics ---------------------------------------------------------------------------
 
 
+def slack_signature(body: bytes, stamp: str) -> str:
+    """The X-Slack-Signature Slack would send for this body at this timestamp (the bench's signing secret)."""
+    import hashlib
+    import hmac
+
+    return "v0=" + hmac.new(SIGNING_SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     with contextlib.suppress(OSError):
