@@ -365,6 +365,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     from handlers.http import health_app, wsgi_app
+    from handlers.quiet import quiet_events
 
     try:
         if workers is not None:
@@ -383,7 +384,8 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
             finally:
                 socket.close()
         else:
-            application = wsgi_app(app, settings.secret("slack_signing_secret"), health=services.db.check)
+            application = wsgi_app(app, settings.secret("slack_signing_secret"), health=services.db.check,
+                                   quiet=quiet_events(services))
             server = _listen(application, settings.port, threads=settings.http_threads)
             log.info("serving the Events API on http://0.0.0.0:%d/slack/events", settings.port)
             server.run()

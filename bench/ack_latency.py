@@ -589,6 +589,9 @@ def main() -> int:
                         help="closed loop: share of reaction votes on claim messages (default 0)")
     parser.add_argument("--worker-processes", default=None,
                         help="the bot's WORKER_PROCESSES (default: the bot's own default)")
+    parser.add_argument("--stand-in-nice", type=int, default=10,
+                        help="niceness of this process, which serves the Slack and article stand-ins, once "
+                             "every server is started (default %(default)s, the bot's WORKER_NICE; 0 to leave it)")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
 
@@ -650,6 +653,13 @@ def main() -> int:
                 target.base = (target.state.link_posts(), target.state.events(), target.state.votes())
         targets[1].maker = TrafficMaker(slack, NEWS_CHANNEL, articles.base, targets[0].maker.claim_ts,  # type: ignore[union-attr]
                                         with_commands)
+        if args.stand_in_nice > 0:
+            # The stand-ins answer only the bot's workers (the acks never call them): in production that
+            # work runs on Slack's and the publishers' machines, not beside the web process. At the
+            # workers' priority they no longer take the CPU the acks need any more than the workers do.
+            os.nice(args.stand_in_nice)
+        print(f"stand-ins (Slack, articles) at nice {os.nice(0)}; the load generator, the bot's web process and "
+              "the bare app at 0")
         print(f"warm-up: {len(targets[0].maker.claim_ts)} claim messages per bot to vote on; /claims "  # type: ignore[union-attr]
               + ("answered by the bot: included (2% of requests)" if with_commands else
                  "not handled by the bot (404, issue 4 not merged): left out of the mix"))

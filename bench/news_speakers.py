@@ -2,6 +2,7 @@
 
     python bench/news_speakers.py                  # the tuning half
     python bench/news_speakers.py --split heldout  # for reporting only: choose nothing on it
+    python bench/news_speakers.py --split fresh    # the fresh set: once, for the final measurement
     python bench/news_speakers.py --list           # each sentence that is not right
 
 `bench/news_claims.py` scores the speakers of the claims the card shows, so its figure moves with the
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from news_gold import load_pages, overlap, quote_matches, speaker_verdict  # noqa: E402
+from news_gold import SPLITS, load_pages, overlap, quote_matches, speaker_verdict  # noqa: E402
 
 from bot.articles.fetch import FetchError  # noqa: E402
 from bot.articles.reading import parse_article  # noqa: E402
@@ -32,7 +33,8 @@ from bot.claims.speakers import attribute  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", default="tune", choices=("tune", "heldout", "all"))
+    parser.add_argument("--split", default="tune", choices=(*SPLITS, "both", "all"),
+                        help="tune, heldout, fresh (once, at the end), both (tune and heldout) or all")
     parser.add_argument("--list", action="store_true", help="print each sentence whose speaker is not right")
     args = parser.parse_args(argv)
     counts: Counter[str] = Counter()

@@ -46,37 +46,38 @@ def _depth_within(value: object, limit: int) -> bool:
     return True
 
 
-def _json_object(text: str) -> str | None:
-    """None if `text` is a JSON object Bolt can take, else the reason it cannot."""
+def _json_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(the object, None) if `text` is a JSON object Bolt can take, else (None, the reason it cannot)."""
     try:
         value = json.loads(text)
     except RecursionError:
-        return "JSON nested too deeply"
+        return None, "JSON nested too deeply"
     except ValueError:  # JSONDecodeError, and integers past Python's 4300-digit conversion limit
-        return "not valid JSON"
+        return None, "not valid JSON"
     if not isinstance(value, dict):
-        return "not a JSON object"
+        return None, "not a JSON object"
     # Nesting needs a bracket per level: a body with at most MAX_DEPTH of them (most events) is not walked.
     if text.count("{") + text.count("[") > MAX_DEPTH and not _depth_within(value, MAX_DEPTH):
-        return f"JSON nested too deeply (more than {MAX_DEPTH} levels)"
-    return None
+        return None, f"JSON nested too deeply (more than {MAX_DEPTH} levels)"
+    return value, None
 
 
-def _malformed(body: bytes, content_type: str) -> str | None:
-    """None if the body is the JSON or form payload Slack sends, else why not, in a few words."""
+def _parse(body: bytes, content_type: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(the JSON body, None), (None, None) for a form payload, or (None, why the body is not the JSON or
+    form payload Slack sends, in a few words)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return "not UTF-8"
+        return None, "not UTF-8"
     if content_type.startswith("application/json"):
         return _json_object(text)
     try:
         form = parse_qs(text, keep_blank_values=True, max_num_fields=1000)
     except ValueError:
-        return "too many form fields"
+        return None, "too many form fields"
     if "payload" in form:
-        return _json_object(form["payload"][-1])
-    return None
+        return None, _json_object(form["payload"][-1])[1]
+    return None, None
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -> bool:
@@ -88,10 +89,14 @@ def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -
 
 
 HealthCheck = Callable[[], "str | None"]
+QuietCheck = Callable[[dict[str, Any]], bool]
 
 
-def wsgi_app(app: App, signing_secret: str, health: HealthCheck | None = None) -> WSGIApp:
-    """The WSGI application; `health` returns None when the bot can work, else a plain reason (503)."""
+def wsgi_app(app: App, signing_secret: str, health: HealthCheck | None = None,
+             quiet: QuietCheck | None = None) -> WSGIApp:
+    """The WSGI application; `health` returns None when the bot can work, else a plain reason (503).
+    `quiet` (handlers/quiet.py) names the verified events no listener would act on: they get Bolt's
+    empty 200 without Bolt's dispatch."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     verifier = SignatureVerifier(signing_secret)
 
@@ -117,9 +122,11 @@ def wsgi_app(app: App, signing_secret: str, health: HealthCheck | None = None) -
         body = environ["wsgi.input"].read(length) if length else b""
         if not _signed(verifier, body, environ):
             return answer(start_response, "401 Unauthorized", "invalid request\n")
-        problem = _malformed(body, environ.get("CONTENT_TYPE") or "")
+        parsed, problem = _parse(body, environ.get("CONTENT_TYPE") or "")
         if problem:
             return answer(start_response, "400 Bad Request", f"malformed payload: {problem}\n")
+        if quiet is not None and parsed is not None and quiet(parsed):
+            return answer(start_response, "200 OK", "")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return slack(environ, start_response)

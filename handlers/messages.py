@@ -11,6 +11,15 @@ from bot.intake.events import link_message_from_event, thread_reply_from_event
 from bot.runtime.composition import Services
 
 
+def wanted(event: dict[str, Any], *, bot_user_id: str | None, max_links: int) -> bool:
+    """Whether `on_message` below would act on this message (handlers/quiet.py answers the others early)."""
+    if event.get("subtype") in CONVERTED or event.get("subtype") in ARCHIVED:
+        return True
+    if link_message_from_event(event, team_id=None, bot_user_id=bot_user_id, max_links=max_links) is not None:
+        return True
+    return thread_reply_from_event(event, bot_user_id=bot_user_id) is not None
+
+
 def register(app: App, services: Services) -> None:
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
 import threading
-from dataclasses import dataclass
+import time
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
 from storage.db import Database, retry_while_locked
@@ -46,6 +48,19 @@ GIVE_UP_AFTER = timedelta(minutes=10)
 _SQLITE_INSERT = ("INSERT INTO inbox (event_id, kind, payload, attempts, received_at) VALUES (?, ?, ?, 0, ?) "
                   "ON CONFLICT (event_id) DO NOTHING RETURNING id")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_PG_INSERT = ("INSERT INTO inbox (event_id, kind, payload, attempts, received_at) VALUES (%s, %s, %s, 0, %s) "
+              "ON CONFLICT (event_id) DO NOTHING RETURNING id")
+_PG_RECYCLE = 300.0  # seconds, as the engine's pool_recycle (storage.db.make_engine)
+
+
+@dataclass
+class _Ticket:
+    """One acknowledgement's row, waiting for whichever thread writes the next group."""
+
+    row: tuple[str | None, str, str, str]
+    done: bool = False
+    inserted: bool = False
+    error: BaseException | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,9 +93,9 @@ class Inbox:
             # so none of them can fail at start for having created it second.
             with self.db.engine.begin() as connection:
                 connection.execute(CreateTable(table, if_not_exists=True))
-        self._insert = (postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
-                         .returning(table.c.id))
-        self._autocommit = self.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # PostgreSQL: the acknowledgements' own autocommit connections, taken from the engine (so they
+        # carry its connect arguments and statement timeout) and kept apart from its pool.
+        self._pg_idle: queue.SimpleQueue[tuple[Any, float]] = queue.SimpleQueue()
         self._sqlite: sqlite3.Connection | None = None
         if path:
             self._sqlite = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
@@ -89,29 +104,105 @@ class Inbox:
         # SQLite has one writer: this process's acknowledgements queue here rather than in SQLite's busy
         # handler, which sleeps 1, 2, 5 ... ms between tries (storage.db.Database.session does the same).
         self._writer = threading.Lock()
+        self._queued: deque[_Ticket] = deque()
+        self.groups_written = 0  # SQLite transactions the acknowledgements' rows took (tests, bench)
 
     def put(self, kind: str, event_id: str | None, payload: dict[str, Any]) -> bool:
         """Record an event before its acknowledgement; False when this event id is already waiting.
 
-        One prepared statement: on SQLite on a connection of its own (the inbox file's only writer in this
-        process, behind a lock), on PostgreSQL a Core statement built once. Through an ORM session, with
-        the statement built per call, the insert cost about 1.5 ms of the 2 ms a vote's ack took."""
+        One prepared statement on a connection that is the inbox's own, below SQLAlchemy: on SQLite group-
+        committed (the file's only writer in this process), on PostgreSQL in autocommit. Through an ORM
+        session, with the statement built per call, the insert cost about 1.5 ms of the 2 ms a vote's ack
+        took; through a Core statement on the engine's pool, 0.25 ms on PostgreSQL."""
         text = json.dumps(payload, separators=(",", ":"))
         now = utcnow()
         if self._sqlite is not None:
-            with self._writer:
-                return self._sqlite_insert((event_id, kind, text, now.strftime(_SQLITE_TIME)))
-        values = {"event_id": event_id, "kind": kind, "payload": text, "attempts": 0, "received_at": now}
-        with self._autocommit.connect() as connection:  # one round trip: no BEGIN, no COMMIT
-            return connection.execute(self._insert, values).first() is not None
+            return self._sqlite_put((event_id, kind, text, now.strftime(_SQLITE_TIME)))
+        return self._pg_put((event_id, kind, text, now))
 
-    def _sqlite_insert(self, row: tuple[str | None, str, str, str]) -> bool:
-        """Insert, taking the file's lock as soon as a worker's delete frees it (storage.db.retry_while_locked)."""
-        sqlite_connection = self._sqlite
-        assert sqlite_connection is not None
-        # Read to the end: the statement, and with it its commit, is then done.
-        return retry_while_locked(lambda: bool(sqlite_connection.execute(_SQLITE_INSERT, row).fetchall()),
-                                  self.db.timeout)
+    def _pg_put(self, row: tuple[str | None, str, str, datetime]) -> bool:
+        """One prepared statement on an autocommit connection of the inbox's own: one round trip and about
+        0.03 ms of the interpreter, where a Core statement through the engine's pool took 0.25 ms. A
+        connection is taken per insert and given back, so there are at most as many as acknowledgements
+        run at once (HTTP_THREADS). A reused connection that fails (the server restarted) is replaced
+        once; a new one that fails fails the acknowledgement, and Slack delivers the event again."""
+        while True:
+            connection, born, reused = self._pg_connection()
+            try:
+                inserted = connection.execute(_PG_INSERT, row, prepare=True).fetchone() is not None
+            except Exception:
+                connection.close()
+                if reused:
+                    continue
+                raise
+            self._pg_idle.put((connection, born))
+            return inserted
+
+    def _pg_connection(self) -> tuple[Any, float, bool]:
+        """(connection, when it was opened, whether it was idle here before): an idle one younger than the
+        engine's recycle age, else a new one. Each failure closes the one it happened on, so the idle
+        connections run out and a new one is opened: the retry above ends."""
+        while True:
+            try:
+                connection, born = self._pg_idle.get_nowait()
+            except queue.Empty:
+                break
+            if time.monotonic() - born < _PG_RECYCLE and not connection.closed:
+                return connection, born, True
+            connection.close()
+        proxied = self.db.engine.raw_connection()
+        connection = proxied.driver_connection
+        assert connection is not None
+        proxied.detach()  # ours from now on: the engine's pool neither counts nor resets it
+        connection.autocommit = True
+        return connection, time.monotonic(), False
+
+    def _sqlite_put(self, row: tuple[str | None, str, str, str]) -> bool:
+        """Group commit: the row joins a queue; whichever acknowledgement holds the writer lock writes
+        every queued row in one transaction, and those waiting behind it find theirs already written.
+
+        One at a time, each insert was its own transaction (lock, append, index update, unlock: a dozen
+        system calls, each letting go of the interpreter), and with the HTTP threads' acknowledgements
+        arriving together they queued behind one another for the lock: a vote's acknowledgement cost
+        the web process three times its solitary price. Alone, a row is still written at once."""
+        ticket = _Ticket(row)
+        self._queued.append(ticket)  # before the lock: whoever holds it next takes this row too
+        with self._writer:
+            if not ticket.done:
+                self._write_queued()
+        if ticket.error is not None:
+            raise sqlite3.OperationalError(f"could not record the event in the inbox: {ticket.error}") \
+                from ticket.error
+        return ticket.inserted
+
+    def _write_queued(self) -> None:
+        """Write what is queued in one transaction (called with the writer lock held). The queue is taken
+        once the file's lock is had, so rows that arrive while a worker's delete holds it join this group."""
+        connection = self._sqlite
+        assert connection is not None
+        batch: list[_Ticket] = []
+        try:
+            # BEGIN IMMEDIATE takes the file's write lock as soon as a worker's delete frees it
+            # (storage.db.retry_while_locked); the inserts after it then cannot find the file locked.
+            retry_while_locked(lambda: connection.execute("BEGIN IMMEDIATE"), self.db.timeout)
+            while self._queued:
+                batch.append(self._queued.popleft())
+            try:
+                for ticket in batch:  # read to the end: the statement is then done
+                    ticket.inserted = bool(connection.execute(_SQLITE_INSERT, ticket.row).fetchall())
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            self.groups_written += 1
+        except Exception as error:  # every row of the group failed with it; each acknowledgement says so
+            while self._queued:
+                batch.append(self._queued.popleft())
+            for ticket in batch:
+                ticket.inserted, ticket.error = False, error
+        finally:
+            for ticket in batch:
+                ticket.done = True
 
     def waiting(self, limit: int = 200) -> list[InboxItem]:
         """The oldest rows, in the order Slack's events were acknowledged."""
@@ -141,7 +232,14 @@ class Inbox:
             return int(session.scalar(select(func.count()).select_from(InboxEvent)) or 0)
 
     def dispose(self) -> None:
-        """Close the inbox's own file (on SQLite); the main database is its owner's to dispose."""
+        """Close the inbox's own file (on SQLite) or connections (on PostgreSQL); the main database is its
+        owner's to dispose."""
+        while True:
+            try:
+                connection, _born = self._pg_idle.get_nowait()
+            except queue.Empty:
+                break
+            connection.close()
         if self._sqlite is not None:
             with self._writer:
                 self._sqlite.close()

@@ -22,6 +22,7 @@ from bot.config.settings import Settings, load_settings
 from bot.runtime.composition import Services, build_services
 from handlers import create_app
 from handlers.http import wsgi_app
+from handlers.quiet import quiet_events
 from tests.harness.article_server import ArticleServer
 from tests.harness.databases import Statements, database, migrated_postgres_statements, migrated_sqlite_template
 from tests.harness.openai_server import OpenAIStandIn
@@ -163,7 +164,7 @@ class BotServer:
 
         self.services = build_services(settings, resolver=local_resolver)
         self.app = create_app(self.services)
-        application = wsgi_app(self.app, settings.secret("slack_signing_secret"))
+        application = wsgi_app(self.app, settings.secret("slack_signing_secret"), quiet=quiet_events(self.services))
         self.map: dict[int, Any] = {}  # waitress's socket map: the listener, the trigger, every connection
         self.server = create_server(application, map=self.map, host="127.0.0.1", port=0, threads=8)
         self.port = self.server.socket.getsockname()[1]

@@ -174,3 +174,79 @@ def test_an_acknowledgement_waits_out_a_short_lock_on_the_inbox_file(tmp_path: P
     holder.close()
     inbox.dispose()
     db.dispose()
+
+
+def test_acknowledgements_arriving_together_are_written_as_one_group(tmp_path: Path) -> None:
+    """Rows queued while the inbox file is locked go in together once it is free (group commit), each
+    acknowledgement learning whether its own row was new; a failed group fails every one of its puts."""
+    import sqlite3
+
+    db = Database(f"sqlite:///{tmp_path}/desk.db", timeout=5)
+    inbox = Inbox(db)
+    assert inbox.put("reaction", "Ev0EARLIER", {"n": 0})  # the same event id again below: not new
+    holder = sqlite3.connect(f"{tmp_path}/desk.db-inbox", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    before = inbox.groups_written
+    results: dict[str, bool] = {}
+    ids = [f"Ev0GROUP{n}" for n in range(6)] + ["Ev0EARLIER"]
+    threads = [threading.Thread(target=lambda e=e: results.__setitem__(e, inbox.put("reaction", e, {"e": e})))
+               for e in ids]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.4)  # every put has queued its row; the first waits for the file's lock
+    holder.execute("COMMIT")
+    for thread in threads:
+        thread.join(5)
+    assert results == {**{e: True for e in ids[:-1]}, "Ev0EARLIER": False}
+    assert inbox.count() == 7
+    assert inbox.groups_written - before < len(ids) - 2  # one group, two if a thread started late
+
+    short = Inbox(Database(f"sqlite:///{tmp_path}/desk.db", timeout=0.3))
+    holder.execute("BEGIN IMMEDIATE")  # held past the timeout: every put of the group fails, none hangs
+    failures: list[BaseException] = []
+
+    def put(event_id: str) -> None:
+        try:
+            short.put("reaction", event_id, {})
+        except sqlite3.OperationalError as error:
+            failures.append(error)
+
+    stuck = [threading.Thread(target=put, args=(f"Ev0STUCK{n}",)) for n in range(3)]
+    for thread in stuck:
+        thread.start()
+    for thread in stuck:
+        thread.join(5)
+    holder.execute("COMMIT")
+    assert len(failures) == 3 and all("inbox" in str(f) for f in failures)
+    assert inbox.count() == 7
+    holder.close()
+    for box in (inbox, short):
+        box.dispose()
+    db.dispose()
+
+
+def test_an_acknowledgement_survives_the_server_dropping_the_inbox_connections(database_url: str) -> None:
+    """PostgreSQL: the acknowledgements' own connections (storage.inbox) outlive a server restart or an
+    idle-connection reaper: the one that fails is replaced and the row is still written."""
+    db = Database(database_url)
+    if not db.is_postgres:
+        db.dispose()
+        pytest.skip("the inbox has connections of its own only on PostgreSQL (TEST_DATABASE_URL)")
+    from sqlalchemy import text
+
+    inbox = Inbox(db)
+    threads = [threading.Thread(target=inbox.put, args=("reaction", f"Ev0POOL{n}", {"n": n})) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    with db.engine.begin() as connection:  # what a restart does to every idle connection of the inbox
+        killed = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+            "AND datname = current_database() AND query LIKE 'INSERT INTO inbox%'")).scalar()
+    assert killed
+    assert inbox.put("reaction", "Ev0AFTERDROP", {"n": 99})
+    assert not inbox.put("reaction", "Ev0AFTERDROP", {"n": 99})  # the same event again: not new
+    assert inbox.count() == 5
+    inbox.dispose()
+    db.dispose()

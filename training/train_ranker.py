@@ -4,10 +4,10 @@
     python training/train_ranker.py --verify        # retrain to a temp dir, compare byte for byte
     python training/train_ranker.py --report        # also print every tuning page's out-of-fold picks
 
-Only pages with split == "tune" in bench/news/annotations.json are read; the held-out half is never
-opened here. Every page is read as the bot reads it (parse_article, then EmbeddedExtractor.rank_page:
-the same sentences, check-worthiness scores and features the runtime computes), so training and runtime
-cannot drift apart.
+Only pages with split == "tune" in bench/news/annotations.json are read; the held-out half and the
+fresh set are never opened here. Every page is read as the bot reads it (parse_article, then
+EmbeddedExtractor.rank_page: the same sentences, check-worthiness scores and features the runtime
+computes), so training and runtime cannot drift apart.
 
 * Labels: an eligible sentence is positive when it matches a must-check quote under the benchmark's own
   rule (bench/news_gold.quote_matches).

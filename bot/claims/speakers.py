@@ -2,35 +2,45 @@
 
 A card that names the wrong speaker misleads the desk more than one that names none, so a speaker
 is only ever a name (a person, an outlet, a body: "Hogan Gidley", "CNN", "Berrien County Health
-Department", "US military") or a plain group the article gives no name for ("police", "officials at
-the institution"). Words that merely sit where a subject could ("As of October", "What", "While",
-"in the statement") are never returned.
+Department", "US military"). Words that merely sit where a subject could ("As of October", "What",
+"While", "in the statement"), an unresolved document ("the report") and an unnamed group or person
+("officials", "An official") are never returned: whatever rule found a speaker, `plausible_speaker` checks
+it last and drops what is not a name (missing rather than wrong).
 
 The structure read, in order of trust:
 
-* "according to X" (X's review, a report in X, a new X poll -> X);
+* "according to X" (X's review, a report in X, a new X poll -> X), "In X's words", "in the words of X";
 * the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
   "Berrien County Health Department officials said" and "officials at X said" (-> the named body), "the US
   military said", "In a statement, the Ministry of Health said", the base form after a plural subject
   ("Prosecutors allege", "Democrats argue", "FBI data show"), past an age and a home town ("Jane Doe, 54, of
-  Dover, said");
+  Dover, said"), degrees ("Jo Roe, MD, MPH, ...");
 * the inverted form: '"...," said X' and ", said X, the ...";
-* the passive's agent ("was told by X", "as reported by X") and a publisher ("X published an editorial");
-* "According to a post for X, Y predicts": Y, who makes the claim X only carries.
+* the passive's agent ("was told by X", "as reported by X", "as confirmed by U.S. Secretary ...") and a
+  publisher ("X published an editorial");
+* "According to a post for X, Y predicts": Y, who makes the claim X only carries;
+* an interview set out as a transcript ("Rick: ..."), each answer its label's.
 
 Shapes that look like a speaker but are not one are skipped: a reporting verb in a clause saying when
-("after X announced"), an order reported by someone else ("X warned people to leave, a step Y said ..."),
-a place after "in" ("the pub in Douglas say"), people speaking about a name ("critics of X").
+("after X announced"), an order reported by someone else ("X warned
+people to leave, a step Y said ..."), a place after "in" ("the pub in Douglas say"), people speaking about a
+name ("critics of X"), a noun that looks like a verb ("TV shows").
 
 What the sentence names is then resolved against the sentences before it: a pronoun ("he", "she",
 "they", "it") is the speaker or subject of the sentence before, and "he" or "she" is otherwise the one
-person the four sentences before name, if they name exactly one and mention no unnamed person ("the man in
-red shorts") it could as well stand for; "the report", "the statement" or
-"the study" is the outlet, person or body named with it, in this sentence or the one before; a
-quotation standing alone takes the speaker introduced just before (': "...'), just after, or the person
-whose words the sentence before reports; a run of quoted paragraphs, each opening again without the last
-closing, keeps the speaker who opened it; and
-first-person testimony ("I did not ...") is the person the article says testified.
+person the four sentences before name in full, if they name exactly one and mention no unnamed person
+("the man in red shorts") it could as well stand for. "He" and "she" agree with what the page itself
+calls a name ("Harry said he ...", "Ms. Price"), never find a name inside someone's quotation, and find
+no one when the sentence before is about a person it does not name ("The duchess has hinted ...") or
+already spoke of "he" before naming anyone. "The report", "the statement" or "the study" is the outlet,
+person or body named with it, in this sentence or the one before, and "the affidavit" the one named with
+its issuer a few sentences before. A quotation standing alone takes the speaker introduced just before
+(': "...'), just after, or the person whose words the sentence before reports; a run of quoted
+paragraphs, each opening again without the last closing, keeps the speaker who opened it; first-person
+testimony ("I did not ...") is the person the article says testified; and the byline's author is the
+speaker of their own first person only until the article reproduces anyone else's words after them (a
+statement set out unquoted after "He said:" is not the reporter's), and is never what "he" or a title
+stands for.
 
 No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
 are on the package registry only as third parties' re-uploads; these rules run offline at thousands
@@ -40,6 +50,7 @@ of sentences a second.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims|announced|announces|wrote|writes|"
@@ -49,7 +60,7 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
         r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
         r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
-        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts|"
+        r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts|commented|comments|"
         # The base form after a plural subject ("Prosecutors allege", "Critics argue"); not "claim", "report",
         # "estimate" or "state", which are as often nouns.
         r"allege|warn|argue|insist|predict|deny|admit|acknowledge|contend|concede|concedes|conceded|assert|"
@@ -66,6 +77,9 @@ _ATTRIBUTION_CUE = re.compile(
     re.IGNORECASE,
 )
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:()\"“”]{2,160})")
+# "In Dr. Shadlen's words, ...", "in the words of the UN's envoy, ...": whose words the sentence gives.
+_WORDS_OF = re.compile(r"\b[Ii]n\s+(?:the\s+words\s+of\s+(?P<of>[^,;:()\"“”]{2,80})|(?P<own>(?:[A-Z][\w.'’-]*\s+){0,4}"
+                       r"[A-Z][\w.-]*)['’]s?\s+(?:own\s+)?words)\b")
 # Words before a reporting verb that are not part of its subject ("has said", "also told").
 _AUXILIARY = re.compile(r"(?:\s+(?:has|have|had|also|first|later|previously|earlier|recently|then|further|"
                         r"publicly|once|repeatedly|never|often|again|already|would|will|could|may|might|"
@@ -122,7 +136,8 @@ _ORGANIZATION_WORDS = frozenset("""inc ltd llc plc corp co gmbh ag sa news times
     army navy government administration office service bureau board court center centre foundation organization
     organisation coalition alliance league club team senate congress parliament assembly house city county state
     republic kingdom airlines airways motors systems technologies labs laboratories hospital clinic church
-    studio studios records pharmaceuticals partners holdings capital""".split())
+    studio studios records pharmaceuticals partners holdings capital weekly monthly insider digest chronicle
+    examiner courier dispatch bulletin inquirer observer guardian telegraph""".split())
 _DESCRIPTORS = _BODIES | _PEOPLE | _DOCUMENTS | _TITLES | frozenset({"news", "wire", "press", "state", "federal",
                                                                   "local", "public", "health", "media"})
 _TESTIMONY = re.compile(r"\b(?:testified|testifies|testimony|told (?:the |a )?(?:committee|lawmakers|investigators|"
@@ -142,6 +157,8 @@ _UNNAMED_PERSON = re.compile(
     r"resident|witness|officer|neighbou?r|passenger|defendant|plaintiff|caller|gunman|attacker)\b", re.IGNORECASE)
 # How many sentences back "he" or "she" may find its person, when those sentences name only one.
 PRONOUN_WINDOW = 4
+# How many sentences after someone else speaks the first person is not taken for the byline's author.
+WRITER_GAP = 3
 # How many unquoted sentences in a row a quotation left open carries its speaker over.
 QUOTE_RUN = 6
 # Places, which a run of capitalised words names as often as it names people.
@@ -389,6 +406,8 @@ def _subject_before(prefix: str) -> str | None:
         return None
     # "X (D-Mass.) said", "Montoya-Lewis herself said".
     prefix = re.sub(r"\s*\([^()]{1,60}\)$|\s+(?:himself|herself|themselves|itself)$", "", prefix)
+    # "Christine Laine, MD, MPH, Editor in Chief, reports": degrees after a name are part of it, not a speaker.
+    prefix = _CREDENTIALS.sub("", prefix)
     # "Jane Doe, 54, of Dover, said": an age and a home town between the name and the verb.
     prefix = re.sub(r"(\w),\s*\d{1,3},(?:\s*(?:of|from)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},)?$", r"\1",
                     prefix)
@@ -429,6 +448,12 @@ def _subject_before(prefix: str) -> str | None:
     while words and _bare(words[0]).casefold() in _OPENERS:
         words = words[1:]
     return " ".join(words[-12:]) or None
+
+
+# Degrees and post-nominal letters written after a name ("Jo Roe, MD, MPH, ...").
+_CREDENTIALS = re.compile(r",\s*(?:MD|M\.D\.|PhD|Ph\.D\.|MPH|MSc|MS|MA|MBA|MHS|MSCE|JD|RN|DO|DDS|DPhil|BSc|BA|FRCP|FRS|"
+                          r"OBE|"
+                          r"MBE|CBE|KC|QC|Esq\.?|Jr\.?|Sr\.?)(?=,|\s*$)")
 
 
 def _inverted(after: str) -> Mention | None:
@@ -475,9 +500,17 @@ def mention_in(sentence: str) -> Mention | None:
         if found:
             return found
     quoted = _quoted_spans(text)
+    words_of = _WORDS_OF.search(text)
+    if words_of and not any(start <= words_of.start() < end for start, end in quoted):
+        found = _phrase(words_of.group("of") or words_of.group("own"))
+        if found and found.kind == "name":
+            return found
     for verb in _SAY_VERB.finditer(text):
         if any(start <= verb.start() < end for start, end in quoted):
             continue  # the speaker of a quotation is never inside it
+        if verb.group(0) in ("shows", "showed") and not re.match(
+                r"\s+(?:(?:that|how|what|why|a|an|the|no|some|more|less|little)\b|[\d$£€]|[A-Z])", text[verb.end():]):
+            continue  # "TV shows and movies": a noun; "the poll shows that ..." / "shows Smith leading" report
         if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
                                                   and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
             continue  # "as Trump's rise continued": not '"...," she continued.'
@@ -506,7 +539,9 @@ def mention_in(sentence: str) -> Mention | None:
                 return found
     agent = _PASSIVE_AGENT.search(text)
     if agent and not any(start <= agent.start() < end for start, end in quoted):
-        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:.!?](?:\s|$)", agent.group("np"))[0]
+        # Not at an abbreviation's dot: "as confirmed by U.S. Secretary of State Antony Blinken".
+        np = re.split(r"\s+(?:that|to|about|on|in|at|during)\s|[,;:!?](?:\s|$)"
+                      r"|(?<![A-Z])(?<!\b[DM]r)(?<!\bMs)\.(?:\s|$)", agent.group("np"))[0]
         found = _phrase(np)
         if found and found.kind in ("name", "group"):
             return found  # "The jury was told by Detective Jo Ames that ...": the one telling
@@ -535,9 +570,10 @@ def mention_in(sentence: str) -> Mention | None:
 # ---------------------------------------------------------------- a run of sentences
 
 
-def _owner_of_document(sentence: str) -> str | None:
-    """The outlet, person or body a sentence names with a report or statement ("a report in X")."""
-    for match in re.finditer(r"\b(?:" + "|".join(sorted(_DOCUMENTS)) + r")\b", sentence):
+def _owner_of_document(sentence: str, nouns: frozenset[str] = _DOCUMENTS) -> str | None:
+    """The outlet, person or body a sentence names with a report or statement ("a report in X"), with one
+    of `nouns` when given ("an affidavit from X")."""
+    for match in re.finditer(r"\b(?:" + "|".join(sorted(nouns)) + r")\b", sentence):
         after = sentence[match.end():].split()
         if after and after[0] in ("in", "by", "from", "of", "published", "released", "issued"):
             rest = after[1:]
@@ -549,6 +585,8 @@ def _owner_of_document(sentence: str) -> str | None:
         before = _trailing_name(sentence[: match.start()].split())
         if before and is_name(_join(before)):
             return _join(before)
+    if nouns != _DOCUMENTS:
+        return None
     # "X released a report", "X said in a statement".
     issued = re.search(r"(?P<who>(?:[A-Z][\w'’.&-]*\s+){0,6}[A-Z][\w'’.&-]*)\s+(?:released|published|issued|"
                        r"put out|said in|wrote in)\s+(?:a|an|its|his|her|their|the)\b", sentence)
@@ -582,6 +620,13 @@ def _resolve_reference(reference: str, window: list[str], previous: str | None) 
         owner = _owner_of_document(sentence)
         if owner:
             return owner
+    if noun in _DOCUMENTS:
+        # "... according to a criminal complaint affidavit from Homeland Security. ... . ..., the affidavit
+        # said": the same document, named with its issuer a few sentences before.
+        for sentence in reversed(window[:-2]):
+            owner = _owner_of_document(sentence, frozenset({noun}))
+            if owner:
+                return owner
     # "According to DigiTimes, ... The report said": the outlet the sentence just before cites.
     cited = len(window) > 1 and re.search(r"\b[Aa]ccording to\b|\b(?:reported|reports)\b", window[-2])
     return previous if cited and previous and not _is_person(previous) else None
@@ -598,6 +643,61 @@ def _sentence_subject(sentence: str) -> str | None:
             break
     found = _phrase(" ".join(words[:end])) if end else None
     return found.text if found and found.kind == "name" else None
+
+
+def _unquoted(text: str) -> str:
+    """`text` with its quotations blanked: a name inside someone's quoted words is not who "she" is."""
+    for start, end in _quoted_spans(text):
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+_MALE = frozenset("he him his himself".split())
+_FEMALE = frozenset("she her hers herself".split())
+# Honorifics and titles that say whether the name after them is a man's or a woman's.
+_GENDERED_TITLE = re.compile(r"\b(?:(?P<m>Mr|Sir|Lord|Prince|King|Duke|Father|Brother)|(?P<f>Mrs|Ms|Miss|Dame|Lady|"
+                             r"Princess|Queen|Duchess|Sister))\.?\s+(?:[A-Z][\w'’-]+\s+){0,2}(?P<name>[A-Z][\w'’-]+)")
+# How many words after a name its pronoun is looked for ("Meghan said she ...", "Massy said it ...").
+GENDER_REACH = 12
+
+
+def _genders(sentences: list[str], mentions: list[Mention | None]) -> dict[str, str]:
+    """What the article itself calls each speaker: "m" ("Harry said he ...", "Mr. Cole") or "f" ("Meghan said
+    she ...", "Ms. Price"), keyed by the name's last word, when at least two thirds of the evidence agree.
+    "He" and "she" are then never resolved to a name the article calls otherwise: agreement, read from the
+    page, not a list of first names. ("It" is no evidence: "Peters said it was possible".)"""
+    votes: dict[str, list[str]] = {}
+    for sentence, mention in zip(sentences, mentions, strict=True):
+        for match in _GENDERED_TITLE.finditer(sentence):
+            votes.setdefault(_bare(match.group("name")), []).append("m" if match.group("m") else "f")
+        if mention is None or mention.kind != "name" or (" " in mention.text and not _is_person(mention.text)):
+            continue
+        text = _unquoted(sentence)
+        at = text.find(mention.text)
+        if at < 0:
+            continue
+        for word in re.findall(r"[\w'’-]+", text[at + len(mention.text):])[:GENDER_REACH]:
+            low = word.casefold()
+            if word[:1].isupper() and low not in _MALE | _FEMALE:
+                break  # someone else named first: the pronoun may be theirs
+            if low in _MALE | _FEMALE:
+                votes.setdefault(_bare(mention.text.split()[-1]), []).append("m" if low in _MALE else "f")
+                break
+    genders: dict[str, str] = {}
+    for name, found in votes.items():
+        male = found.count("m")
+        if male * 3 >= len(found) * 2 or (len(found) - male) * 3 >= len(found) * 2:
+            genders[name] = "m" if male * 3 >= len(found) * 2 else "f"
+    return genders
+
+
+def _agrees(pronoun: str, speaker: str | None, genders: dict[str, str]) -> bool:
+    """Whether "he" or "she" can stand for `speaker`, given what the article calls that name."""
+    if not speaker:
+        return True
+    known = genders.get(_bare(speaker.split()[-1]))
+    wanted = "m" if pronoun.casefold() == "he" else "f" if pronoun.casefold() == "she" else None
+    return known is None or wanted is None or known == wanted
 
 
 def _people_in(sentence: str, surnames: set[str]) -> list[str]:
@@ -626,23 +726,48 @@ def _only_person(window: list[str], surnames: set[str]) -> str | None:
     people = [p for sentence in window for p in _people_in(sentence, surnames)]
     if len({_bare(p.split()[-1]) for p in people}) != 1 or any(_UNNAMED_PERSON.search(s) for s in window):
         return None  # two people, or someone unnamed ("the man in red shorts") "he" may as well be
-    return max(people, key=lambda p: len(p.split()))
+    fullest = max(people, key=lambda p: len(p.split()))
+    # Only a person the text names in full ("John Smith"): a lone capitalised word may be a thing's name.
+    return fullest if _is_person(fullest) else None
+
+
+# A sentence whose subject is a person the text does not name there ("The duchess has hinted ...", "A former
+# aide said ..."): "she" in the sentence after is most likely that person, not whoever else it names.
+_DESCRIBED_SUBJECT = re.compile(
+    r"\s*(?:[\"“‘(]\s*)?(?:The|A|An)\s+(?:[a-z][\w-]*\s+){0,2}?(?:" + "|".join(sorted(_TITLES | {
+        "duchess", "duke", "prince", "princess", "king", "queen", "couple", "pair", "man", "woman", "boy", "girl",
+        "person", "suspect", "victim", "driver", "teen", "teenager", "customer", "patient", "student", "father",
+        "mother", "son", "daughter", "husband", "wife", "friend", "worker", "employee", "resident", "witness",
+        "neighbor", "neighbour", "passenger", "defendant", "plaintiff", "aide", "actor", "actress", "singer",
+        "player", "star", "author", "writer", "doctor", "nurse", "teacher", "judge", "lawmaker", "politician"}))
+    + r")\b")
 
 
 def _recent_person(speakers: list[str | None], before: str, surnames: set[str], focus: str | None,
-                   window: list[str] | None = None) -> str | None:
+                   window: list[str] | None = None, genders: dict[str, str] | None = None,
+                   pronoun: str = "") -> str | None:
     """Who "he" or "she" is: the speaker of the sentence before, else the person the text is about (the
     subject carried from sentence to sentence: "Warren ... She compares him to Trump. ..., she said"),
     else the last person the sentence before names, else a recent speaker, else the only person the few
     sentences before name."""
-    if speakers and speakers[-1] and _person_like(speakers[-1], surnames):
-        return speakers[-1]
+    if speakers and speakers[-1] and (_person_like(speakers[-1], surnames) or (
+            genders and genders.get(_bare(speakers[-1])) and not is_organization(speakers[-1]))):
+        return speakers[-1]  # ... or one the article calls "he" or "she" ("Meghan added. ..., she said")
     if focus:
         return focus
+    if _DESCRIBED_SUBJECT.match(before):
+        return None  # "The duchess has hinted ... with Winfrey. She revealed ...": she is the duchess
+    before = _unquoted(before)
     people = _people_in(before, surnames)
+    same = re.search(rf"\b{pronoun}\b", before, re.IGNORECASE) if pronoun else None
+    if same and not any(re.search(rf"(?<![\w'’]){re.escape(p)}", before[: same.start()]) for p in people):
+        # "Although he is making one Frühburgunder, he agrees ...": the sentence before already speaks of "he"
+        # before naming anyone, so what it names is not who "he" is.
+        people = []
     # The person doing something in the sentence before ("..., Schwartz disavowed the book"), not one
-    # merely named in it ("Trump's rise").
-    acting = [p for p in people if re.search(rf"(?<![\w'’]){re.escape(p)}(?:,[^,]{{1,80}},)?\s+[a-z]", before)]
+    # merely named in it ("Trump's rise") or next to another subject ("with Winfrey she spoke").
+    acting = [p for p in people if re.search(rf"(?<![\w'’]){re.escape(p)}(?:,[^,]{{1,80}},)?\s+(?!(?:he|she|they|"
+                                             rf"it|we|i|and|or|but|that|who|which|to)\b)[a-z]", before)]
     if acting:
         return acting[0]
     if people:
@@ -728,6 +853,54 @@ def _is_person(name: str) -> bool:
         _bare(w).casefold() in _TIME_WORDS for w in words)
 
 
+# A word ending the way English verb forms and adverbs do ("Taking", "Responding", "Finally"): as a name's
+# first word it is a clause's opening, unless the article never writes it in lower case ("Ewing", "King").
+_VERB_FORM = re.compile(r"[A-Z][a-z]+(?:ing|ed|ly)")
+# A fragment of an abbreviation cut at its dots ("U.S" from "U.S. Secretary of State ...").
+_CUT_ABBREVIATION = re.compile(r"(?:[A-Z]\.)*[A-Z]")
+
+
+def plausible_speaker(speaker: str, lower_words: frozenset[str] | set[str] = frozenset(),
+                      inner_capitals: frozenset[str] | set[str] | None = None) -> bool:
+    """The last check before a speaker is shown: is it a name (a person, a body, an outlet)?
+
+    Whatever rule found it, a wrong speaker misleads more than a missing one, so anything that is not a
+    name is dropped here: an opening or function word ("As of October", "What", "While", "In the
+    statement"), a date or time, an unresolved document ("the report"), an unnamed group or individual
+    ("officials", "An official"), a clause's verb form ("Taking Archie"), a cut abbreviation ("U.S"), and
+    a common word the article also writes in lower case ("Tests"). `lower_words` are the words the article
+    writes in lower case, `inner_capitals` the capitalised words it writes inside a sentence, as names are
+    written ("Boeing" is one, "Responding" at a sentence's start is not).
+    """
+    words = speaker.split()
+    bare = [_bare(w) for w in words]
+    if not words or not all(bare) or not is_name(speaker):
+        return False
+    first = bare[0]
+    if first.casefold() in {"a", "an", "according"} or first.casefold() in _TIME_WORDS or _stop(words[0]):
+        return False  # "An official", "According to ...", "October", "What"
+    if _CUT_ABBREVIATION.fullmatch(speaker.strip()) and "." in speaker:
+        return False
+    if re.fullmatch(r"(?:I|We|You|They|He|She|It)['’](?:ll|d|m|ve|re|s)", first) or _CREDENTIALS.fullmatch(
+            ", " + speaker.strip()):
+        return False  # "I’ll admit ...", a degree cut from its name ("MPH")
+    if _VERB_FORM.fullmatch(first) and (first.casefold() in lower_words or (
+            inner_capitals is not None and first not in inner_capitals)):
+        return False  # "Taking Archie", "Responding officers"
+    if len(words) == 1 and first.casefold() in set(lower_words) - _PEOPLE - _BODIES:
+        return False  # a common word written with a capital at the start of a sentence ("Tests found")
+    # A title or a group standing alone ("Spokesman", "Police", "Officials") names nobody.
+    return len(words) > 1 or first.casefold() not in _TITLES | _PEOPLE | _DESCRIPTORS or first.isupper()
+
+
+# A sentence opening on a speaker's label, as transcripts and Q&A interviews set them out.
+_LABEL = re.compile(r"\s*((?:[A-Z][\w'’.-]*\s+){0,2}[A-Z][\w'’-]*):\s+\S")
+# Labels that are not people: "Update: ...", "Photo: ...", "Q: ...".
+_LABEL_WORDS = frozenset("""q a note update editor editors source sources photo photos related read watch listen warning
+    caption credit credits correction disclaimer tags tag category posted share email subscribe advertisement
+    step tip tips ingredients method image video audio transcript summary background context""".split())
+
+
 def attribute(sentences: list[str], author: str | None = None) -> list[str | None]:
     """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined.
 
@@ -737,9 +910,24 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     # A byline that is a column's or a desk's name ("Letters To The Editor") is nobody writing.
     writer = author if author and _is_person(author) and "," not in author and not any(
         _bare(w).casefold() in _TITLES | {"to", "the", "of", "for", "and", "&", "letters", "editors", "staff", "desk"}
-        for w in author.split()[1:-1] + author.split()[:1]) else None
+        for w in author.split()[1:-1] + author.split()[:1]) and not any(_stop(w) for w in author.split()) else None
     mentions = [mention_in(s) for s in sentences]
+    # An interview set out as a transcript ("Rick: I got into tech ...", "Marissa: ..."): each answer is the
+    # person its label names, when the same label opens two sentences or more, and nothing on such a page is
+    # the byline's author writing in the first person.
+    labels = [_LABEL.match(s) for s in sentences]
+    label_counts = Counter(m.group(1) for m in labels if m)
+    labelled = {name for name, count in label_counts.items() if count >= 2 and is_name(name)
+                and not any(_bare(w).casefold() in _LABEL_WORDS for w in name.split())}
+    # ... when the article names them elsewhere too ("Rick's team"): "Fixed:" is no one's label, and a
+    # sentence under a label that is not a name has no speaker rather than whoever its answer mentions.
+    interviewees = {name for name in labelled if any(re.search(rf"(?<=\S\s){re.escape(name)}\b", s)
+                                                     for s in sentences)}
+    if labelled:
+        writer = None
+    genders = _genders(sentences, mentions)
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
+    inner_capitals = {word for s in sentences for word in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]+", s)}
     surnames = {run.split()[-1] for s in sentences
                 for run in re.findall(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w'’-]+)+", s)
                 if _is_person(" ".join(run.split()[-2:]))}
@@ -753,9 +941,13 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     quote_open = False      # a quotation still open after the sentence before
     quote_speaker: str | None = None
     quote_run = 0
+    borrowed = False        # a first-person run that follows someone else's words
+    # Who speaks in each sentence the article reports, the byline's author writing in the first person left
+    # out: "he", "the Vox founder" and a quotation's speaker are found among these, never the reporter.
+    heard: list[str | None] = []
     for index, mention in enumerate(mentions):
         sentence = sentences[index]
-        previous = speakers[index - 1] if index else None
+        previous = heard[index - 1] if index else None
         speaker: str | None = None
         if mention is None:
             pass
@@ -769,11 +961,13 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
                 speaker = previous  # "A spokesperson for X said ... . '...,' he said": he speaks for X
             elif mention.text.casefold() in ("he", "she") or mention.kind == "title":
                 # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
-                earlier = _people_in(re.split(rf"\b{mention.text}\b", sentence, maxsplit=1, flags=re.IGNORECASE)[0],
-                                     surnames)
+                earlier = _people_in(re.split(rf"\b{mention.text}\b", _unquoted(sentence), maxsplit=1,
+                                              flags=re.IGNORECASE)[0], surnames)
                 speaker = earlier[-1] if earlier else _recent_person(
-                    speakers, sentences[index - 1] if index else "", surnames, focus,
-                    sentences[max(0, index - PRONOUN_WINDOW): index])
+                    heard, sentences[index - 1] if index else "", surnames, focus,
+                    sentences[max(0, index - PRONOUN_WINDOW): index], genders, mention.text)
+                if not _agrees(mention.text, speaker, genders):
+                    speaker = None  # "she" is never the man the article calls "he"
             else:
                 before = sentences[index - 1] if index else ""
                 speaker = previous or (_sentence_subject(before) if before else None)
@@ -817,15 +1011,26 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         if speaker is None and testifier and _FIRST_PERSON.search(sentence) and not mention:
             # First-person testimony the article quotes at length: the person it says testified.
             speaker = testifier
-        if (speaker is None and writer and not quote_open and (mention is None or mention.kind == "pronoun")
-                and not re.search(r"[\"“”«»]", sentence) and _AUTHOR_VOICE.search(sentence)):
+        voice = (speaker is None and writer is not None and not quote_open
+                 and (mention is None or mention.kind == "pronoun") and not re.search(r"[\"“”«»]", sentence)
+                 and bool(_AUTHOR_VOICE.search(sentence)))
+        # Not right after someone else's words, nor anywhere after that has happened once: an article that
+        # reproduces someone's statement unquoted after "He said:" (first person, no quotation marks) does
+        # not tell its author's voice from theirs.
+        borrowed = borrowed or (voice and any(heard[-WRITER_GAP:]))
+        if voice and not borrowed:
             speaker = writer
+        label = labels[index]
+        if label and label.group(1) in labelled:
+            speaker = label.group(1) if label.group(1) in interviewees else None
         if speaker and _TESTIMONY.search(sentence) and _is_person(speaker):
             testifier = speaker
-        if speaker and " " not in speaker and speaker.casefold() in lower_words - _PEOPLE - _BODIES:
-            speaker = None  # a common word written with a capital at the start of a sentence ("Tests found")
+        if speaker and not plausible_speaker(speaker, lower_words, inner_capitals):
+            speaker = None
         speakers.append(speaker)
-        focus = _focus_after(sentence, speaker, focus, surnames)
+        own_words = voice and not borrowed
+        heard.append(None if own_words else speaker)
+        focus = _focus_after(sentence, None if own_words else speaker, focus, surnames)
         still_open = _leaves_quote_open(sentence, quote_open)
         if still_open and not (quote_open and mention is None):
             quote_speaker, quote_run = speaker, 0

@@ -90,12 +90,16 @@ class Services:
         """A reaction on a message: recorded in the inbox before the ack; a worker decides whether it is a
         vote or an assignment and applies it. Reactions with other emoji (most of a workspace's) are neither
         and are not recorded at all."""
-        if self.scale.for_emoji(reaction) is None and base_emoji(reaction) != self.settings.assign_emoji:
+        if not self.wants_reaction(reaction):
             return
         payload = {"channel": channel, "ts": ts, "user": user, "reaction": reaction, "added": added,
                    "event_ts": event_ts}
         if self.inbox.put(REACTION, event_id, payload):
             self.worker.wake()
+
+    def wants_reaction(self, reaction: str) -> bool:
+        """Whether a reaction with this emoji means anything to the desk: a verdict or the assign emoji."""
+        return self.scale.for_emoji(reaction) is not None or base_emoji(reaction) == self.settings.assign_emoji
 
     def thread_reply(self, *, channel: str, thread_ts: str, ts: str, event_id: str | None) -> None:
         """Someone wrote in a thread: recorded in the inbox; a worker marks the claim (if it is one) active."""
