@@ -8,7 +8,8 @@ column, features dropped, or the learning objective. Its figures come from
 `train_ranker.choices_out_of_fold` (every page's C, thresholds, probabilities and page kind chosen or
 fitted without it), so they compare directly with `leave_one_page_out_every_choice` in ranker.json. A
 variant earns a place in bot/claims/ranking.py only if it raises card recall without lowering count fit;
-none in this file did (bench/README.md, "Issue 17, ranking pass"). Tuning half only.
+none in this file did by more than noise (bench/README.md, "Ranking pass (issue 17, branch `ranking`)").
+Tuning half only.
 """
 
 from __future__ import annotations
