@@ -26,6 +26,16 @@ quotation marks, exclamations, "leans on the sentence before" and others); leave
 tuning half put this smaller set level with it or ahead (card recall 0.565 vs 0.543, count fit equal), so
 the features that only fitted the tuning pages went.
 
+A later pass (training/try_ranker_variants.py, every choice out of fold) tried more: the score standardised
+within the page, sentence length, a count of figures, dates, opening on a quotation mark, centrality (words
+the page keeps returning to), dropping the three weakest features, each page weighing the same, and a
+pairwise objective (must-check above the rest within a page); outside that script, headline / lede /
+centroid similarity over the check-worthiness model's TF-IDF vectors, a wider near-duplicate merge and
+MMR diversity, and gradient-boosted trees and random forests over the same features. None raised card
+recall beyond a gold item or two without lowering count fit, so none shipped: on the tuning half the
+ranker's top five (the cap) hold about 59% of the must-check items whatever the model, and card recall is
+bounded by that, not by the cut.
+
 The output is a probability that the sentence is one a desk would check; the shipped threshold on it
 (chosen by cross-validation grouped by page, for count fit and recall together) decides how many claims
 a page shows, so the count follows the article and MAX_CLAIMS_PER_ARTICLE stays a cap.
