@@ -408,6 +408,13 @@ def test_the_reporters_own_voice_is_no_antecedent_for_a_title() -> None:
     assert speakers == ["Eric Lang", None]
 
 
+def test_a_clause_saying_when_with_as_names_no_speaker() -> None:
+    speakers = attribute(["Senator Ruth Ode said the vote would be close.",
+                          "As she concluded the debate, Deonarine proposed an amendment to the motion."])
+    assert speakers == ["Senator Ruth Ode", None]
+    assert attribute(["As AnandTech reports, Apple will move 30% of production to India."]) == ["AnandTech"]
+
+
 def test_the_affidavit_is_the_one_named_with_its_issuer_a_few_sentences_before() -> None:
     speakers = attribute(["The ring ran flats in two states, according to an affidavit from Homeland Security.",
                           "The suspects rented the flats.", "Rent was paid in cash.",
@@ -419,8 +426,13 @@ def test_the_affidavit_is_the_one_named_with_its_issuer_a_few_sentences_before()
     ("In Dr. Ifeoma Obi's words, “the ward was never built for this”.", "Dr. Ifeoma Obi"),
     ("In the words of Mayor Lena Ortiz, the budget is “balanced to the penny”.", "Mayor Lena Ortiz"),
     ("“We can make a difference,” Minister Paulo Reis also commented.", "Minister Paulo Reis"),
+    # A person, their role at a body and a description of the body: the person speaks.
+    ("Yesterday, Dr Lena Marsh, managing director of Harbour Cyber Solutions, a security firm, said the outage "
+     "was an attack.", "Dr Lena Marsh"),
     # Degrees after a name.
     ("Jo Roe, MD, MPH, Deputy Editor, reports that she has no conflicts.", "Jo Roe"),
+    # What was said after "said" is not who said it.
+    ("Ana Cruz, founder of the Pelham Civic Group, said Velázquez's reversal hurt the plan.", "Ana Cruz"),
     # "as confirmed by" with an abbreviation's dots inside the name.
     ("The talks will go ahead, as confirmed by U.S. Secretary of State Dana Pruitt.",
      "U.S. Secretary of State Dana Pruitt"),
@@ -459,3 +471,10 @@ def test_an_interview_transcript_gives_each_answer_to_its_label() -> None:
 ])
 def test_each_attribution_shape_the_issue_names(sentences: list[str], speaker: str) -> None:
     assert attribute(sentences)[-1] == speaker
+
+
+def test_he_after_a_person_named_with_their_body_is_that_person() -> None:
+    speakers = attribute(["Manning took office in May.",
+                          "Minister in the Ministry of Finance Brian Manning said the rate would hold.",
+                          "He added that reserves were low."])
+    assert speakers[2] == speakers[1] == "Ministry of Finance Brian Manning"

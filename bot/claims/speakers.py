@@ -14,15 +14,17 @@ The structure read, in order of trust:
   "Berrien County Health Department officials said" and "officials at X said" (-> the named body), "the US
   military said", "In a statement, the Ministry of Health said", the base form after a plural subject
   ("Prosecutors allege", "Democrats argue", "FBI data show"), past an age and a home town ("Jane Doe, 54, of
-  Dover, said"), degrees ("Jo Roe, MD, MPH, ...");
-* the inverted form: '"...," said X' and ", said X, the ...";
+  Dover, said"), degrees ("Jo Roe, MD, MPH, ...") and a role at a body ("Dr Lena Marsh, managing director of
+  X, a security firm, said" -> the person);
+* the inverted form: '"...," said X' and ", said X, the ..." (not ", said X's reversal hurt ...": what was
+  said);
 * the passive's agent ("was told by X", "as reported by X", "as confirmed by U.S. Secretary ...") and a
   publisher ("X published an editorial");
 * "According to a post for X, Y predicts": Y, who makes the claim X only carries;
 * an interview set out as a transcript ("Rick: ..."), each answer its label's.
 
 Shapes that look like a speaker but are not one are skipped: a reporting verb in a clause saying when
-("after X announced"), an order reported by someone else ("X warned
+("after X announced", "As she concluded the debate, ..."), an order reported by someone else ("X warned
 people to leave, a step Y said ..."), a place after "in" ("the pub in Douglas say"), people speaking about a
 name ("critics of X"), a noun that looks like a verb ("TV shows").
 
@@ -196,6 +198,12 @@ _PASSIVE_AGENT = re.compile(r"(?:\b(?:was|were|been|being|is|are)\s+(?:\w+ly\s+)
 
 # A reporting verb inside a clause that says when ("after X announced", "hours before X said").
 _TIME_CLAUSE = re.compile(r"\b(?:[Aa]fter|[Bb]efore|[Uu]ntil|[Oo]nce|[Ww]hen)\s+(?:[\w.'’-]+\s+){1,6}$")
+
+
+# "As she concluded the debate, ...", "While he noted the figures, ...": a clause opening on "as" or "while"
+# whose verb takes an object before the comma says when, not who claims; "As AnandTech reports, ..." does not.
+_AS_CLAUSE = re.compile(r"(?:^|[,;]\s*)(?:[Aa]s|[Ww]hile)\s+(?:[\w.'’-]+\s+){1,4}$")
+_OBJECT_THEN_COMMA = re.compile(r"\s+(?:the|a|an|his|her|their|its|this|that)\s+[^,;:\"“”]{1,50},")
 
 
 @dataclass(frozen=True)
@@ -439,8 +447,16 @@ def _subject_before(prefix: str) -> str | None:
         prefix = appositive.group(1)
     elif prefix.endswith(","):
         return None
-    chunk = re.split(r"[,;:\"“”—–(!?]|\s[-‘’']\s", prefix)[-1].strip()
+    parts = re.split(r"[,;:\"“”—–(!?]|\s[-‘’']\s", prefix)
+    chunk = parts[-1].strip()
     words = chunk.split()
+    if len(parts) > 1 and words and words[0].islower() and _bare(words[0]).casefold() not in _OPENERS | {
+            "the", "a", "an", "who", "which", "whose", "its", "his", "her", "their"}:
+        # "Dr Ronald Walcott, managing director of Precision Ltd, a security firm, said": a role without an
+        # article after a person's name describes that person, and the person speaks.
+        named = parts[-2].split()
+        if named and _leading_name(named) == named and _is_person(_join(named)):
+            return _join(named)
     # "What she said" is no subject; "While the company said", "but Acting U.S. Attorney ... Joshua Levy said"
     # and "As AnandTech reports" carry one after their opening word.
     if not words or _bare(words[0]).casefold() in {"what", "how", "why", "whether", "if", "whatever"}:
@@ -460,6 +476,11 @@ def _inverted(after: str) -> Mention | None:
     """The speaker after the verb: ', said Hogan Gidley, the ...', ', said the company's spokesman, John Doe.'"""
     np = re.split(r"[,;!?](?:\s|$)|(?<=[a-z]{3})\.(?:\s|$)|\.$|\s+(?:in|on|at|during|after|before|when|that|"
                   r"last|this|earlier|about)\s", after.strip())[0]
+    words = np.split()
+    owner = next((i for i, w in enumerate(words[:6]) if w.endswith(("'s", "’s"))), None)
+    if owner is not None and owner + 1 < len(words) and words[owner + 1].islower() and _bare(
+            words[owner + 1]).casefold() not in _TITLES | _PEOPLE:
+        return None  # '..., said Velázquez's reversal hurt her': what was said, not who said it
     found = _phrase(np)
     if found and found.kind in ("name", "group"):
         return found
@@ -521,8 +542,8 @@ def mention_in(sentence: str) -> Mention | None:
                         for later in _SAY_VERB.finditer(text))):
             continue  # "X warned people to leave — a step Y said was unlawful": an order, not X's claim
         before = text[: verb.start()]
-        if _TIME_CLAUSE.search(before):
-            continue  # "... soared after Trump announced tariffs": when it happened, not who claims it
+        if _TIME_CLAUSE.search(before) or (_AS_CLAUSE.search(before) and _OBJECT_THEN_COMMA.match(text[verb.end():])):
+            continue  # "... soared after Trump announced tariffs", "As she concluded the debate, X proposed ..."
         inverts = verb.group(0) not in ("told", "tells", "showed", "shows", "found", "finds")
         if inverts and re.search(r"(?:^|[,\"”’])\s*$", before) and text[verb.end():].strip()[:1].isupper():
             found = _inverted(text[verb.end():])  # '..., said Justice Secretary Humza Yousaf.'
@@ -803,10 +824,14 @@ def _names_another_person(sentence: str, speaker: str | None) -> bool:
 
 
 def _person_like(name: str, surnames: set[str]) -> bool:
-    """A person's name, alone or after their body and title ("New York City Mayor Jo Ruiz")."""
+    """A person's name, alone or after their body and title ("New York City Mayor Jo Ruiz", "Ministry of
+    Finance Brian Manning" read from "Minister in the Ministry of Finance Brian Manning")."""
     words = name.split()
     titled = [i for i, w in enumerate(words) if _bare(w).casefold() in _TITLES]
     if titled and 0 < titled[-1] < len(words) - 2 and _is_person(" ".join(words[titled[-1] + 1:])):
+        return True
+    if len(words) > 3 and _bare(words[-1]) in surnames and _is_person(" ".join(words[-2:])) and is_organization(
+            " ".join(words[:-2])):
         return True
     return _is_person(name) or (" " not in name and name in surnames)
 
