@@ -51,7 +51,7 @@ _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 _PG_INSERT = ("INSERT INTO inbox (event_id, kind, payload, attempts, received_at) VALUES (%s, %s, %s, 0, %s) "
               "ON CONFLICT (event_id) DO NOTHING RETURNING id")
 # The same, telling the listening workers in the same statement (and transaction) when the row is new.
-_PG_INSERT_NOTIFY = f"WITH row AS ({_PG_INSERT}) SELECT id, pg_notify(%s, '') FROM row"
+_PG_INSERT_NOTIFY = f"WITH added AS ({_PG_INSERT}) SELECT id, pg_notify(%s, '') FROM added"
 _PG_RECYCLE = 300.0  # seconds, as the engine's pool_recycle (storage.db.make_engine)
 
 
