@@ -78,6 +78,11 @@ def test_requests_other_than_events_always_reach_bolt(bot: RunningBot) -> None:
     assert not quiet({"type": "block_actions", "actions": []})
     assert not quiet({"command": "/claims", "text": ""})
     assert not quiet({"type": "event_callback", "event": "not an object"})
+    # Shapes Slack never sends, signed all the same: left to Bolt and its error handler, never raised here.
+    assert not quiet({"type": "event_callback", "event": {"type": "message", "subtype": ["a list"]}})
+    # An emoji name that is no string is no verdict: quiet, as the listener would find.
+    assert quiet({"type": "event_callback", "event": {"type": "reaction_added", "reaction": {"x": 1},
+                                                      "item": {"type": "message", "channel": "C", "ts": "1"}}})
 
 
 class _CountingApp:
