@@ -7,7 +7,8 @@ the signal:
 
 * PostgreSQL: `NOTIFY factcheck_jobs`, heard by every worker process on any host that LISTENs. The
   NOTIFY is sent by a background thread on its own connection, so the ack path never waits for it, and a
-  burst of wake-ups becomes one NOTIFY.
+  burst of wake-ups becomes one NOTIFY. An acknowledgement's inbox row needs none of this: its insert
+  carries the notification itself (storage.inbox, `pg_notify` in the same statement).
 * SQLite (one host by nature): a file beside the database whose modification time is bumped; workers
   watch it with a cheap stat() every few milliseconds. Polling the queue itself would take SQLite's write
   lock (claims run in BEGIN IMMEDIATE) and make the web process's own writes wait.
