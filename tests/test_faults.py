@@ -7,8 +7,10 @@ deterministic claims), so the number of posts expected is known exactly.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,7 @@ from tests.conftest import BOT_TOKEN, NEWS_CHANNEL, SIGNING_SECRET, RunningBot, 
 from tests.harness.article_server import ArticleServer
 from tests.harness.openai_server import OpenAIStandIn
 from tests.harness.posts import bot_replies, claim_posts
-from tests.harness.processes import bot_env, bot_process, free_port
+from tests.harness.processes import bot_env, bot_process, free_port, listens
 from tests.harness.signing import SlackEventSender
 from tests.harness.slack_api import SlackStandIn
 from tests.harness.waiting import assert_quiet, wait_for_card, wait_until
@@ -92,6 +94,31 @@ def send_link(env: dict[str, str], slack: SlackStandIn, url: str) -> str:
     response = sender.event(sender.message_event(channel=NEWS_CHANNEL, user="U0MARIA", text=f"<{url}>", ts=ts))
     assert response.status_code == 200
     return ts
+
+
+def test_a_started_process_is_the_one_answering_on_its_port(process_env, slack, tmp_path) -> None:
+    """Harness: a port picked for a bot can be taken by another test's server before the bot binds it;
+    that server's health answer must not pass for the bot's (tests.harness.processes.Process.start)."""
+    from waitress.server import create_server
+
+    def other(_environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok, but another test's server\n"]
+
+    taken = int(process_env["PORT"])
+    squatter = create_server(other, host="127.0.0.1", port=taken, threads=1)
+    threading.Thread(target=squatter.run, daemon=True).start()
+    try:
+        bot = bot_process(process_env, tmp_path / "bot.log").start()
+        try:
+            assert bot.port != taken and process_env["PORT"] == str(bot.port)
+            assert listens(bot.pid, bot.port) and not listens(bot.pid, taken)
+            ts = send_link(process_env, slack, "https://news.example.org/none")  # answered by the bot itself
+            assert ts
+        finally:
+            bot.stop()
+    finally:
+        squatter.close()
 
 
 def test_killed_while_fetching_finishes_after_restart_once(process_env, slack, articles, tmp_path) -> None:

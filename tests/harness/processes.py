@@ -28,6 +28,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process pid holds the socket listening on 127.0.0.1/0.0.0.0:port (Linux /proc; elsewhere
+    True, unchecked)."""
+    inodes: set[str] = set()
+    try:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(FileNotFoundError), open(table) as rows:
+                for row in list(rows)[1:]:
+                    fields = row.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                        inodes.add(fields[9])
+        if not inodes:
+            return False
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return True
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{inode}]" for inode in inodes}:
+                return True
+    return False
+
+
 def bot_env(*, bot_token: str, signing_secret: str, slack_api_url: str, database_url: str, port: int,
             article_hostport: str, **settings: str) -> dict[str, str]:
     """Environment for `python app.py` in HTTP mode pointed at the local servers.
@@ -68,14 +91,25 @@ class Process:
         return f"http://127.0.0.1:{self.port}/slack/events"
 
     def start(self, timeout: float = 60.0) -> Process:
-        """Start and wait until the health endpoint answers; raises (with the log's tail) if it never does."""
-        with self.log_path.open("ab") as log:
-            # Its own process group, so that kill() can take its worker processes down with it.
-            self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
-        _started.append(self)
-        wait_http(f"http://127.0.0.1:{self.port}{self.health}", timeout, self.popen, self.log_path)
-        return self
+        """Start and wait until the health endpoint answers; raises (with the log's tail) if it never does.
+
+        The port was free when it was picked, not necessarily when the child binds it: a server another
+        test started in between (pytest-xdist runs three at once) may hold it and answer the health check
+        in this child's place. So the answer only counts when the listening socket is the child's own;
+        otherwise the child is stopped and started again on another port (env["PORT"] follows)."""
+        for _attempt in range(3):
+            with self.log_path.open("ab") as log:
+                # Its own process group, so that kill() can take its worker processes down with it.
+                self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log,
+                                              stderr=subprocess.STDOUT, start_new_session=True)
+            _started.append(self)
+            wait_http(f"http://127.0.0.1:{self.port}{self.health}", timeout, self.popen, self.log_path)
+            if listens(self.popen.pid, self.port):
+                return self
+            self.kill()
+            self.port = free_port()
+            self.env["PORT"] = str(self.port)
+        raise RuntimeError(f"another process kept answering on the ports picked for {self.argv}")
 
     def kill(self) -> None:
         """SIGKILL to the process and its worker processes: a crash of the machine, no chance to clean up."""
