@@ -478,3 +478,20 @@ def test_he_after_a_person_named_with_their_body_is_that_person() -> None:
                           "Minister in the Ministry of Finance Brian Manning said the rate would hold.",
                           "He added that reserves were low."])
     assert speakers[2] == speakers[1] == "Ministry of Finance Brian Manning"
+
+
+@pytest.mark.parametrize(("sentence", "speaker"), [
+    ('"Sales fell by 12 percent in the quarter," said President and Chief Financial Officer of Super Value '
+     "Debra Symonette.", "Debra Symonette"),
+    ("Chief Executive Officer of Acme Holdings John Smith said revenue rose 40 percent last year.", "John Smith"),
+    ("Minister of Foreign Affairs Sergei Lavrov said 40 diplomats were expelled.", "Sergei Lavrov"),
+    ("Secretary of State Antony Blinken said the talks had failed.", "Antony Blinken"),
+    # Left whole: a lower-case title after the body, and a title with no body.
+    ("Department of Correction spokesman Jason Kersten said 12 inmates were hurt.",
+     "Department of Correction spokesman Jason Kersten"),
+    ("Finance Minister Brian Manning said the deficit was 3 percent.", "Finance Minister Brian Manning"),
+])
+def test_an_office_of_a_body_before_a_name_is_the_name(sentence: str, speaker: str) -> None:
+    """The guideline wants the speaker resolved to a name: "President ... of Super Value Debra Symonette" is
+    Debra Symonette (invented sentences)."""
+    assert attribute([sentence]) == [speaker]

@@ -395,6 +395,7 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
     if subject and len(named) < len(words) and lowered[-len(named) - 1] in ("in", "at", "near") and (
             len(named) < len(words) - 1):
         return None  # "The Briar in Douglas say": Douglas is where the speaker is, not who speaks
+    named = _person_after_office(named)
     # "Department of Correction spokesman Jason Kersten", "White House press secretary Sarah Sanders".
     start = len(words) - len(named)
     titles = start
@@ -405,6 +406,22 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
         named = body + words[titles:start] + named if body and is_name(_join(body)) else named
     text = _join(named)
     return Mention("name", text) if is_name(text) else None
+
+
+def _person_after_office(run: list[str]) -> list[str]:
+    """"President and Chief Financial Officer of Super Value Debra Symonette" -> "Debra Symonette": a
+    capitalised office "of" (or "at") a body, then the holder's name, read as one run of capitals. The
+    holder is the last two words; the office and the body describe them (the guideline wants the name).
+    Anything else is returned as it is."""
+    lowered = [_bare(w).casefold() for w in run]
+    links = [i for i, w in enumerate(lowered) if w in ("of", "at")]
+    if len(run) < 5 or not links or lowered[0] not in _TITLES:
+        return run
+    holder = run[-2:]
+    if not all(_capitalised(w) and _bare(w).casefold() not in _TITLES | _ORGANIZATION_WORDS | _CONNECTORS
+               for w in holder):
+        return run
+    return holder if links[-1] < len(run) - 2 else run
 
 
 def _subject_before(prefix: str) -> str | None:
