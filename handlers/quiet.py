@@ -11,13 +11,11 @@ cannot disagree; anything not positively known to be ignorable goes to Bolt.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from bot.runtime.composition import Services
 from handlers import messages, reactions
-
-QuietCheck = Callable[[dict[str, Any]], bool]
+from handlers.http import QuietCheck
 
 
 def quiet_events(services: Services) -> QuietCheck:

@@ -238,6 +238,18 @@ class Database:
         with _counted(), self._read_sessions() as session:  # begins on first use; closing it rolls back
             yield session
 
+    def own_connection(self) -> Any:
+        """A driver connection in autocommit that the caller keeps and closes: opened through the engine, so
+        it carries the connect arguments and the statement timeout, then detached, so the pool neither
+        counts it, resets it nor hands it to anyone else. For connections held across many statements
+        off the ORM: job notifications, and the acknowledgements' inbox inserts on PostgreSQL."""
+        proxied = self.engine.raw_connection()
+        connection = proxied.driver_connection
+        assert connection is not None
+        proxied.detach()
+        connection.autocommit = True
+        return connection
+
     def connect(self) -> Connection:
         """A connection, or DatabaseUnavailable in one line: the first thing start-up does with the
         database, so a wrong host, port, password or database name is reported here, plainly."""

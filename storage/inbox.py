@@ -98,8 +98,8 @@ class Inbox:
             # so none of them can fail at start for having created it second.
             with self.db.engine.begin() as connection:
                 connection.execute(CreateTable(table, if_not_exists=True))
-        # PostgreSQL: the acknowledgements' own autocommit connections, taken from the engine (so they
-        # carry its connect arguments and statement timeout) and kept apart from its pool.
+        # PostgreSQL: the acknowledgements' own autocommit connections (Database.own_connection), idle ones
+        # here with the time each was opened.
         self._pg_idle: queue.SimpleQueue[tuple[Any, float]] = queue.SimpleQueue()
         self._notify_channel = notify_channel if db.is_postgres else None
         self.notifies = self._notify_channel is not None
@@ -132,10 +132,10 @@ class Inbox:
     def _pg_put(self, statement: str, row: tuple[Any, ...]) -> bool:
         """One prepared statement on an autocommit connection of the inbox's own: one round trip and about
         0.08 ms of the interpreter, where a Core statement through the engine's pool took 0.25 ms (and a
-        NOTIFY sent after it, on a connection of its own, 0.09 ms more). A
-        connection is taken per insert and given back, so there are at most as many as acknowledgements
-        run at once (HTTP_THREADS). A reused connection that fails (the server restarted) is replaced
-        once; a new one that fails fails the acknowledgement, and Slack delivers the event again."""
+        NOTIFY sent after it, on a connection of its own, 0.09 ms more). A connection is taken per insert
+        and given back, so there are at most as many as acknowledgements run at once (HTTP_THREADS). A
+        reused connection that fails (the server restarted) is replaced once; a new one that fails fails
+        the acknowledgement, and Slack delivers the event again."""
         while True:
             connection, born, reused = self._pg_connection()
             try:
@@ -160,12 +160,7 @@ class Inbox:
             if time.monotonic() - born < _PG_RECYCLE and not connection.closed:
                 return connection, born, True
             connection.close()
-        proxied = self.db.engine.raw_connection()
-        connection = proxied.driver_connection
-        assert connection is not None
-        proxied.detach()  # ours from now on: the engine's pool neither counts nor resets it
-        connection.autocommit = True
-        return connection, time.monotonic(), False
+        return self.db.own_connection(), time.monotonic(), False
 
     def _sqlite_put(self, row: tuple[str | None, str, str, str]) -> bool:
         """Group commit: the row joins a queue; whichever acknowledgement holds the writer lock writes

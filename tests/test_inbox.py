@@ -267,17 +267,14 @@ def test_a_new_row_wakes_listening_workers_by_itself_on_postgres(database_url: s
         db.dispose()
         return
     assert inbox.notifies
-    raw = db.engine.raw_connection()
-    listener = raw.driver_connection
-    raw.detach()
-    listener.autocommit = True  # type: ignore[union-attr]
+    listener = db.own_connection()
     try:
-        listener.execute(f"LISTEN {channel}")  # type: ignore[union-attr]
+        listener.execute(f"LISTEN {channel}")
         assert inbox.put("reaction", "Ev0NOTIFIES", {"n": 1})
-        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [channel]  # type: ignore[union-attr]
+        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [channel]
         assert not inbox.put("reaction", "Ev0NOTIFIES", {"n": 1})
-        assert list(listener.notifies(timeout=0.5)) == []  # type: ignore[union-attr]
+        assert list(listener.notifies(timeout=0.5)) == []
     finally:
-        listener.close()  # type: ignore[union-attr]
+        listener.close()
         inbox.dispose()
         db.dispose()

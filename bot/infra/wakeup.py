@@ -131,7 +131,7 @@ class PostgresSignal:
             self._pending.clear()  # wake-ups arriving while this NOTIFY is sent make one more
             try:
                 if connection is None or connection.closed:
-                    connection = self._own_connection()
+                    connection = self._db.own_connection()
                 connection.execute(f"NOTIFY {CHANNEL}")
             except Exception as error:  # the workers' poll still finds the job
                 log.warning("could not notify the job workers (%s)", type(error).__name__)
@@ -144,29 +144,18 @@ class PostgresSignal:
             with contextlib.suppress(Exception):
                 connection.close()
 
-    def _own_connection(self) -> Any:
-        """A connection taken from the engine (its connect arguments and timeouts) and kept out of its pool."""
-        raw = self._db.engine.raw_connection()
-        connection = raw.driver_connection
-        raw.detach()
-        connection.autocommit = True  # type: ignore[union-attr]
-        return connection
-
     def listen(self, on_signal: Callable[[], None]) -> None:
         threading.Thread(target=self._listen_loop, args=(on_signal,), name="job-signal-listen", daemon=True).start()
 
     def _listen_loop(self, on_signal: Callable[[], None]) -> None:
         while not self._stopping.is_set():
-            raw = None
+            connection = None
             try:
-                raw = self._db.engine.raw_connection()
-                connection = raw.driver_connection
-                raw.detach()  # held for good, in autocommit: never handed back to the pool
-                connection.autocommit = True  # type: ignore[union-attr]
-                connection.execute(f"LISTEN {CHANNEL}")  # type: ignore[union-attr]
+                connection = self._db.own_connection()  # held for good: never handed back to the pool
+                connection.execute(f"LISTEN {CHANNEL}")
                 on_signal()  # anything notified before LISTEN took effect
                 while not self._stopping.is_set():
-                    for _notice in connection.notifies(timeout=LISTEN_TIMEOUT):  # type: ignore[union-attr]
+                    for _notice in connection.notifies(timeout=LISTEN_TIMEOUT):
                         on_signal()
             except Exception as error:
                 if not self._stopping.is_set():
@@ -174,9 +163,9 @@ class PostgresSignal:
                                 type(error).__name__, RECONNECT_WAIT)
                     self._stopping.wait(RECONNECT_WAIT)
             finally:
-                if raw is not None:
+                if connection is not None:
                     with contextlib.suppress(Exception):
-                        raw.close()
+                        connection.close()
 
     def close(self) -> None:
         self._stopping.set()
