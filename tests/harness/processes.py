@@ -44,9 +44,10 @@ def listens(pid: int, port: int) -> bool:
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return True
+    sockets = {f"socket:[{inode}]" for inode in inodes}
     for fd in fds:
         with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{inode}]" for inode in inodes}:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in sockets:
                 return True
     return False
 
@@ -97,12 +98,12 @@ class Process:
         test started in between (pytest-xdist runs three at once) may hold it and answer the health check
         in this child's place. So the answer only counts when the listening socket is the child's own;
         otherwise the child is stopped and started again on another port (env["PORT"] follows)."""
+        _started.append(self)
         for _attempt in range(3):
             with self.log_path.open("ab") as log:
                 # Its own process group, so that kill() can take its worker processes down with it.
                 self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log,
                                               stderr=subprocess.STDOUT, start_new_session=True)
-            _started.append(self)
             wait_http(f"http://127.0.0.1:{self.port}{self.health}", timeout, self.popen, self.log_path)
             if listens(self.popen.pid, self.port):
                 return self
