@@ -42,11 +42,14 @@ from typing import Any
 NEWS_DIR = Path(__file__).resolve().parent / "news"
 ANNOTATIONS = NEWS_DIR / "annotations.json"
 KINDS = ("news", "opinion", "nothing")
-# The tuning and held-out halves, stratified by kind, and the fresh set annotated later (issue 17) so
-# that one final measurement runs on pages nobody has seen the bot's output for. Nothing that fits or
-# tunes reads "heldout" or "fresh"; "fresh" is read by the bot once, at the end (bench/news/README.md).
+# The tuning and held-out halves, stratified by kind, then two sets annotated later (issue 17) so that a
+# final measurement runs on pages nobody has seen the bot's output for: "fresh", measured once and since
+# then seen like the halves, and "unseen", the current one. Everything seen is fitted and tuned on
+# ("seen"); nothing reads "unseen" but the one final measurement (bench/news/README.md).
 HALVES = ("tune", "heldout")
-SPLITS = (*HALVES, "fresh")
+SEEN = (*HALVES, "fresh")
+SPLITS = (*SEEN, "unseen")
+SELECTIONS = {"both": HALVES, "seen": SEEN, "all": SPLITS}
 
 OVERLAP = 0.6
 INSIDE = 0.8
@@ -94,11 +97,11 @@ def load_annotations(path: Path = ANNOTATIONS) -> list[dict[str, Any]]:
 
 
 def load_pages(split: str = "all", path: Path = ANNOTATIONS) -> list[Page]:
-    """The annotated pages of one split ("tune", "heldout", "fresh"), of both halves ("both": tune and
-    heldout, never fresh) or of every split ("all"), in file order."""
-    if split not in (*SPLITS, "both", "all"):
+    """The annotated pages of one split (SPLITS) or of a selection of them ("both": the tuning and held-out
+    halves; "seen": every split but "unseen"; "all"), in file order."""
+    if split not in (*SPLITS, *SELECTIONS):
         raise ValueError(f"unknown split {split!r}")
-    wanted = set(SPLITS) if split == "all" else set(HALVES) if split == "both" else {split}
+    wanted = set(SELECTIONS.get(split, (split,)))
     pages = []
     for item in load_annotations(path):
         if item["split"] not in wanted:
@@ -129,7 +132,7 @@ PLAIN_READS: tuple[tuple[str, dict[str, Any]], ...] = (
 def plain_reads(page: Page) -> dict[str, str]:
     """The page's text as trafilatura alone extracts it with each of the bot's option sets, no bot code.
 
-    The fresh pages may not be read by the bot before their one final measurement, so their quotes are
+    The unseen pages may not be read by the bot before their one final measurement, so their quotes are
     checked against these reads instead of `read_text`: a quote that lies on one line of all three is in
     whichever read the bot keeps, unless the bot's own clean-up (promo and notice lines) drops its line.
     """

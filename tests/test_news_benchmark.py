@@ -1,8 +1,8 @@
 """The news benchmark's gold data is usable: every page is there, every quote is text the bot reads,
 the halves are stratified, and the matching rules do what bench/README.md says they do.
 
-The fresh pages (split "fresh") are validated the same way except that no bot code reads them: the bot
-runs on them once, for the final measurement, so their quotes are checked against trafilatura's own
+The unseen pages (split "unseen") are validated the same way except that no bot code reads them: the
+bot runs on them once, for the final measurement, so their quotes are checked against trafilatura's own
 reads of the page (`news_gold.plain_reads`)."""
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def raw() -> list[dict]:
 
 @cache
 def texts() -> dict[str, str]:
-    """What the bot reads, for the tuning and held-out pages only: never a fresh page."""
-    return {page.id: read_text(page) for page in load_pages("both")}
+    """What the bot reads, for the seen pages only: never an unseen page."""
+    return {page.id: read_text(page) for page in load_pages("seen")}
 
 
 def test_every_entry_has_exactly_the_agreed_fields() -> None:
@@ -72,7 +72,7 @@ def test_kinds_splits_and_expected_counts_are_valid() -> None:
             assert low >= 1, item["id"]
 
 
-def test_both_halves_and_the_fresh_set_hold_every_kind() -> None:
+def test_every_split_holds_every_kind() -> None:
     counts = Counter((item["split"], item["kind"]) for item in raw())
     for split in SPLITS:
         for kind in KINDS:
@@ -81,19 +81,20 @@ def test_both_halves_and_the_fresh_set_hold_every_kind() -> None:
     halves = [sum(counts[(s, k)] for k in KINDS) for s in HALVES]
     assert min(halves) >= 0.4 * sum(halves)
     assert sum(counts[("fresh", k)] for k in KINDS) >= 20
+    assert sum(counts[("unseen", k)] for k in KINDS) >= 30
 
 
 def test_every_quote_is_an_exact_substring_of_the_text_the_bot_reads() -> None:
     missing = []
-    for page in load_pages("both"):
+    for page in load_pages("seen"):
         text = texts()[page.id]
         missing += [(page.id, q) for q in page.must_check + [s["quote"] for s in page.speakers] if q not in text]
     assert missing == []
 
 
-def test_every_fresh_quote_lies_on_one_line_of_each_plain_trafilatura_read() -> None:
+def test_every_unseen_quote_lies_on_one_line_of_each_plain_trafilatura_read() -> None:
     missing = []
-    for page in load_pages("fresh"):
+    for page in load_pages("unseen"):
         reads = plain_reads(page)
         for quote in page.must_check + [s["quote"] for s in page.speakers]:
             missing += [(page.id, name, quote) for name, text in reads.items()
@@ -109,10 +110,12 @@ def test_the_plain_reads_use_the_bots_own_option_sets() -> None:
 
 def test_load_pages_filters_by_split() -> None:
     tune, heldout, fresh = load_pages("tune"), load_pages("heldout"), load_pages("fresh")
+    unseen = load_pages("unseen")
     assert {p.split for p in tune} == {"tune"} and {p.split for p in heldout} == {"heldout"}
-    assert {p.split for p in fresh} == {"fresh"}
-    assert [p.id for p in load_pages("both")] == [p.id for p in load_pages("all") if p.split != "fresh"]
-    assert len(tune) + len(heldout) + len(fresh) == len(load_pages("all"))
+    assert {p.split for p in fresh} == {"fresh"} and {p.split for p in unseen} == {"unseen"}
+    assert [p.id for p in load_pages("both")] == [p.id for p in load_pages("all") if p.split in ("tune", "heldout")]
+    assert [p.id for p in load_pages("seen")] == [p.id for p in load_pages("all") if p.split != "unseen"]
+    assert len(tune) + len(heldout) + len(fresh) + len(unseen) == len(load_pages("all"))
     with pytest.raises(ValueError):
         load_pages("test")
 
