@@ -96,7 +96,7 @@ def test_the_report_the_statement_and_the_study_are_whoever_issued_them() -> Non
 def test_a_pronoun_is_the_person_named_before() -> None:
     sentences = ["At a press conference, a reporter asked Montoya-Lewis about implicit bias in the courts.",
                  "“The biggest hurdle is getting people to understand that we all bring biases,” she replied."]
-    assert attribute(["Judge Raquel Montoya-Lewis was sworn in on Monday.", *sentences])[2] == "Montoya-Lewis"
+    assert attribute(["Judge Raquel Montoya-Lewis was sworn in on Monday.", *sentences])[2] == "Raquel Montoya-Lewis"
     assert attribute(["Senator Maria Alvarez told reporters that prices rose 4.5 percent in January.",
                       "She said the order would do nothing to reverse those increases."])[1] == "Senator Maria Alvarez"
     # "He" is a person: an outlet named just before is not who "he" is.
@@ -251,7 +251,7 @@ def test_an_order_is_not_a_claim_when_someone_else_reports_on_it() -> None:
 def test_a_quotation_after_a_colon_is_the_person_the_sentence_opens_on() -> None:
     speakers = attribute(["Nurse Tamsin Oduya has worked at the clinic for 20 years.",
                           "Oduya knows the waiting list is long, but she is blunt: “Nobody here is turned away.”"])
-    assert speakers[1] == "Oduya"
+    assert speakers[1] == "Nurse Tamsin Oduya"  # a title the rules do not know stays with the name
     # A place or a thing opening the sentence introduces no one.
     assert attribute(["Paris has a new rule: “no cars on Sundays”."]) == [None]
 
@@ -466,7 +466,7 @@ def test_an_interview_transcript_gives_each_answer_to_its_label() -> None:
     (["Councillor Ben Asare said the river rose overnight.", "He said 30 homes were flooded."],
      "Councillor Ben Asare"),
     (["Councillor Ben Asare chaired the meeting.", "Asare is new to the council.", "He said 30 homes were flooded."],
-     "Asare"),
+     "Councillor Ben Asare"),
     (["Officer Dan Kilby testified before the panel on Tuesday.", "I never saw the warrant."], "Officer Dan Kilby"),
 ])
 def test_each_attribution_shape_the_issue_names(sentences: list[str], speaker: str) -> None:
@@ -495,3 +495,22 @@ def test_an_office_of_a_body_before_a_name_is_the_name(sentence: str, speaker: s
     """The guideline wants the speaker resolved to a name: "President ... of Super Value Debra Symonette" is
     Debra Symonette (invented sentences)."""
     assert attribute([sentence]) == [speaker]
+
+
+def test_a_rank_or_a_surname_is_given_as_the_full_name_the_article_used() -> None:
+    speakers = attribute(["At the scene, police press liaison officer Superintendent Audley Peters said officers "
+                          "were alerted after noon.",
+                          "Supt Peters said the man was at a fruit stall.",
+                          "Peters said there was no evidence of a link."])
+    assert speakers[1:] == ["Audley Peters", "Audley Peters"]
+    # Two people of that surname: the card keeps what the sentence says rather than guess.
+    two = attribute(["Anna Peters and Mark Peters run the shop.", "Ms. Peters said sales fell 10 percent."])
+    assert two[1] == "Ms. Peters"
+
+
+def test_a_reporting_clause_between_commas_gives_the_speaker() -> None:
+    speakers = attribute(["Brian Manning, the finance minister, said reserves were strong.",
+                          "The Central Bank, he continued, intervenes on a fortnightly basis.",
+                          "Simultaneously, he continued, Government has reduced VAT on basic food."])
+    assert speakers[1:] == ["Brian Manning", "Brian Manning"]
+    assert attribute(["Brian Manning spoke.", "As the rally continued, prices rose."])[1] is None

@@ -44,6 +44,10 @@ speaker of their own first person only until the article reproduces anyone else'
 statement set out unquoted after "He said:" is not the reporter's), and is never what "he" or a title
 stands for.
 
+Last, a speaker given by rank or surname alone ("Supt Peters", "Ms. Price", "Peters") is written as the full
+name the article used for that person before ("Audley Peters"), when it used exactly one: the desk sees who
+spoke without reading back through the story.
+
 No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
 are on the package registry only as third parties' re-uploads; these rules run offline at thousands
 of sentences a second.
@@ -62,6 +66,7 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"suggested|suggests|believes|contends|contended|maintained|maintains|recalled|recalls|countered|replied|"
         r"responded|asserted|asserts|cautioned|emphasized|stressed|observed|boasted|replied|remembers|remembered|"
         r"emphasizes|emphasises|emphasised|likens|pledged|described|continued|recounted|confided|reiterated|"
+        r"points out|pointed out|quipped|quips|"
         r"reiterates|cited|cites|indicated|declared|accused|accuses|touted|touts|commented|comments|"
         # The base form after a plural subject ("Prosecutors allege", "Critics argue"); not "claim", "report",
         # "estimate" or "state", which are as often nouns.
@@ -70,6 +75,9 @@ _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims
         r"(?<=data )show|(?<=figures )show|(?<=records )show|(?<=statistics )show|(?<=numbers )show|"
         r"(?<=polls )show|(?<=surveys )show|(?<=studies )show|(?<=documents )show")
 _SAY_VERB = re.compile(rf"\b(?:{_SAY})\b")
+# A reporting clause set inside the sentence between commas: "The Central Bank, he continued, intervenes ...".
+_PARENTHETICAL = re.compile(r"\S,\s+(?:[Hh]e|[Ss]he|[Tt]hey|(?:[A-Z][\w'’.-]*\s+){0,2}[A-Z][\w'’-]*)\s+"
+                            r"(?:continued|added|said|says|noted|explained|argued|insisted|stressed|warned),$")
 # Reported speech and quotations (the brief's "X said", "said X", "according to X", "X told Y", quotes);
 # evidence verbs ("found", "showed") and the passive ("was announced") are not someone's claim.
 _ATTRIBUTION_CUE = re.compile(
@@ -550,8 +558,9 @@ def mention_in(sentence: str) -> Mention | None:
                 r"\s+(?:(?:that|how|what|why|a|an|the|no|some|more|less|little)\b|[\d$£€]|[A-Z])", text[verb.end():]):
             continue  # "TV shows and movies": a noun; "the poll shows that ..." / "shows Smith leading" report
         if verb.group(0) in _SPEECH_ONLY and not (re.match(r"\s*(?:[.,;:!?]|$)", text[verb.end():])
-                                                  and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])):
-            continue  # "as Trump's rise continued": not '"...," she continued.'
+                                                  and re.search(r"[”\"’],?\s+(?:\S+\s+){0,4}$", text[: verb.start()])) \
+                and not _PARENTHETICAL.search(text[: verb.end() + 1]):
+            continue  # "as Trump's rise continued": not '"...," she continued.' nor "The bank, he continued, ..."
         if (verb.group(0) in ("warned", "warns", "urged", "urges")
                 and re.match(r"\s+(?:[\w’'-]+\s+){1,6}?to\s+[a-z]", text[verb.end():])
                 and not re.match(r"\s+(?:[\w’'-]+\s+){0,6}?that\b", text[verb.end():])
@@ -943,6 +952,53 @@ _LABEL_WORDS = frozenset("""q a note update editor editors source sources photo 
     step tip tips ingredients method image video audio transcript summary background context""".split())
 
 
+# Ranks and forms of address that stand before a surname ("Supt Peters", "Det. Sgt. Lewis", "President Biden"):
+# once the article has named the person in full, the card gives that full name.
+_RANKS = _HONORIFICS | frozenset("""supt superintendent insp inspector sgt sergeant det detective cpl corporal const
+    constable cmdr commander capt captain lt lieutenant col colonel gen general maj major adm admiral fr father
+    justice chief minister premier ambassador commissioner officer prime deputy assistant acting senior""".split())
+
+
+def _full_names(sentences: list[str]) -> list[dict[str, set[str]]]:
+    """For each sentence, the people named in full so far, by surname ("Peters" -> {"Audley Peters"}).
+
+    A full name is a run of two to four capitalised words, past any ranks and titles that open it
+    ("police press liaison officer Superintendent Audley Peters" -> "Audley Peters"), that reads as a person.
+    """
+    seen: dict[str, set[str]] = {}
+    out: list[dict[str, set[str]]] = []
+    for sentence in sentences:
+        words = _unquoted(sentence).split()
+        index = 0
+        while index < len(words):
+            run = _leading_name(words[index:]) if index or not _stop(words[0]) else []
+            if not run:
+                index += 1
+                continue
+            index += len(run)
+            cut = next((i for i, w in enumerate(run) if w.endswith((":", ";"))), None)
+            run = run[:cut] if cut is not None else run  # "Mara: Rick's team": a label, then another name
+            while run and _bare(run[0]).casefold().rstrip(".") in _RANKS | _TITLES:
+                run = run[1:]
+            name = _join(run)
+            if 2 <= len(name.split()) <= 4 and _is_person(name) and not name.split()[-1].endswith("."):
+                seen.setdefault(_bare(name.split()[-1]), set()).add(name)
+        out.append({surname: set(names) for surname, names in seen.items()})
+    return out
+
+
+def _in_full(speaker: str, named: dict[str, set[str]]) -> str:
+    """"Supt Peters" or "Peters" as the full name the article gave that one person, if it gave exactly one."""
+    words = speaker.split()
+    ranks = 0
+    while ranks < len(words) - 1 and _bare(words[ranks]).casefold().rstrip(".") in _RANKS:
+        ranks += 1
+    if not words or len(words) > 3 or ranks < len(words) - 1:
+        return speaker
+    names = named.get(_bare(words[-1]), set())
+    return next(iter(names)) if len(names) == 1 else speaker
+
+
 def attribute(sentences: list[str], author: str | None = None) -> list[str | None]:
     """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined.
 
@@ -1079,4 +1135,5 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         # Each quoted paragraph opening again renews the run; unquoted sentences use it up.
         quote_run = 0 if re.match(r"\s*[\"“«]", sentence) else quote_run + 1
         quote_open = still_open
-    return speakers
+    named = _full_names(sentences)
+    return [_in_full(s, named[i]) if s else s for i, s in enumerate(speakers)]
