@@ -79,6 +79,10 @@ def test_a_news_page_is_not_a_page_with_nothing_to_check() -> None:
     # A police blotter: every paragraph an entry, full of check-worthy-looking sentences and attribution.
     ({"entries": 10.0, "entry_paragraphs": 1.0, "attribution": 0.35, "checkworthy_share": 0.65}, "records"),
     ({"entries": 1.0, "entry_paragraphs": 0.1}, "article"),  # a news story opening on a dateline
+    # A recipe or a how-to: many sentences are instructions, nobody is quoted; its figures (grams, minutes,
+    # degrees) make the model's share of check-worthy sentences look like news.
+    ({"imperative": 0.2, "second_person": 0.1, "attribution": 0.0}, "tips"),
+    ({"imperative": 0.2, "second_person": 0.1, "attribution": 0.3}, "article"),  # a story quoting advice
 ])
 def test_page_rules(features: dict[str, float], expected: str) -> None:
     base = {"words": 500.0, "prose_sentences": 20.0, "prices_per_100": 0.0, "promo_per_100": 0.0,
@@ -93,7 +97,7 @@ def test_page_rules_come_from_the_shipped_file() -> None:
     data = json.loads(DEFAULT_PAGE_MODEL_PATH.read_text())
     rules = PageRules.load()
     assert rules.min_checkworthy_share == data["min_checkworthy_share"] > 0
-    assert "tuning half" in data["trained_on"]
+    assert "seen pages" in data["trained_on"]
     assert PageKind("article", {}).note is None
 
 
@@ -118,7 +122,7 @@ def test_the_ranker_is_learned_not_a_word_list() -> None:
     """The weights come from the shipped JSON, and a plan with a figure outranks the same sentence without."""
     ranker = Ranker.load()
     assert ranker.metadata["features"] == list(FEATURES)
-    assert "tuning half" in ranker.metadata["trained_on"]
+    assert "seen pages" in ranker.metadata["trained_on"]
     sentences = ["NASA plans to spend a total of $2.6 billion on a new lunar lander, the agency said.",
                  "NASA plans to spend more on a new lunar lander, the agency said."]
     features = sentence_features(sentences, [0.8, 0.8], "NASA plans to spend $2.6 billion on new lunar lander")
@@ -141,9 +145,24 @@ def test_the_shipped_ranker_file_is_small_and_records_how_it_was_chosen() -> Non
 # ---------------------------------------------------------------- the count follows the article
 
 
-def _ranker(show: float, lead: float = 0.0, candidate: float = 0.0) -> Ranker:
+def _ranker(show: float, lead: float = 0.0, candidate: float = 0.0, count: tuple[float, float] = (99.0, 0.0)
+            ) -> Ranker:
     zeros = np.zeros(len(FEATURES))
-    return Ranker(zeros, zeros + 1, zeros, 0.0, show, lead, candidate, {})
+    return Ranker(zeros, zeros + 1, zeros, 0.0, show, lead, candidate, {}, count_base=count[0],
+                  count_slope=count[1])
+
+
+def test_a_short_page_shows_fewer_claims_than_a_long_one_however_many_are_sure() -> None:
+    """The count limit grows with the log of the page's length: a four-sentence item is not padded."""
+    limit = _ranker(0.5, count=(1.0, 1.0))
+    short = [" ".join(f"s{i}x{j}" for j in range(6)) for i in range(4)]
+    long = [" ".join(f"l{i}x{j}" for j in range(6)) for i in range(60)]
+    assert select(short, [0.9] * 4, [True] * 4, limit, 5).shown == [0, 1]  # round(1 + ln 4) = 2
+    assert len(select(long, [0.9] * 60, [True] * 60, limit, 5).shown) == 5  # round(1 + ln 60) = 5: the cap
+    assert len(select(long, [0.9] * 60, [True] * 60, limit, 3).shown) == 3  # MAX_CLAIMS_PER_ARTICLE still caps
+    assert select(short, [0.9] * 4, [True] * 4, limit, 5).more == [2, 3]  # the rest kept back, not lost
+    assert len(select(short, [0.9] * 4, [True] * 4, _ranker(0.5), 5).shown) == 4  # no limit: the cut alone
+    assert _ranker(0.5, count=(0.0, 0.25)).most_shown(2, 5) == 1  # never below one
 
 
 def test_the_count_is_what_the_ranker_is_sure_of_and_the_cap_is_only_a_cap() -> None:

@@ -1,11 +1,12 @@
-"""Train the news ranker and the page-kind model on the tuning half of bench/news.
+"""Train the news ranker and the page-kind model on the seen pages of bench/news.
 
     python training/train_ranker.py                 # writes bot/claims/data/ranker.json, page_kind.json
     python training/train_ranker.py --verify        # retrain to a temp dir, compare byte for byte
-    python training/train_ranker.py --report        # also print every tuning page's out-of-fold picks
+    python training/train_ranker.py --report        # also print every page's out-of-fold picks
 
-Only pages with split == "tune" in bench/news/annotations.json are read; the held-out half and the
-fresh set are never opened here. Every page is read as the bot reads it (parse_article, then
+The seen pages of bench/news/annotations.json are read (split "seen": the tuning and held-out halves
+and the fresh set, each measured once before it was fitted on); the unseen set is never opened here.
+Every page is read as the bot reads it (parse_article, then
 EmbeddedExtractor.rank_page: the same sentences, check-worthiness scores and features the runtime
 computes), so training and runtime cannot drift apart.
 
@@ -31,6 +32,7 @@ only; the runtime reads the JSON with numpy.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import filecmp
 import json
 import sys
@@ -69,7 +71,7 @@ class TunePage:
 def read_pages() -> list[TunePage]:
     extractor = EmbeddedExtractor(ranker=None)
     out = []
-    for page in load_pages("tune"):
+    for page in load_pages("seen"):
         article = parse_article(page.html(), page.uri())
         ranked = extractor.rank_page(article)
         matches = np.array([[quote_matches(t, g) for g in page.must_check] for t in ranked.texts],
@@ -135,14 +137,40 @@ def fit_rules(pages: list[TunePage]) -> pk.PageRules:
     at_share = [r for r in tied if r.min_checkworthy_share == share]
     selling = [r for r in at_share if r.selling_prices_per_100 < 99]
     if not selling or len(selling) < len(at_share):  # a selling rule does no better than none: none
-        return pk.PageRules(float(share), 99.0, LIST_GRID[0], ATTRIBUTION_GRID[0])
+        base = pk.PageRules(float(share), 99.0, LIST_GRID[0], ATTRIBUTION_GRID[0])
+    else:
+        def middle(values: list[float]) -> float:
+            return round(float(np.median(values)), 4)
 
-    def middle(values: list[float]) -> float:
-        return round(float(np.median(values)), 4)
+        base = pk.PageRules(float(share), middle([r.selling_prices_per_100 for r in selling]),
+                            middle([r.selling_list_lines for r in selling]),
+                            middle([r.selling_attribution_below for r in selling]))
+    return fit_tips(pages, base)
 
-    return pk.PageRules(float(share), middle([r.selling_prices_per_100 for r in selling]),
-                        middle([r.selling_list_lines for r in selling]),
-                        middle([r.selling_attribution_below for r in selling]))
+
+TIPS_GRID = (0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 99.0)  # 99: no tips rule
+TIPS_ATTRIBUTION_GRID = (0.05, 0.1, 0.2)
+
+
+def fit_tips(pages: list[TunePage], base: pk.PageRules) -> pk.PageRules:
+    """The tips rule (instructions, little reported speech) on top of the other rules, by the same cost.
+
+    Fitted after them, on what they leave: a grid over both thresholds at once would multiply the search.
+    Ties go to the highest imperative share and the lowest attribution bound (the rule that flags least).
+    """
+    y = [p.page.kind == "nothing" for p in pages]
+    best: tuple[tuple[int, float, float], pk.PageRules] | None = None
+    for imperative in TIPS_GRID:
+        for attribution in TIPS_ATTRIBUTION_GRID if imperative < 99 else TIPS_ATTRIBUTION_GRID[:1]:
+            rules = dataclasses.replace(base, tips_imperative=imperative,
+                                        tips_attribution_below=attribution if imperative < 99 else 0.0)
+            flags = [rules.nothing_to_check(p.ranked.shape) for p in pages]
+            cost = sum(2 * (f and not t) + (t and not f) for f, t in zip(flags, y, strict=True))
+            key = (cost, -imperative, attribution)
+            if best is None or key < best[0]:
+                best = (key, rules)
+    assert best is not None
+    return best[1]
 
 
 def page_cv(pages: list[TunePage]) -> tuple[pk.PageRules, list[bool], dict]:
@@ -172,10 +200,48 @@ def ranker_oof(pages: list[TunePage], c: float) -> list[np.ndarray]:
     return out
 
 
-def thresholds_ranker(show: float, lead: float, candidate: float) -> Ranker:
+# The count limit round(base + slope * ln(sentences)): (99, 0) is none, the cut alone decides.
+COUNT_GRID = ((99.0, 0.0), *((a, b) for a in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5) for b in (0.5, 0.75, 1.0, 1.25)))
+
+
+def thresholds_ranker(show: float, lead: float, candidate: float, count: tuple[float, float] = (99.0, 0.0)) -> Ranker:
     zeros = np.zeros(len(FEATURES))
     return Ranker(mean=zeros, scale=zeros + 1, coef=zeros, intercept=0.0, show_threshold=show, lead_threshold=lead,
-                  candidate_threshold=candidate, metadata={})
+                  candidate_threshold=candidate, metadata={}, count_base=count[0], count_slope=count[1])
+
+
+def limits(pages: list[TunePage]) -> np.ndarray:
+    """pages x COUNT_GRID: the most each page may show under each count limit."""
+    return np.array([[thresholds_ranker(0, 0, 0, count).most_shown(len(p.ranked.texts), MAX_CLAIMS)
+                      for count in COUNT_GRID] for p in pages], dtype=int)
+
+
+def card_table(pages: list[TunePage], probs: list[np.ndarray], nothing: list[bool], show: float, lead: float,
+               candidate: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per page and count limit (pages x COUNT_GRID): gold items on the card, count fit, claims shown and
+    shown claims matching a gold item, for one pair of cut values; and per page, the gold items among the
+    candidates at `candidate` (what is shown does not depend on it: candidate <= lead <= show).
+
+    The card under a limit is the first claims of the card without one (ranking.select keeps its order), so
+    each page is selected once per pair of cut values and only cut short here.
+    """
+    caps = limits(pages)
+    shape = (len(pages), len(COUNT_GRID))
+    hits, fits, counts, gold_shown = (np.zeros(shape) for _ in range(4))
+    cands = np.zeros(len(pages))
+    ranker = thresholds_ranker(show, lead, candidate)
+    for i, (p, pr, flag) in enumerate(zip(pages, probs, nothing, strict=True)):
+        picked = select(p.ranked.texts, [float(v) for v in pr], p.ranked.eligible, ranker, MAX_CLAIMS, flag)
+        full, both = picked.shown, picked.shown + picked.more
+        cands[i] = int(p.matches[both].any(axis=0).sum()) if both else 0
+        lo, hi = p.page.expected
+        for k in range(len(COUNT_GRID)):
+            shown = full[:caps[i, k]]
+            hits[i, k] = int(p.matches[shown].any(axis=0).sum()) if shown else 0
+            gold_shown[i, k] = int(p.matches[shown].any(axis=1).sum()) if shown else 0
+            fits[i, k] = lo <= len(shown) <= hi
+            counts[i, k] = len(shown)
+    return hits, fits, counts, gold_shown, cands
 
 
 def simulate(pages: list[TunePage], probs: list[np.ndarray], nothing: list[bool], ranker: Ranker,
@@ -208,74 +274,88 @@ def simulate(pages: list[TunePage], probs: list[np.ndarray], nothing: list[bool]
 
 
 def choose_thresholds(pages: list[TunePage], probs: list[np.ndarray], nothing: list[bool]) -> tuple[dict, dict]:
+    """The show and lead cut values and the count limit that maximise card recall + count fit on these
+    pages; ties go to the higher cut values and to no limit (the grid's first), then the smaller limit."""
+    gold = sum(p.matches.shape[1] for p in pages)
     best = None
     for show in SHOW_GRID:
         for lead in LEAD_GRID:
             if lead > show:
                 continue
-            figures = simulate(pages, probs, nothing, thresholds_ranker(show, lead, 0.0))
-            objective = figures["recall_card"] + figures["count_fit"]
-            key = (round(objective, 6), show, lead)  # ties: the higher thresholds (fewer, surer claims)
-            if best is None or key > best[0]:
-                best = (key, {"show": show, "lead": lead}, figures)
+            hits, fits, _, _, _ = card_table(pages, probs, nothing, show, lead)
+            objective = hits.sum(axis=0) / gold + fits.mean(axis=0)
+            for k, count in enumerate(COUNT_GRID):
+                key = (round(float(objective[k]), 6), show, lead, -k)
+                if best is None or key > best[0]:
+                    best = (key, {"show": show, "lead": lead, "count": count})
     assert best is not None
     chosen = best[1]
-    full = simulate(pages, probs, nothing, thresholds_ranker(chosen["show"], chosen["lead"], 0.0))["recall_candidates"]
+    full = simulate(pages, probs, nothing, thresholds_ranker(chosen["show"], chosen["lead"], 0.0,
+                                                             chosen["count"]))["recall_candidates"]
     candidate = 0.0
     for value in CANDIDATE_GRID:
         if value > chosen["lead"] and value > 0:
             break
-        figures = simulate(pages, probs, nothing, thresholds_ranker(chosen["show"], chosen["lead"], value))
+        figures = simulate(pages, probs, nothing, thresholds_ranker(chosen["show"], chosen["lead"], value,
+                                                                    chosen["count"]))
         if figures["recall_candidates"] >= CANDIDATE_RECALL_KEPT * full:
             candidate = value
     chosen["candidate"] = candidate
-    return chosen, simulate(pages, probs, nothing, thresholds_ranker(chosen["show"], chosen["lead"], candidate))
+    return chosen, simulate(pages, probs, nothing, thresholds_ranker(chosen["show"], chosen["lead"], candidate,
+                                                                     chosen["count"]))
 
 
 def choices_out_of_fold(pages: list[TunePage], probs_by_c: dict[float, list[np.ndarray]], nothing: list[bool],
                         candidate_by_c: dict[float, float]) -> dict:
     """The card figures with every choice made without the page it is applied to: the number to compare.
 
-    `choose_thresholds` picks the show / lead thresholds on every page's out-of-fold probabilities, and C is
-    then picked on those figures, so the figures it returns have seen each page once (through C and the
-    thresholds). Here each page's card uses the C and the show / lead thresholds that maximise the same
-    objective (card recall + count fit, ties to the higher thresholds and the smaller C) on the other pages;
-    its probabilities come from a ranker not trained on it, and its "nothing to check" flag from page rules
-    not fitted on it. Only the candidate threshold (which moves candidate recall, not the card) is the one
-    chosen for that C on all pages.
+    `choose_thresholds` picks the show / lead thresholds and the count limit on every page's out-of-fold
+    probabilities, and C is then picked on those figures, so the figures it returns have seen each page once
+    (through C, the thresholds and the limit). Here each page's card uses the C, the show / lead thresholds
+    and the count limit that maximise the same objective (card recall + count fit; ties to the smallest C,
+    the highest thresholds and the last limit of the grid) on the other pages; its probabilities come from a
+    ranker not trained on it, and its "nothing to check" flag from page rules not fitted on it. Only the
+    candidate threshold (which moves candidate recall, not the card) is the one chosen for that C on all pages.
     """
-    combos = [(c, show, lead) for c in sorted(probs_by_c, reverse=True)
-              for show in SHOW_GRID for lead in LEAD_GRID if lead <= show]
+    tables_hits, tables_fits, tables_counts, tables_gold, tables_cands, combos = [], [], [], [], [], []
+    for c in sorted(probs_by_c, reverse=True):
+        for show in SHOW_GRID:
+            for lead in LEAD_GRID:
+                if lead > show:
+                    continue
+                hits, fits, counts, gold_shown, cands = card_table(pages, probs_by_c[c], nothing, show, lead,
+                                                                   candidate_by_c[c])
+                for k, count in enumerate(COUNT_GRID):
+                    combos.append((c, show, lead, count))
+                    tables_hits.append(hits[:, k])
+                    tables_fits.append(fits[:, k])
+                    tables_counts.append(counts[:, k])
+                    tables_gold.append(gold_shown[:, k])
+                    tables_cands.append(cands)
+    hits, fits, counts, gold_shown, cands = (np.stack(x, axis=1) for x in (
+        tables_hits, tables_fits, tables_counts, tables_gold, tables_cands))
     n = len(pages)
-    hits, fits, counts, cands, gold_shown = (np.zeros((n, len(combos))) for _ in range(5))
-    for j, (c, show, lead) in enumerate(combos):
-        ranker = thresholds_ranker(show, lead, candidate_by_c[c])
-        for i, (p, pr, flag) in enumerate(zip(pages, probs_by_c[c], nothing, strict=True)):
-            picked = select(p.ranked.texts, [float(v) for v in pr], p.ranked.eligible, ranker, MAX_CLAIMS, flag)
-            shown, both = picked.shown, picked.shown + picked.more
-            hits[i, j] = int(p.matches[shown].any(axis=0).sum()) if shown else 0
-            cands[i, j] = int(p.matches[both].any(axis=0).sum()) if both else 0
-            gold_shown[i, j] = int(p.matches[shown].any(axis=1).sum()) if shown else 0
-            lo, hi = p.page.expected
-            fits[i, j] = lo <= len(shown) <= hi
-            counts[i, j] = len(shown)
     gold = np.array([p.matches.shape[1] for p in pages], dtype=float)
     card = cand = fit = shown_n = shown_gold = 0.0
-    over, chosen_c = [], []
+    over, chosen_c, chosen_count = [], [], []
     for i, p in enumerate(pages):
         rest = np.arange(n) != i
         objective = np.round(hits[rest].sum(axis=0) / gold[rest].sum() + fits[rest].mean(axis=0), 6)
-        # Ties: the last of the best, i.e. the smallest C (combos run from the largest) and highest thresholds.
+        # Ties: the last of the best, i.e. the smallest C (combos run from the largest), the highest thresholds
+        # and the last count limit of the grid.
         j = int(np.flatnonzero(objective == objective.max())[-1])
         card, cand, fit = card + hits[i, j], cand + cands[i, j], fit + fits[i, j]
         shown_n, shown_gold = shown_n + counts[i, j], shown_gold + gold_shown[i, j]
         chosen_c.append(combos[j][0])
+        chosen_count.append(combos[j][3])
         if p.page.kind == "nothing" and counts[i, j] > 1:
             over.append(p.page.id)
     return {"recall_card": card / gold.sum(), "recall_candidates": cand / gold.sum(), "count_fit": fit / n,
             "nothing_over_one": over, "shown": int(shown_n),
             "shown_gold_share": shown_gold / shown_n if shown_n else None,
-            "c_chosen": {str(c): chosen_c.count(c) for c in sorted(set(chosen_c))}}
+            "c_chosen": {str(c): chosen_c.count(c) for c in sorted(set(chosen_c))},
+            "count_limit_chosen": {f"{a:g} + {b:g} ln n" if a < 99 else "none": chosen_count.count((a, b))
+                                   for a, b in sorted(set(chosen_count))}}
 
 
 def _round(values: np.ndarray) -> list[float]:
@@ -299,7 +379,7 @@ def train(out_dir: Path, report: bool = False) -> dict:
             best = (key, c, chosen, figures, probs)
     assert best is not None
     _, c, chosen, figures, probs = best
-    shipped = thresholds_ranker(chosen["show"], chosen["lead"], chosen["candidate"])
+    shipped = thresholds_ranker(chosen["show"], chosen["lead"], chosen["candidate"], chosen["count"])
     figures = simulate(pages, probs, nothing_oof, shipped, exact=True)
     nested = choices_out_of_fold(pages, probs_by_c, nothing_oof, candidate_by_c)
     print(f"every choice out of fold: card recall {nested['recall_card']:.3f}  count fit {nested['count_fit']:.3f}"
@@ -316,10 +396,12 @@ def train(out_dir: Path, report: bool = False) -> dict:
     ranker = {
         "features": list(FEATURES), "mean": _round(mean), "scale": _round(scale), "coef": _round(coef),
         "intercept": round(intercept, 6), "c": c, "show_threshold": chosen["show"], "lead_threshold": chosen["lead"],
-        "candidate_threshold": chosen["candidate"], "max_claims_assumed": MAX_CLAIMS,
-        "trained_on": f"bench/news tuning half: {len(pages)} pages, {int(y.sum())} positive of {len(y)} eligible"
+        "candidate_threshold": chosen["candidate"], "count_base": chosen["count"][0],
+        "count_slope": chosen["count"][1], "max_claims_assumed": MAX_CLAIMS,
+        "trained_on": f"bench/news seen pages (tune, heldout, fresh): {len(pages)} pages, {int(y.sum())} positive"
+                      f" of {len(y)} eligible"
                       " sentences",
-        "chosen_by": "leave-one-page-out CV on the tuning half: card recall + count fit (bench/news_gold.score)",
+        "chosen_by": "leave-one-page-out CV on the seen pages: card recall + count fit (bench/news_gold.score)",
         "leave_one_page_out": oof_figures,
         "leave_one_page_out_every_choice": {k: (round(v, 6) if isinstance(v, float) else v)
                                             for k, v in nested.items()},
@@ -327,17 +409,19 @@ def train(out_dir: Path, report: bool = False) -> dict:
     page_model = {
         **{name: getattr(rules, name) for name in pk.PageRules.__dataclass_fields__},
         "checkworthy_score": pk.CHECKWORTHY_SCORE,
-        "trained_on": f"bench/news tuning half: {len(pages)} pages, {page_figures['nothing_pages']} with nothing"
+        "trained_on": f"bench/news seen pages (tune, heldout, fresh): {len(pages)} pages,"
+                      f" {page_figures['nothing_pages']} with nothing"
                       " to check",
         "chosen_by": "grid search: a missed nothing-page costs 1, a news or opinion page flagged costs 2; among"
-                     " tied rules the lowest check-worthy share and the middle of the tied selling thresholds",
+                     " tied rules the lowest check-worthy share and the middle of the tied selling thresholds; then"
+                     " the tips rule on top, ties to the rule that flags least",
         "leave_one_page_out": page_figures,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "ranker.json").write_text(json.dumps(ranker, indent=1) + "\n", encoding="utf-8")
     (out_dir / "page_kind.json").write_text(json.dumps(page_model, indent=1) + "\n", encoding="utf-8")
     if report:
-        show = thresholds_ranker(chosen["show"], chosen["lead"], chosen["candidate"])
+        show = thresholds_ranker(chosen["show"], chosen["lead"], chosen["candidate"], chosen["count"])
         for p, pr, flag in zip(pages, probs, nothing_oof, strict=True):
             picked = select(p.ranked.texts, [float(v) for v in pr], p.ranked.eligible, show, MAX_CLAIMS, flag)
             print(f"\n== {p.page.id} ({p.page.kind}, expected {p.page.expected}, nothing={flag}) "

@@ -9,7 +9,7 @@ column, features dropped, or the learning objective. Its figures come from
 fitted without it), so they compare directly with `leave_one_page_out_every_choice` in ranker.json. A
 variant earns a place in bot/claims/ranking.py only if it raises card recall without lowering count fit;
 none in this file did by more than noise (bench/README.md, "Ranking pass (issue 17, branch `ranking`)").
-Tuning half only.
+Seen pages only (the unseen set is never read).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ nothing on them. What gives them away is the page's shape, not any one sentence:
 Reported speech (said, according to) and dated events point the other way: a news story about a sale is
 still news. What decides is how few of the page's sentences the check-worthiness model scores high
 (a page of news, even a soft one, has several), plus a rule for pages that sell; their thresholds are
-learned on the tuning half of bench/news by training/train_ranker.py and shipped as
+learned on the seen pages of bench/news by training/train_ranker.py and shipped as
 bot/claims/data/page_kind.json. Which shape it is (for the card's line, "This looks like a shopping
 page: nothing to check.") is then read off the strongest signature above.
 """
@@ -173,25 +173,33 @@ class PageRules:
     """The learned thresholds (bot/claims/data/page_kind.json, from training/train_ranker.py).
 
     A page has nothing to check when it has almost no prose, when it is a records listing, when few of its
-    sentences are check-worthy (`checkworthy_share` below `min_checkworthy_share`), or when it sells: prices and
-    list lines above their thresholds (or prices above PRICES_ALONE) with little reported speech.
+    sentences are check-worthy (`checkworthy_share` below `min_checkworthy_share`), when it instructs (a share
+    of imperative sentences at `tips_imperative` or above, with little reported speech: recipes, how-tos), or
+    when it sells: prices and list lines above their thresholds (or prices above PRICES_ALONE) with little
+    reported speech.
     """
 
     min_checkworthy_share: float
     selling_prices_per_100: float
     selling_list_lines: float
     selling_attribution_below: float
+    # Tips, recipes and how-tos: this share of sentences or more open on an instruction, with less reported
+    # speech than `tips_attribution_below` (99: no such rule).
+    tips_imperative: float = 99.0
+    tips_attribution_below: float = 0.0
 
     @classmethod
     def load(cls, path: Path | None = None) -> PageRules:
         data = json.loads((path or DEFAULT_PAGE_MODEL_PATH).read_text(encoding="utf-8"))
-        return cls(**{name: float(data[name]) for name in cls.__dataclass_fields__})
+        return cls(**{name: float(data[name]) for name in cls.__dataclass_fields__ if name in data})
 
     def nothing_to_check(self, features: dict[str, float]) -> bool:
         f = features
         if f["prose_sentences"] < MIN_PROSE_SENTENCES or records_listing(f):
             return True
         if f.get("checkworthy_share", 1.0) < self.min_checkworthy_share:
+            return True
+        if f["imperative"] >= self.tips_imperative and f["attribution"] < self.tips_attribution_below:
             return True
         sells = ((f["prices_per_100"] >= self.selling_prices_per_100 and f["list_lines"] >= self.selling_list_lines)
                  or f["prices_per_100"] >= PRICES_ALONE)

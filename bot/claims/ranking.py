@@ -2,8 +2,8 @@
 
 The check-worthiness model was trained on debate sentences; it knows what a checkable statement looks
 like, not which few of a news page's many checkable statements matter. That part is learned here from
-the tuning half of bench/news (pages annotated with the claims a desk would check): a logistic
-regression over a handful of features of each sentence in its page, trained by
+the seen pages of bench/news (tuning, held-out and fresh: pages annotated with the claims a desk would
+check): a logistic regression over a handful of features of each sentence in its page, trained by
 training/train_ranker.py and shipped as a small JSON file (bot/claims/data/ranker.json). No word list
 decides anything by hand; cues such as "first person" or "a question" are features whose weights the
 data sets, so "NASA plans to spend $2.6 billion" is not sunk for saying "plans to".
@@ -36,9 +36,10 @@ recall beyond a gold item or two without lowering count fit, so none shipped: on
 ranker's top five (the cap) hold about 59% of the must-check items whatever the model, and card recall is
 bounded by that, not by the cut.
 
-The output is a probability that the sentence is one a desk would check; the shipped threshold on it
-(chosen by cross-validation grouped by page, for count fit and recall together) decides how many claims
-a page shows, so the count follows the article and MAX_CLAIMS_PER_ARTICLE stays a cap.
+The output is a probability that the sentence is one a desk would check; the shipped threshold on it,
+and a limit that grows with the log of the page's length in sentences (both chosen by cross-validation
+grouped by page, for count fit and recall together), decide how many claims a page shows, so the count
+follows the article and MAX_CLAIMS_PER_ARTICLE stays a cap.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ class Ranker:
     `show_threshold`: a sentence at or above it is shown (up to the cap). `lead_threshold`: on a page
     where nothing reaches `show_threshold`, the best sentence is still shown when it reaches this.
     `candidate_threshold`: sentences at or above it are candidates, kept back for "Show more".
+    `count_base`, `count_slope`: the most a page of n sentences shows is round(base + slope * ln n), at least
+    one and at most MAX_CLAIMS_PER_ARTICLE: a four-paragraph item is not padded to five claims because five
+    of its sentences clear the threshold (`count_base` 99: no such limit).
     """
 
     mean: np.ndarray
@@ -148,6 +152,15 @@ class Ranker:
     lead_threshold: float
     candidate_threshold: float
     metadata: dict
+    count_base: float = 99.0
+    count_slope: float = 0.0
+
+    def most_shown(self, sentences: int, max_claims: int) -> int:
+        """How many claims a page of `sentences` sentences shows at most."""
+        if self.count_base >= 99.0:
+            return max(max_claims, 0)
+        limit = round(self.count_base + self.count_slope * math.log(max(sentences, 1)))
+        return max(0, min(max_claims, max(1, limit)))
 
     @classmethod
     def load(cls, path: Path | None = None) -> Ranker:
@@ -157,7 +170,8 @@ class Ranker:
         return cls(mean=np.array(data["mean"]), scale=np.array(data["scale"]), coef=np.array(data["coef"]),
                    intercept=float(data["intercept"]), show_threshold=float(data["show_threshold"]),
                    lead_threshold=float(data["lead_threshold"]),
-                   candidate_threshold=float(data["candidate_threshold"]), metadata=data)
+                   candidate_threshold=float(data["candidate_threshold"]), metadata=data,
+                   count_base=float(data.get("count_base", 99.0)), count_slope=float(data.get("count_slope", 0.0)))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if features.shape[0] == 0:
@@ -182,12 +196,13 @@ class Selection:
 
 def select(texts: Sequence[str], probabilities: Sequence[float], eligible: Sequence[bool], ranker: Ranker,
            max_claims: int, nothing_to_check: bool = False) -> Selection:
-    """How many claims, and which: every candidate the ranker is sure of, up to the cap.
+    """How many claims, and which: every candidate the ranker is sure of, up to the page's limit.
 
     Candidates are eligible sentences at or above `candidate_threshold`, best first, a near-duplicate of a
     better one merged into it. The card shows those at or above `show_threshold` (none to the cap: the
-    count follows the article); when none is, the best one if it reaches `lead_threshold`. A page with
-    nothing to check shows none: its candidates are all kept back.
+    count follows the article), at most `ranker.most_shown` for a page of this length; when none is, the
+    best one if it reaches `lead_threshold`. A page with nothing to check shows none: its candidates are all
+    kept back.
     """
     order = sorted((i for i in range(len(texts)) if eligible[i] and probabilities[i] >= ranker.candidate_threshold),
                    key=lambda i: (-probabilities[i], i))
@@ -207,5 +222,5 @@ def select(texts: Sequence[str], probabilities: Sequence[float], eligible: Seque
         shown = sure[:max_claims]
     else:
         shown = candidates[:1] if candidates and probabilities[candidates[0]] >= ranker.lead_threshold else []
-    shown = shown[:max(max_claims, 0)]
+    shown = shown[:ranker.most_shown(len(texts), max_claims)]
     return Selection(shown=shown, more=[i for i in candidates if i not in shown])
