@@ -514,3 +514,18 @@ def test_a_reporting_clause_between_commas_gives_the_speaker() -> None:
                           "Simultaneously, he continued, Government has reduced VAT on basic food."])
     assert speakers[1:] == ["Brian Manning", "Brian Manning"]
     assert attribute(["Brian Manning spoke.", "As the rally continued, prices rose."])[1] is None
+
+
+def test_per_before_a_name_is_according_to() -> None:
+    assert attribute(["Joe Biden has far more endorsement points than any other candidate, per FiveThirtyEight’s "
+                      "endorsement tracker."]) == ["FiveThirtyEight"]
+    assert attribute(["Prices rose 5 per cent per year."]) == [None]
+
+
+def test_a_title_is_the_one_person_the_article_gave_it() -> None:
+    assert attribute(["Michael Bloomberg, the former mayor of New York, is running for president.",
+                      "In 2015, Bloomberg spoke at the Aspen Institute.",
+                      "At the time the former mayor argued that crime fell 30 percent."])[2] == "Michael Bloomberg"
+    assert attribute(["Mayor Ann Lee opened the bridge.", "The mayor said it cost $4 million."])[1] == "Ann Lee"
+    # Two people with the title: no guess.
+    assert attribute(["Labour MP Jo Smith and Tory MP Al Brown met.", "The MP said rates rose."])[1] is None

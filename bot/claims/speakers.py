@@ -9,7 +9,8 @@ it last and drops what is not a name (missing rather than wrong).
 
 The structure read, in order of trust:
 
-* "according to X" (X's review, a report in X, a new X poll -> X), "In X's words", "in the words of X";
+* "according to X" (X's review, a report in X, a new X poll -> X), "per X's tracker", "In X's words", "in
+  the words of X";
 * the reporting verb's subject: "X said", "X, the deputy secretary, said", "X said in a statement",
   "Berrien County Health Department officials said" and "officials at X said" (-> the named body), "the US
   military said", "In a statement, the Ministry of Health said", the base form after a plural subject
@@ -44,9 +45,11 @@ speaker of their own first person only until the article reproduces anyone else'
 statement set out unquoted after "He said:" is not the reporter's), and is never what "he" or a title
 stands for.
 
-Last, a speaker given by rank or surname alone ("Supt Peters", "Ms. Price", "Peters") is written as the full
-name the article used for that person before ("Audley Peters"), when it used exactly one: the desk sees who
-spoke without reading back through the story.
+A title ("the former mayor", "the Director") is the one person the article gave that title before
+("Michael Bloomberg, the former mayor of New York", "PAHO Director Carissa F. Etienne"), when it gave it to
+exactly one; otherwise it is resolved like "he". Last, a speaker given by rank or surname alone ("Supt
+Peters", "Ms. Price", "Peters") is written as the full name the article used for that person before
+("Audley Peters"), when it used exactly one: the desk sees who spoke without reading back through the story.
 
 No NLP model is used: stanza and flair download their models at run time, and spaCy's English models
 are on the package registry only as third parties' re-uploads; these rules run offline at thousands
@@ -86,7 +89,8 @@ _ATTRIBUTION_CUE = re.compile(
     r"alleged|testified|tweeted)\b|^[\"“‘«]|[\"”’»]\s*$",
     re.IGNORECASE,
 )
-_ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:()\"“”]{2,160})")
+# "according to X", and "per X" before a name ("per FiveThirtyEight's tracker"; not "per cent", "per day").
+_ACCORDING = re.compile(r"\b(?:[Aa]ccording to\s+|per\s+(?=(?:the\s+)?[A-Z]))(?P<np>[^,;:()\"“”]{2,160})")
 # "In Dr. Shadlen's words, ...", "in the words of the UN's envoy, ...": whose words the sentence gives.
 _WORDS_OF = re.compile(r"\b[Ii]n\s+(?:the\s+words\s+of\s+(?P<of>[^,;:()\"“”]{2,80})|(?P<own>(?:[A-Z][\w.'’-]*\s+){0,4}"
                        r"[A-Z][\w.-]*)['’]s?\s+(?:own\s+)?words)\b")
@@ -339,8 +343,12 @@ def _phrase(np: str, subject: bool = False) -> Mention | None:
             and (_is_person(_join(person)) or (is_organization(_join(person)) and is_name(_join(person))))):
         return Mention("name", _join(person))
     # "the Conservative MP said", "The CMO told": a title standing for the person named before.
-    if lowered[0] == "the" and 2 <= len(words) <= 4 and lowered[-1] in _TITLES:
-        return Mention("title", _join(words))
+    the = max((i for i, w in enumerate(lowered) if w == "the"), default=-1)
+    if the >= 0 and 2 <= len(words) - the <= 4 and lowered[-1] in _TITLES and (
+            the == 0 or all(w.islower() for w in words[the:])):
+        # ... also after an opening phrase, in lower case: "At the time the former mayor argued" (not "a report
+        # in the Argus Leader", "a study by The Economist": names).
+        return Mention("title", _join(words[the:]))
     # "The Verge's Stadia review", "CNN's report": the owner of a possessive.
     for index, word in enumerate(words):
         if word.endswith(("'s", "’s")):
@@ -826,6 +834,25 @@ def _recent_person(speakers: list[str | None], before: str, surnames: set[str], 
     return _only_person(window or [], surnames)
 
 
+def _titled_person(title: str, before: list[str]) -> str | None:
+    """Who "the former mayor" or "the Conservative MP" is: the one person the article has given that title
+    ("Michael Bloomberg, the former mayor of New York", "Mayor Michael Bloomberg"), if it gave it to one."""
+    noun = re.escape(_bare(title.split()[-1]))
+    name = r"(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3})"
+    patterns = (re.compile(rf"{name},\s+(?:the|a|an)\s+(?:[\w'’-]+\s+){{0,5}}?(?i:{noun})\b"),
+                re.compile(rf"\b(?i:{noun})\s+{name}"))
+    found: dict[str, str] = {}
+    for sentence in before:
+        for pattern in patterns:
+            for match in pattern.finditer(_unquoted(sentence)):
+                person = _join(match.group("name").split())
+                # The title says it is a person, even one whose name is also a company's ("Bloomberg").
+                if is_name(person) and not _stop(person.split()[0]) and not any(
+                        _bare(w).casefold() in _BODIES | _PLACE_WORDS | _TIME_WORDS for w in person.split()):
+                    found.setdefault(_bare(person.split()[-1]), person)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
 def _leaves_quote_open(sentence: str, open_before: bool) -> bool:
     """Whether a quotation is still open after `sentence`: a quoted paragraph runs on, unclosed, into the
     sentences after it (each new quoted paragraph opens again without the last one closing)."""
@@ -1057,6 +1084,8 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
             elif (mention.text.casefold() in ("he", "she") and index and previous and is_organization(previous)
                   and re.search(r"\bspokes(?:man|woman|person)\s+(?:for|at|of)\b", sentences[index - 1])):
                 speaker = previous  # "A spokesperson for X said ... . '...,' he said": he speaks for X
+            elif mention.kind == "title" and (titled := _titled_person(mention.text, sentences[:index])):
+                speaker = titled  # "the former mayor": the one person the article has called mayor
             elif mention.text.casefold() in ("he", "she") or mention.kind == "title":
                 # "Soon after Ms. Price was elected, she said": a person named earlier in the same sentence first.
                 earlier = _people_in(re.split(rf"\b{mention.text}\b", _unquoted(sentence), maxsplit=1,
