@@ -14,8 +14,8 @@ and the run goes on. The matching rules are in bench/news_gold.py and bench/READ
 
 The tuning and held-out halves and the fresh set have all been measured and are now "seen": the ranker
 is fitted on them and choices are made on them, by cross-validation (training/train_ranker.py). The
-unseen set (30 pages annotated after the fresh set had been measured) is run once, at the end, by
-whoever reports the final figures; no other choice of `--split` includes it.
+unseen set (30 pages annotated after the fresh set had been measured) was run once, at the end, on
+2026-12-02 (bench/README.md, "The unseen set"); no other choice of `--split` includes it.
 """
 
 from __future__ import annotations
