@@ -1,9 +1,9 @@
 """The news benchmark's gold data is usable: every page is there, every quote is text the bot reads,
 the halves are stratified, and the matching rules do what bench/README.md says they do.
 
-The unseen pages (split "unseen") are validated the same way except that no bot code reads them: the
-bot runs on them once, for the final measurement, so their quotes are checked against trafilatura's own
-reads of the page (`news_gold.plain_reads`)."""
+The pages of the current unseen set (split "unseen2") are validated the same way except that no bot code
+reads them: the bot runs on them once, for the final measurement, so their quotes are checked against
+trafilatura's own reads of the page (`news_gold.plain_reads`)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def raw() -> list[dict]:
 
 @cache
 def texts() -> dict[str, str]:
-    """What the bot reads, for the seen pages only: never an unseen page."""
+    """What the bot reads, for the seen pages only: never a page of the current unseen set."""
     return {page.id: read_text(page) for page in load_pages("seen")}
 
 
@@ -82,6 +82,7 @@ def test_every_split_holds_every_kind() -> None:
     assert min(halves) >= 0.4 * sum(halves)
     assert sum(counts[("fresh", k)] for k in KINDS) >= 20
     assert sum(counts[("unseen", k)] for k in KINDS) >= 30
+    assert sum(counts[("unseen2", k)] for k in KINDS) >= 20
 
 
 def test_every_quote_is_an_exact_substring_of_the_text_the_bot_reads() -> None:
@@ -94,7 +95,7 @@ def test_every_quote_is_an_exact_substring_of_the_text_the_bot_reads() -> None:
 
 def test_every_unseen_quote_lies_on_one_line_of_each_plain_trafilatura_read() -> None:
     missing = []
-    for page in load_pages("unseen"):
+    for page in load_pages("unseen2"):
         reads = plain_reads(page)
         for quote in page.must_check + [s["quote"] for s in page.speakers]:
             missing += [(page.id, name, quote) for name, text in reads.items()
@@ -110,12 +111,13 @@ def test_the_plain_reads_use_the_bots_own_option_sets() -> None:
 
 def test_load_pages_filters_by_split() -> None:
     tune, heldout, fresh = load_pages("tune"), load_pages("heldout"), load_pages("fresh")
-    unseen = load_pages("unseen")
+    unseen, unseen2 = load_pages("unseen"), load_pages("unseen2")
     assert {p.split for p in tune} == {"tune"} and {p.split for p in heldout} == {"heldout"}
     assert {p.split for p in fresh} == {"fresh"} and {p.split for p in unseen} == {"unseen"}
+    assert {p.split for p in unseen2} == {"unseen2"}
     assert [p.id for p in load_pages("both")] == [p.id for p in load_pages("all") if p.split in ("tune", "heldout")]
-    assert [p.id for p in load_pages("seen")] == [p.id for p in load_pages("all") if p.split != "unseen"]
-    assert len(tune) + len(heldout) + len(fresh) + len(unseen) == len(load_pages("all"))
+    assert [p.id for p in load_pages("seen")] == [p.id for p in load_pages("all") if p.split != "unseen2"]
+    assert len(tune) + len(heldout) + len(fresh) + len(unseen) + len(unseen2) == len(load_pages("all"))
     with pytest.raises(ValueError):
         load_pages("test")
 

@@ -4,8 +4,9 @@
     python training/train_ranker.py --verify        # retrain to a temp dir, compare byte for byte
     python training/train_ranker.py --report        # also print every page's out-of-fold picks
 
-The seen pages of bench/news/annotations.json are read (split "seen": the tuning and held-out halves
-and the fresh set, each measured once before it was fitted on); the unseen set is never opened here.
+The seen pages of bench/news/annotations.json are read (split "seen": the tuning and held-out halves,
+the fresh set and the first unseen set, each measured once before it was fitted on); the current unseen
+set ("unseen2") is never opened here.
 Every page is read as the bot reads it (parse_article, then
 EmbeddedExtractor.rank_page: the same sentences, check-worthiness scores and features the runtime
 computes), so training and runtime cannot drift apart.
@@ -398,9 +399,8 @@ def train(out_dir: Path, report: bool = False) -> dict:
         "intercept": round(intercept, 6), "c": c, "show_threshold": chosen["show"], "lead_threshold": chosen["lead"],
         "candidate_threshold": chosen["candidate"], "count_base": chosen["count"][0],
         "count_slope": chosen["count"][1], "max_claims_assumed": MAX_CLAIMS,
-        "trained_on": f"bench/news seen pages (tune, heldout, fresh): {len(pages)} pages, {int(y.sum())} positive"
-                      f" of {len(y)} eligible"
-                      " sentences",
+        "trained_on": f"bench/news seen pages (tune, heldout, fresh, unseen): {len(pages)} pages,"
+                      f" {int(y.sum())} positive of {len(y)} eligible sentences",
         "chosen_by": "leave-one-page-out CV on the seen pages: card recall + count fit (bench/news_gold.score)",
         "leave_one_page_out": oof_figures,
         "leave_one_page_out_every_choice": {k: (round(v, 6) if isinstance(v, float) else v)
@@ -409,7 +409,7 @@ def train(out_dir: Path, report: bool = False) -> dict:
     page_model = {
         **{name: getattr(rules, name) for name in pk.PageRules.__dataclass_fields__},
         "checkworthy_score": pk.CHECKWORTHY_SCORE,
-        "trained_on": f"bench/news seen pages (tune, heldout, fresh): {len(pages)} pages,"
+        "trained_on": f"bench/news seen pages (tune, heldout, fresh, unseen): {len(pages)} pages,"
                       f" {page_figures['nothing_pages']} with nothing"
                       " to check",
         "chosen_by": "grid search: a missed nothing-page costs 1, a news or opinion page flagged costs 2; among"
