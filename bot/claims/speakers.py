@@ -43,7 +43,8 @@ paragraphs, each opening again without the last closing, keeps the speaker who o
 testimony ("I did not ...") is the person the article says testified; and the byline's author is the
 speaker of their own first person only until the article reproduces anyone else's words after them (a
 statement set out unquoted after "He said:" is not the reporter's), and is never what "he" or a title
-stands for.
+stands for; in an interview set out without labels (the article asks, the next sentence answers in the
+first person, twice or more) the first person is nobody's rather than the interviewer's.
 
 A title ("the former mayor", "the Director") is the one person the article gave that title before
 ("Michael Bloomberg, the former mayor of New York", "PAHO Director Carissa F. Etienne"), when it gave it to
@@ -61,6 +62,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 _SAY = (r"said|says|say|told|tells|reported|reports|stated|states|claimed|claims|announced|announces|wrote|writes|"
         r"added|adds|argued|argues|estimated|estimates|warned|warns|confirmed|confirms|denied|denies|insisted|"
@@ -1026,6 +1028,16 @@ def _in_full(speaker: str, named: dict[str, set[str]]) -> str:
     return next(iter(names)) if len(names) == 1 else speaker
 
 
+def _interview_in_prose(sentences: list[str]) -> bool:
+    """An interview set out without labels: the article asks, in its own voice, two questions or more, each
+    answered in the first person by the sentence after it ("What brought you to L.A.? I was born here ...").
+    Its first person is the interviewee's, not the byline author's."""
+    answered = sum(1 for question, answer in pairwise(sentences)
+                   if question.rstrip().endswith("?") and not re.match(r"\s*[\"“‘«]", question)
+                   and _AUTHOR_VOICE.search(_unquoted(answer)) and not re.match(r"\s*[\"“‘«]", answer))
+    return answered >= 2
+
+
 def attribute(sentences: list[str], author: str | None = None) -> list[str | None]:
     """The speaker of every sentence, in order: names, pronouns and references resolved, quotes joined.
 
@@ -1048,7 +1060,7 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
     # sentence under a label that is not a name has no speaker rather than whoever its answer mentions.
     interviewees = {name for name in labelled if any(re.search(rf"(?<=\S\s){re.escape(name)}\b", s)
                                                      for s in sentences)}
-    if labelled:
+    if labelled or _interview_in_prose(sentences):
         writer = None
     genders = _genders(sentences, mentions)
     lower_words = {word for s in sentences for word in re.findall(r"\b[a-z][a-z'’-]+\b", s)}
