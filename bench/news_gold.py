@@ -44,11 +44,13 @@ ANNOTATIONS = NEWS_DIR / "annotations.json"
 KINDS = ("news", "opinion", "nothing")
 # The tuning and held-out halves, stratified by kind, then sets annotated later (issue 17) so that each
 # final measurement runs on pages nobody has seen the bot's output for: "fresh" and "unseen", each
-# measured once and since then seen like the halves, and "unseen2", the current one. Everything seen is
-# fitted and tuned on ("seen"); nothing reads "unseen2" but its one final measurement.
+# measured once and since then seen like the halves, "unseen2", measured once and not yet fitted on, and
+# "unseen3", annotated for the next measurement and never read by the bot. The shipped ranker and page
+# rules are fitted on SEEN; nothing reads an UNMEASURED split but its one final measurement.
 HALVES = ("tune", "heldout")
 SEEN = (*HALVES, "fresh", "unseen")
-SPLITS = (*SEEN, "unseen2")
+UNMEASURED = ("unseen3",)
+SPLITS = (*SEEN, "unseen2", *UNMEASURED)
 SELECTIONS = {"both": HALVES, "seen": SEEN, "all": SPLITS}
 
 OVERLAP = 0.6

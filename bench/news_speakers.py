@@ -2,7 +2,7 @@
 
     python bench/news_speakers.py                  # every seen page (tune, heldout, fresh, unseen)
     python bench/news_speakers.py --split heldout  # one split
-    python bench/news_speakers.py --split unseen2  # the current unseen set: once, for the final measurement
+    python bench/news_speakers.py --split unseen3  # the set not yet measured: once, for the final measurement
     python bench/news_speakers.py --list           # each sentence that is not right
 
 `bench/news_claims.py` scores the speakers of the claims the card shows, so its figure moves with the
@@ -34,8 +34,8 @@ from bot.claims.speakers import attribute  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", default="seen", choices=(*SPLITS, "both", "seen"),
-                        help="seen (every seen split), tune, heldout, fresh, unseen, both (tune and heldout) or "
-                             "unseen2 (once, at the end)")
+                        help="seen (every seen split), tune, heldout, fresh, unseen, unseen2, both (tune and "
+                             "heldout) or unseen3 (not yet measured: once, at the end)")
     parser.add_argument("--list", action="store_true", help="print each sentence whose speaker is not right")
     args = parser.parse_args(argv)
     counts: Counter[str] = Counter()

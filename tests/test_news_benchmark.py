@@ -1,9 +1,9 @@
 """The news benchmark's gold data is usable: every page is there, every quote is text the bot reads,
 the halves are stratified, and the matching rules do what bench/README.md says they do.
 
-The pages of the current unseen set (split "unseen2") are validated the same way except that no bot code
-reads them: the bot runs on them once, for the final measurement, so their quotes are checked against
-trafilatura's own reads of the page (`news_gold.plain_reads`)."""
+The pages of a set not yet measured (UNMEASURED: split "unseen3") are validated the same way except that no
+bot code reads them: the bot runs on them once, for the final measurement, so their quotes are checked
+against trafilatura's own reads of the page (`news_gold.plain_reads`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bench.news_gold import (
     NEWS_DIR,
     PLAIN_READS,
     SPLITS,
+    UNMEASURED,
     Page,
     PageResult,
     is_name,
@@ -41,8 +42,8 @@ def raw() -> list[dict]:
 
 @cache
 def texts() -> dict[str, str]:
-    """What the bot reads, for the seen pages only: never a page of the current unseen set."""
-    return {page.id: read_text(page) for page in load_pages("seen")}
+    """What the bot reads, for the measured pages only: never a page of a set not yet measured."""
+    return {page.id: read_text(page) for page in load_pages("all") if page.split not in UNMEASURED}
 
 
 def test_every_entry_has_exactly_the_agreed_fields() -> None:
@@ -83,11 +84,14 @@ def test_every_split_holds_every_kind() -> None:
     assert sum(counts[("fresh", k)] for k in KINDS) >= 20
     assert sum(counts[("unseen", k)] for k in KINDS) >= 30
     assert sum(counts[("unseen2", k)] for k in KINDS) >= 20
+    assert sum(counts[("unseen3", k)] for k in KINDS) >= 20
 
 
 def test_every_quote_is_an_exact_substring_of_the_text_the_bot_reads() -> None:
     missing = []
-    for page in load_pages("seen"):
+    for page in load_pages("all"):
+        if page.split in UNMEASURED:
+            continue
         text = texts()[page.id]
         missing += [(page.id, q) for q in page.must_check + [s["quote"] for s in page.speakers] if q not in text]
     assert missing == []
@@ -95,7 +99,7 @@ def test_every_quote_is_an_exact_substring_of_the_text_the_bot_reads() -> None:
 
 def test_every_unseen_quote_lies_on_one_line_of_each_plain_trafilatura_read() -> None:
     missing = []
-    for page in load_pages("unseen2"):
+    for page in (p for split in UNMEASURED for p in load_pages(split)):
         reads = plain_reads(page)
         for quote in page.must_check + [s["quote"] for s in page.speakers]:
             missing += [(page.id, name, quote) for name, text in reads.items()
@@ -111,13 +115,14 @@ def test_the_plain_reads_use_the_bots_own_option_sets() -> None:
 
 def test_load_pages_filters_by_split() -> None:
     tune, heldout, fresh = load_pages("tune"), load_pages("heldout"), load_pages("fresh")
-    unseen, unseen2 = load_pages("unseen"), load_pages("unseen2")
+    unseen, unseen2, unseen3 = load_pages("unseen"), load_pages("unseen2"), load_pages("unseen3")
     assert {p.split for p in tune} == {"tune"} and {p.split for p in heldout} == {"heldout"}
     assert {p.split for p in fresh} == {"fresh"} and {p.split for p in unseen} == {"unseen"}
-    assert {p.split for p in unseen2} == {"unseen2"}
+    assert {p.split for p in unseen2} == {"unseen2"} and {p.split for p in unseen3} == {"unseen3"}
     assert [p.id for p in load_pages("both")] == [p.id for p in load_pages("all") if p.split in ("tune", "heldout")]
-    assert [p.id for p in load_pages("seen")] == [p.id for p in load_pages("all") if p.split != "unseen2"]
-    assert len(tune) + len(heldout) + len(fresh) + len(unseen) + len(unseen2) == len(load_pages("all"))
+    assert [p.id for p in load_pages("seen")] == [p.id for p in load_pages("all")
+                                                  if p.split not in ("unseen2", "unseen3")]
+    assert len(tune) + len(heldout) + len(fresh) + len(unseen) + len(unseen2) + len(unseen3) == len(load_pages("all"))
     with pytest.raises(ValueError):
         load_pages("test")
 
