@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -757,23 +758,29 @@ def _agrees(pronoun: str, speaker: str | None, genders: dict[str, str]) -> bool:
     return known is None or wanted is None or known == wanted
 
 
+def _capital_runs(sentence: str) -> Iterator[list[str]]:
+    """The runs of capitalised words in a sentence, in order (an opening function word is no run's start)."""
+    words = sentence.split()
+    index = 0
+    while index < len(words):
+        run = _leading_name(words[index:]) if index or not _stop(words[0]) else []
+        if run:
+            yield run
+            index += len(run)
+        else:
+            index += 1
+
+
 def _people_in(sentence: str, surnames: set[str]) -> list[str]:
     """People named in a sentence, in order: a full name whose surname the article also uses alone, a titled
     name ("Ms. Price"), or such a surname."""
     people: list[str] = []
-    words = sentence.split()
-    index = 0
-    while index < len(words):
-        named = _leading_name(words[index:]) if index or not _stop(words[0]) else []
-        if named:
-            text = _join(named)
-            last = _bare(named[-1])
-            if (_is_person(text) and (last in surnames or _bare(named[0]).casefold().rstrip(".") in _HONORIFICS)) or (
-                    len(named) == 1 and last in surnames):
-                people.append(text)
-            index += len(named)
-        else:
-            index += 1
+    for named in _capital_runs(sentence):
+        text = _join(named)
+        last = _bare(named[-1])
+        if (_is_person(text) and (last in surnames or _bare(named[0]).casefold().rstrip(".") in _HONORIFICS)) or (
+                len(named) == 1 and last in surnames):
+            people.append(text)
     return people
 
 
@@ -988,44 +995,37 @@ _RANKS = _HONORIFICS | frozenset("""supt superintendent insp inspector sgt serge
     justice chief minister premier ambassador commissioner officer prime deputy assistant acting senior""".split())
 
 
-def _full_names(sentences: list[str]) -> list[dict[str, set[str]]]:
-    """For each sentence, the people named in full so far, by surname ("Peters" -> {"Audley Peters"}).
+def _full_names(sentences: list[str]) -> dict[str, dict[str, int]]:
+    """The people the article names in full, by surname, each with the sentence that first names them
+    ("Peters" -> {"Audley Peters": 3}).
 
     A full name is a run of two to four capitalised words, past any ranks and titles that open it
     ("police press liaison officer Superintendent Audley Peters" -> "Audley Peters"), that reads as a person.
     """
-    seen: dict[str, set[str]] = {}
-    out: list[dict[str, set[str]]] = []
-    for sentence in sentences:
-        words = _unquoted(sentence).split()
-        index = 0
-        while index < len(words):
-            run = _leading_name(words[index:]) if index or not _stop(words[0]) else []
-            if not run:
-                index += 1
-                continue
-            index += len(run)
+    named: dict[str, dict[str, int]] = {}
+    for index, sentence in enumerate(sentences):
+        for run in _capital_runs(_unquoted(sentence)):
             cut = next((i for i, w in enumerate(run) if w.endswith((":", ";"))), None)
             run = run[:cut] if cut is not None else run  # "Mara: Rick's team": a label, then another name
             while run and _bare(run[0]).casefold().rstrip(".") in _RANKS | _TITLES:
                 run = run[1:]
             name = _join(run)
             if 2 <= len(name.split()) <= 4 and _is_person(name) and not name.split()[-1].endswith("."):
-                seen.setdefault(_bare(name.split()[-1]), set()).add(name)
-        out.append({surname: set(names) for surname, names in seen.items()})
-    return out
+                named.setdefault(_bare(name.split()[-1]), {}).setdefault(name, index)
+    return named
 
 
-def _in_full(speaker: str, named: dict[str, set[str]]) -> str:
-    """"Supt Peters" or "Peters" as the full name the article gave that one person, if it gave exactly one."""
+def _in_full(speaker: str, named: dict[str, dict[str, int]], index: int) -> str:
+    """"Supt Peters" or "Peters" in sentence `index` as the full name the article gave that one person up to
+    there, if it gave exactly one."""
     words = speaker.split()
     ranks = 0
     while ranks < len(words) - 1 and _bare(words[ranks]).casefold().rstrip(".") in _RANKS:
         ranks += 1
     if not words or len(words) > 3 or ranks < len(words) - 1:
         return speaker
-    names = named.get(_bare(words[-1]), set())
-    return next(iter(names)) if len(names) == 1 else speaker
+    names = [name for name, first in named.get(_bare(words[-1]), {}).items() if first <= index]
+    return names[0] if len(names) == 1 else speaker
 
 
 def _interview_in_prose(sentences: list[str]) -> bool:
@@ -1177,4 +1177,4 @@ def attribute(sentences: list[str], author: str | None = None) -> list[str | Non
         quote_run = 0 if re.match(r"\s*[\"“«]", sentence) else quote_run + 1
         quote_open = still_open
     named = _full_names(sentences)
-    return [_in_full(s, named[i]) if s else s for i, s in enumerate(speakers)]
+    return [_in_full(s, named, i) if s else s for i, s in enumerate(speakers)]
