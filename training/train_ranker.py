@@ -5,24 +5,23 @@
     python training/train_ranker.py --report        # also print every page's out-of-fold picks
 
 The seen pages of bench/news/annotations.json are read (split "seen": the tuning and held-out halves,
-the fresh set and the first unseen set, each measured once before it was fitted on); the current unseen
-set ("unseen2") is never opened here.
-Every page is read as the bot reads it (parse_article, then
-EmbeddedExtractor.rank_page: the same sentences, check-worthiness scores and features the runtime
-computes), so training and runtime cannot drift apart.
+the fresh set and the first unseen set, each measured once before it was fitted on); "unseen2" (measured
+with these files) and "unseen3" (not yet measured) are never opened here. Every page is read as the bot
+reads it (parse_article, then EmbeddedExtractor.rank_page: the same sentences, check-worthiness scores and
+features the runtime computes), so training and runtime cannot drift apart.
 
 * Labels: an eligible sentence is positive when it matches a must-check quote under the benchmark's own
   rule (bench/news_gold.quote_matches).
 * Page kind: the thresholds of page_kind.PageRules (share of check-worthy sentences; prices, list lines
-  and attribution for pages that sell) by grid search over the tuning pages, a news page called
-  "nothing" costing twice a missed one (it loses its claims), ties broken towards the middle of the
-  selling thresholds (fit_rules says why); leave-one-page-out figures reported.
+  and attribution for pages that sell; imperatives for tips pages) by grid search over the seen pages, a
+  news page called "nothing" costing twice a missed one (it loses its claims), ties broken towards the
+  middle of the selling thresholds (fit_rules says why); leave-one-page-out figures reported.
 * Ranker: logistic regression over ranking.FEATURES (standardised); C by leave-one-page-out CV. The
   count thresholds (show, lead, candidate) are chosen on the out-of-fold probabilities by running the
   runtime's own selection (ranking.select, with the out-of-fold page kinds) and scoring it with the
   benchmark (bench/news_gold.score): the objective is card recall + count fit; candidates keep 98% of
   the recall all eligible sentences would have.
-* The final models are fitted on all tuning pages; the out-of-fold figures go into the JSON files and
+* The final models are fitted on all seen pages; the out-of-fold figures go into the JSON files and
   bench/README.md, and with them the figures where each page's C and thresholds, too, were chosen on the
   other pages (`leave_one_page_out_every_choice`): the number to compare between versions.
 
@@ -110,6 +109,15 @@ LIST_GRID = (0.3, 0.4, 0.5, 0.6)
 ATTRIBUTION_GRID = (0.05, 0.1, 0.2)
 
 
+def rules_cost(rules: pk.PageRules, pages: list[TunePage]) -> int:
+    """A missed nothing-page costs 1; a news or opinion page called "nothing" costs 2 (it loses its claims)."""
+    cost = 0
+    for p in pages:
+        flagged, nothing = rules.nothing_to_check(p.ranked.shape), p.page.kind == "nothing"
+        cost += 2 * (flagged and not nothing) + (nothing and not flagged)
+    return cost
+
+
 def fit_rules(pages: list[TunePage]) -> pk.PageRules:
     """The thresholds that best separate these pages' "nothing" from the rest.
 
@@ -122,16 +130,13 @@ def fit_rules(pages: list[TunePage]) -> pk.PageRules:
     page set); the middle catches it and flags no more news pages. (Moving the share to the middle too
     flagged a second news page: tried and dropped.)
     """
-    y = [p.page.kind == "nothing" for p in pages]
     scored = []
     for share in SHARE_GRID:
         for prices in PRICES_GRID:
             for lines in LIST_GRID if prices < 99 else LIST_GRID[:1]:
                 for attribution in ATTRIBUTION_GRID if prices < 99 else ATTRIBUTION_GRID[:1]:
                     rules = pk.PageRules(share, prices, lines, attribution)
-                    flags = [rules.nothing_to_check(p.ranked.shape) for p in pages]
-                    cost = sum(2 * (f and not t) + (t and not f) for f, t in zip(flags, y, strict=True))
-                    scored.append((cost, rules))
+                    scored.append((rules_cost(rules, pages), rules))
     lowest = min(cost for cost, _ in scored)
     tied = [rules for cost, rules in scored if cost == lowest]
     share = min(r.min_checkworthy_share for r in tied)
@@ -159,15 +164,12 @@ def fit_tips(pages: list[TunePage], base: pk.PageRules) -> pk.PageRules:
     Fitted after them, on what they leave: a grid over both thresholds at once would multiply the search.
     Ties go to the highest imperative share and the lowest attribution bound (the rule that flags least).
     """
-    y = [p.page.kind == "nothing" for p in pages]
     best: tuple[tuple[int, float, float], pk.PageRules] | None = None
     for imperative in TIPS_GRID:
         for attribution in TIPS_ATTRIBUTION_GRID if imperative < 99 else TIPS_ATTRIBUTION_GRID[:1]:
             rules = dataclasses.replace(base, tips_imperative=imperative,
                                         tips_attribution_below=attribution if imperative < 99 else 0.0)
-            flags = [rules.nothing_to_check(p.ranked.shape) for p in pages]
-            cost = sum(2 * (f and not t) + (t and not f) for f, t in zip(flags, y, strict=True))
-            key = (cost, -imperative, attribution)
+            key = (rules_cost(rules, pages), -imperative, attribution)
             if best is None or key < best[0]:
                 best = (key, rules)
     assert best is not None
