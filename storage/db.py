@@ -151,7 +151,9 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
         dbapi_connection.isolation_level = None  # let the begin hook below issue BEGIN itself
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # Switching a new file to WAL answers "locked" at once, past the busy timeout, while another
+            # connection (another process starting) switches it too: taken as soon as it is free.
+            retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode=WAL"), timeout)
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -105,9 +105,10 @@ class Inbox:
         self.notifies = self._notify_channel is not None
         self._sqlite: sqlite3.Connection | None = None
         if path:
-            self._sqlite = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
-            self._sqlite.execute("PRAGMA journal_mode=WAL")
-            self._sqlite.execute("PRAGMA synchronous=NORMAL")
+            own = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+            retry_while_locked(lambda: own.execute("PRAGMA journal_mode=WAL"), db.timeout)
+            own.execute("PRAGMA synchronous=NORMAL")
+            self._sqlite = own
         # SQLite has one writer: this process's acknowledgements queue here rather than in SQLite's busy
         # handler, which sleeps 1, 2, 5 ... ms between tries (storage.db.Database.session does the same).
         self._writer = threading.Lock()
